@@ -1,0 +1,88 @@
+// The Restify server every service is built on: request ids, JSON bodies with a size limit,
+// errors as {code, message} (restify's own 404/405/413 included), an access log without bodies
+// or credentials, and the /healthz and /readyz probes.
+import { randomUUID } from 'node:crypto';
+import restify, { type Request, type Response, type Server } from 'restify';
+import { ApiError, toApiError } from './errors.js';
+import type { Logger } from './log.js';
+
+export interface ApiServerOptions {
+  name: string;
+  log: Logger;
+  maxBodyBytes: number;
+  /** true while the service's dependencies answer (drives /readyz). */
+  readiness: () => Promise<boolean>;
+  /** true once shutdown started: /readyz turns 503 so load balancers stop sending traffic. */
+  draining: () => boolean;
+  accessLog?: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** Bodies are JSON or nothing: anything else is refused before it is read. */
+function requireJsonBody(req: Request, _res: Response, next: restify.Next): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+    return next(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with Content-Type: application/json'));
+  }
+  return next();
+}
+
+export function createApiServer(opts: ApiServerOptions): Server {
+  const server = restify.createServer({
+    name: opts.name,
+    log: opts.log as unknown as restify.ServerOptions['log'],
+    handleUncaughtExceptions: false,
+    strictFormatters: false,
+  } as restify.ServerOptions);
+  const log = opts.log;
+
+  server.pre((req: Request, res: Response, next) => {
+    // Accept a caller's request id only if it cannot smuggle anything into a log line.
+    const incoming = req.headers['x-request-id'];
+    (req as unknown as { id(id: string): string }).id(typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID());
+    res.setHeader('x-request-id', req.id());
+    // Every answer is JSON, whatever the client's Accept header says.
+    (res as unknown as { contentType: string }).contentType = 'application/json';
+    return next();
+  });
+  server.use(restify.plugins.queryParser({ mapParams: false, allowDots: false, plainObjects: true, depth: 1, parameterLimit: 50 }));
+  server.use(requireJsonBody);
+  server.use(restify.plugins.jsonBodyParser({ maxBodySize: opts.maxBodyBytes, mapParams: false }));
+
+  server.on('restifyError', (req: Request, res: Response, err: unknown, cb: () => void) => {
+    const api = toApiError(err, req.id());
+    if (api.statusCode >= 500) {
+      const e = err as { name?: string; message?: string; stack?: string; original?: { code?: string } };
+      log.error({ reqId: req.id(), method: req.method, path: req.path(), err: { name: e?.name, message: e?.message, code: e?.original?.code, stack: e?.stack } }, 'request failed');
+    }
+    for (const [k, v] of Object.entries(api.headers ?? {})) res.header(k, v);
+    if (typeof err === 'object' && err !== null) {
+      // restify sends the error object it was given: give it our status and body.
+      const body = api.toJSON();
+      Object.defineProperty(err, 'statusCode', { value: api.statusCode, configurable: true, writable: true });
+      Object.defineProperty(err, 'toJSON', { value: () => body, configurable: true, writable: true });
+    }
+    return cb();
+  });
+
+  if (opts.accessLog !== false) {
+    server.on('after', (req: Request, res: Response) => {
+      log.info({ reqId: req.id(), method: req.method, path: req.path(), status: res.statusCode, ms: Math.round((Date.now() - req.time()) * 10) / 10 }, 'request');
+    });
+  }
+
+  server.get('/healthz', (_req: Request, res: Response, next) => {
+    res.send(200, { status: 'ok' });
+    return next();
+  });
+  server.get('/readyz', async (_req: Request, res: Response) => {
+    if (opts.draining()) return res.send(503, { code: 'DRAINING', message: 'shutting down' });
+    const ready = await opts.readiness();
+    return ready
+      ? res.send(200, { status: 'ready' })
+      : res.send(503, { code: 'NOT_READY', message: 'a dependency (the database) is not reachable' });
+  });
+  return server;
+}
