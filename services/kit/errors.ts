@@ -71,11 +71,11 @@ export function toApiError(err: unknown, requestId: string): ApiError {
   }
   const e = err as { statusCode?: unknown; body?: { code?: unknown; message?: unknown }; name?: unknown; message?: unknown };
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    const restifyCode = typeof e.body?.code === 'string' ? e.body.code : String(e.name ?? '').replace(/Error$/, '');
+    const restifyCode = typeof e.body?.code === 'string' ? e.body.code : (typeof e.name === 'string' ? e.name : '').replace(/Error$/, '');
     const code = RESTIFY_CODES[restifyCode] ?? restifyCode.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
     const message = e.statusCode === 400 && code === 'MALFORMED_JSON'
       ? 'request body is not valid JSON'
-      : typeof e.body?.message === 'string' && e.body.message !== '' ? e.body.message : String(e.message ?? code);
+      : typeof e.body?.message === 'string' && e.body.message !== '' ? e.body.message : typeof e.message === 'string' ? e.message : code;
     return new ApiError(e.statusCode, code || 'BAD_REQUEST', message);
   }
   return new ApiError(500, 'INTERNAL', `internal error (request id ${requestId})`);

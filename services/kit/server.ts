@@ -30,12 +30,10 @@ function requireJsonBody(req: Request, _res: Response, next: restify.Next): void
 }
 
 export function createApiServer(opts: ApiServerOptions): Server {
-  const server = restify.createServer({
-    name: opts.name,
-    log: opts.log as unknown as restify.ServerOptions['log'],
-    handleUncaughtExceptions: false,
-    strictFormatters: false,
-  } as restify.ServerOptions);
+  // restify 11 logs through pino; its typings (from restify 8) still name bunyan's Logger.
+  const serverOptions: Record<string, unknown> = { name: opts.name, log: opts.log, handleUncaughtExceptions: false, strictFormatters: false };
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it, the linter sees looser types
+  const server = restify.createServer(serverOptions as restify.ServerOptions);
   const log = opts.log;
 
   server.pre((req: Request, res: Response, next) => {
@@ -49,7 +47,8 @@ export function createApiServer(opts: ApiServerOptions): Server {
   });
   server.use(restify.plugins.queryParser({ mapParams: false, allowDots: false, plainObjects: true, depth: 1, parameterLimit: 50 }));
   server.use(requireJsonBody);
-  server.use(restify.plugins.jsonBodyParser({ maxBodySize: opts.maxBodyBytes, mapParams: false }));
+  // restify's typings lag behind: jsonBodyParser accepts bodyReader's maxBodySize (413 above it).
+  server.use(restify.plugins.jsonBodyParser({ maxBodySize: opts.maxBodyBytes, mapParams: false } as Parameters<typeof restify.plugins.jsonBodyParser>[0]));
 
   server.on('restifyError', (req: Request, res: Response, err: unknown, cb: () => void) => {
     const api = toApiError(err, req.id());
@@ -78,11 +77,13 @@ export function createApiServer(opts: ApiServerOptions): Server {
     return next();
   });
   server.get('/readyz', async (_req: Request, res: Response) => {
-    if (opts.draining()) return res.send(503, { code: 'DRAINING', message: 'shutting down' });
-    const ready = await opts.readiness();
-    return ready
-      ? res.send(200, { status: 'ready' })
-      : res.send(503, { code: 'NOT_READY', message: 'a dependency (the database) is not reachable' });
+    if (opts.draining()) {
+      res.send(503, { code: 'DRAINING', message: 'shutting down' });
+    } else if (await opts.readiness()) {
+      res.send(200, { status: 'ready' });
+    } else {
+      res.send(503, { code: 'NOT_READY', message: 'a dependency (the database) is not reachable' });
+    }
   });
   return server;
 }

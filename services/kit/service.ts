@@ -192,3 +192,40 @@ export function describeStartError(err: unknown): string {
   if (e?.name?.startsWith('Sequelize')) return `database error at start: ${e.name}; check DB_SECRET and that the database is reachable`;
   return e?.message ?? String(err);
 }
+
+/**
+ * The body of each service's migrate.ts: `up` (default), `down [steps]` or `status`, against the
+ * database named by DB_SECRET. Prints one line per migration; exit 0 on success, 1 on failure.
+ */
+export async function runMigrateMain(def: Pick<ServiceDefinition, 'name' | 'migrations'>, argv = process.argv.slice(2), env: Env = process.env): Promise<void> {
+  const [command = 'up', arg] = argv;
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    if (!['up', 'down', 'status'].includes(command)) {
+      throw new ConfigError('command', 'up, down [steps] or status', command);
+    }
+    const secret = new SecretSource(secretRef(env, 'DB_SECRET'));
+    const db = await connectDatabase({ secret, poolMax: 2, tls: oneOf<TlsMode>(env, 'DB_TLS', ['auto', 'on', 'off'], 'auto') });
+    try {
+      const { migrateDown, migrationStatus } = await import('./migrate.js');
+      if (command === 'status') {
+        const s = await migrationStatus(db.sequelize, def.migrations);
+        for (const name of s.executed) out(`  up       ${name}`);
+        for (const name of s.pending) out(`  pending  ${name}`);
+      } else if (command === 'down') {
+        const steps = arg === undefined ? 1 : Number(arg);
+        if (!Number.isInteger(steps) || steps < 1) throw new ConfigError('steps', 'a positive integer', arg);
+        for (const name of await migrateDown(db.sequelize, def.migrations, steps)) out(`reverted ${name}`);
+      } else {
+        const applied = await migrateUp(db.sequelize, def.migrations);
+        for (const name of applied) out(`applied  ${name}`);
+        out(applied.length ? `${def.name}: ${applied.length} migration(s) applied` : `${def.name}: schema is up to date`);
+      }
+    } finally {
+      await db.close();
+    }
+  } catch (err) {
+    process.stderr.write(`saleday-${def.name} migrate: ${describeStartError(err)}\n`);
+    process.exitCode = 1;
+  }
+}

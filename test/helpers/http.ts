@@ -1,5 +1,5 @@
 // A small JSON client for tests: every call resolves with status, headers and parsed body.
-export interface JsonResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface JsonResponse<T = any> {
   status: number;
   headers: Headers;
   body: T;

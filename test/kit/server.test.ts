@@ -3,7 +3,9 @@ import { testDatabase } from '../helpers/mysql.js';
 import { startTestService } from '../helpers/service.js';
 import { client } from '../helpers/http.js';
 import { notesService } from '../fixtures/notes-service.js';
-import { TokenSigner } from '../../services/kit/auth.js';
+import { readFile } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
+import { TokenSigner, generateSigningKeys } from '../../services/kit/auth.js';
 
 const db = await testDatabase(t, 'kit');
 const svc = await startTestService(t, notesService, db, { MAX_BODY_BYTES: '2048' });
@@ -65,17 +67,18 @@ t.test('an unexpected error is a 500 that leaks nothing', async (t) => {
 });
 
 t.test('tokens: missing, forged, expired, wrong role', async (t) => {
-  const signer = await TokenSigner.fromSecret((await import('node:fs')).readFileSync(db.secretsFile, 'utf8') ? JSON.parse((await import('node:fs')).readFileSync(db.secretsFile, 'utf8')).jwt : {}, 60);
+  const keys = JSON.parse(await readFile(db.secretsFile, 'utf8')).jwt as Record<string, unknown>;
+  const signer = await TokenSigner.fromSecret(keys, 60);
   const token = await signer.sign({ id: '7', email: 'a@example.com', role: 'customer' });
   t.equal((await api.get('/api/whoami')).status, 401);
   t.same((await api.get('/api/whoami', { token })).body, { id: '7', email: 'a@example.com', role: 'customer' });
-  t.equal((await api.get('/api/whoami', { token: token.slice(0, -4) + 'AAAA' })).status, 401);
-  const expired = await (await TokenSigner.fromSecret(JSON.parse((await import('node:fs')).readFileSync(db.secretsFile, 'utf8')).jwt, -10)).sign({ id: '7', email: 'a@example.com', role: 'customer' });
+  t.equal((await api.get('/api/whoami', { token: token.slice(0, -4) + 'AAAA' })).status, 401, 'tampered signature');
+  const expired = await (await TokenSigner.fromSecret(keys, -10)).sign({ id: '7', email: 'a@example.com', role: 'customer' });
   const res = await api.get('/api/whoami', { token: expired });
   t.equal(res.status, 401);
   t.equal(res.body.message, 'token expired');
   t.equal((await api.get('/api/admin-only', { token })).status, 403);
-  const other = await TokenSigner.fromSecret((await import('../../services/kit/auth.js').then((m) => m.generateSigningKeys())), 60);
+  const other = await TokenSigner.fromSecret(await generateSigningKeys(), 60);
   t.equal((await api.get('/api/whoami', { token: await other.sign({ id: '1', email: 'x@example.com', role: 'admin' }) })).status, 401, 'signed by another key');
 });
 
@@ -85,7 +88,7 @@ t.test('graceful close finishes in-flight requests', async (t) => {
   const api2 = client(svc2.url);
   const inflight = Array.from({ length: 5 }, () => api2.get('/api/slow?ms=300'));
   // Wait until the server has all five requests before closing.
-  await t.resolves(waitFor(() => (svc2.server.server as import('node:http').Server).listenerCount('request') > 0));
+  await t.resolves(waitFor(() => (svc2.server.server as HttpServer).listenerCount('request') > 0));
   await new Promise((r) => setImmediate(r));
   await waitUntilInflight(svc2, 5);
   const closed = svc2.close();
@@ -100,7 +103,7 @@ async function waitFor(cond: () => boolean): Promise<void> {
 }
 
 async function waitUntilInflight(s: typeof svc, n: number): Promise<void> {
-  const http = s.server.server as import('node:http').Server;
+  const http = s.server.server as HttpServer;
   await new Promise<void>((resolve) => {
     http.getConnections((_e, count) => {
       if (count >= n) resolve();
