@@ -1,0 +1,82 @@
+// The hot-product cache: rendered products (JSON bytes + ETag) kept for a short TTL in this process,
+// so a flash-sale product page costs no database round trip per view. Concurrent misses for one
+// sku share a single load (lru-cache's fetch coalesces them). Writes in this process invalidate the
+// entry; other instances see the change within the TTL. A TTL of 0 turns the cache off.
+import { LRUCache } from 'lru-cache';
+import type { RenderedProduct } from './product.js';
+
+export interface ProductCacheOptions {
+  ttlMs: number;
+  maxEntries: number;
+}
+
+type Loader = (sku: string) => Promise<RenderedProduct | undefined>;
+
+/** "No such product" is cached too, so a hot missing sku does not hit the database either. */
+const MISSING = Symbol('missing');
+type Entry = RenderedProduct | typeof MISSING;
+
+/** A loader failure, told apart from lru-cache aborting a fetch because the entry was invalidated. */
+class LoadFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('product load failed');
+  }
+}
+
+export class ProductCache {
+  private readonly lru: LRUCache<string, Entry> | undefined;
+  /** Database loads started, for tests and diagnostics. */
+  loads = 0;
+
+  constructor(
+    private readonly loader: Loader,
+    opts: ProductCacheOptions,
+  ) {
+    if (opts.ttlMs > 0) {
+      this.lru = new LRUCache<string, Entry>({
+        max: opts.maxEntries,
+        ttl: opts.ttlMs,
+        fetchMethod: async (sku) => {
+          try {
+            return (await this.load(sku)) ?? MISSING;
+          } catch (err) {
+            throw new LoadFailed(err);
+          }
+        },
+      });
+    }
+  }
+
+  get enabled(): boolean {
+    return this.lru !== undefined;
+  }
+
+  /** A fresh cached answer without waiting: a product, null for a known-missing sku, undefined on a miss. */
+  peek(sku: string): RenderedProduct | null | undefined {
+    const hit = this.lru?.get(sku);
+    return hit === MISSING ? null : hit;
+  }
+
+  async get(sku: string): Promise<RenderedProduct | undefined> {
+    if (!this.lru) return this.load(sku);
+    const hit = this.lru.get(sku);
+    if (hit !== undefined) return hit === MISSING ? undefined : hit;
+    try {
+      const entry = await this.lru.fetch(sku);
+      return entry === MISSING ? undefined : entry;
+    } catch (err) {
+      if (err instanceof LoadFailed) throw err.error;
+      // The entry was invalidated while loading: what was loaded may predate the write, so read again.
+      return this.load(sku);
+    }
+  }
+
+  invalidate(sku: string): void {
+    this.lru?.delete(sku);
+  }
+
+  private load(sku: string): Promise<RenderedProduct | undefined> {
+    this.loads++;
+    return this.loader(sku);
+  }
+}

@@ -1,0 +1,40 @@
+// The catalog service: products and categories, a keyset-paginated listing, and a product page
+// that a CDN can cache and the in-process hot-product cache answers on sale day.
+import { int, type Env } from '../kit/config.js';
+import type { ServiceDefinition } from '../kit/service.js';
+import { migrations } from './migrations/index.js';
+import { renderProduct } from './product.js';
+import { ProductCache } from './product-cache.js';
+import { ProductStore } from './products.js';
+import { registerCatalogRoutes } from './routes.js';
+
+export interface CatalogConfig {
+  /** How long a product stays in the hot-product cache; 0 turns the cache off. */
+  cacheTtlMs: number;
+  cacheMaxEntries: number;
+}
+
+export function readCatalogConfig(env: Env): CatalogConfig {
+  return {
+    cacheTtlMs: int(env, 'CATALOG_CACHE_TTL_MS', { default: 1000, min: 0, max: 3_600_000 }),
+    cacheMaxEntries: int(env, 'CATALOG_CACHE_MAX_ENTRIES', { default: 10_000, min: 1, max: 10_000_000 }),
+  };
+}
+
+export const catalogService: ServiceDefinition<CatalogConfig> = {
+  name: 'catalog',
+  defaultPort: 3002,
+  migrations,
+  config: readCatalogConfig,
+  register(server, ctx) {
+    const store = new ProductStore(ctx.db);
+    const cache = new ProductCache(
+      async (sku) => {
+        const product = await store.findBySku(sku);
+        return product && renderProduct(product);
+      },
+      { ttlMs: ctx.config.cacheTtlMs, maxEntries: ctx.config.cacheMaxEntries },
+    );
+    registerCatalogRoutes(server, { store, cache, verifier: ctx.verifier });
+  },
+};
