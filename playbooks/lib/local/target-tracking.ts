@@ -1,0 +1,45 @@
+// The target-tracking decision, as EC2 Auto Scaling makes it, as a pure function:
+// - scale out proportionally: desired = ceil(contributing × metric / target), clamped to [min, max];
+//   workers still warming count toward desired capacity but not toward the metric, so a
+//   scale-out already under way is not repeated while its workers warm up;
+// - scale in one worker at a time, never while a worker warms up, never within the cool-down of
+//   the previous scaling activity, and only when one worker fewer would still stay at or under
+//   the target (ceil(n × metric / target) < n).
+import type { ScalingPolicy } from './fleet-spec.js';
+
+export interface GroupView {
+  /** The group's current desired capacity (workers starting and warming included). */
+  desired: number;
+  /** Workers whose CPU counts: in service, warmed up, with a full evaluation window. */
+  contributing: number;
+  /** Workers launched that do not count yet (starting, warming, or window not yet full). */
+  warming: number;
+  /** Average CPU (percent of one core) of the contributing workers over the evaluation window. */
+  metric: number | undefined;
+  /** When the previous scaling activity of this group happened (ms since epoch). */
+  lastScalingAt: number | undefined;
+  now: number;
+}
+
+export type ScalingDecision =
+  | { action: 'none'; reason: string }
+  | { action: 'out' | 'in'; to: number; cause: string };
+
+export function decideScaling(policy: ScalingPolicy, g: GroupView): ScalingDecision {
+  if (g.metric === undefined || g.contributing === 0) return { action: 'none', reason: 'no metric yet (no warmed worker with a full evaluation window)' };
+  const metric = Math.round(g.metric * 10) / 10;
+  const wanted = Math.ceil((g.contributing * g.metric) / policy.cpuTarget - 1e-9);
+  const clamped = Math.min(policy.max, Math.max(policy.min, wanted));
+  const over = `average CPU ${metric}% of ${g.contributing} worker(s) over ${policy.evaluationSeconds} s against target ${policy.cpuTarget}%`;
+
+  if (clamped > g.desired) {
+    return { action: 'out', to: clamped, cause: `target tracking: ${over} asks for ${wanted}; changing the desired capacity from ${g.desired} to ${clamped}` };
+  }
+  if (wanted >= g.desired || g.desired <= policy.min) return { action: 'none', reason: `${over}: capacity ${g.desired} fits` };
+  if (g.warming > 0) return { action: 'none', reason: `scale-in held: ${g.warming} worker(s) still warming up` };
+  if (g.lastScalingAt !== undefined && g.now - g.lastScalingAt < policy.cooldownSeconds * 1000) {
+    return { action: 'none', reason: 'scale-in held: within the cool-down of the previous scaling activity' };
+  }
+  const to = g.desired - 1;
+  return { action: 'in', to, cause: `target tracking: ${over} is below target; changing the desired capacity from ${g.desired} to ${to}` };
+}

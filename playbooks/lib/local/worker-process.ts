@@ -1,0 +1,130 @@
+// One worker = one child process on its own port (one "instance" of the group): started as
+// `node <program>` with PORT/HOST, its output appended to the service's log file, the tail of its
+// stderr kept to explain a failed start, and stopped with SIGTERM (the kit drains and exits 0),
+// SIGKILL only when it overstays.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { write } from 'node:fs';
+import { createServer } from 'node:net';
+
+export type WorkerState = 'starting' | 'in-service' | 'draining';
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface WorkerLaunch {
+  id: string;
+  service: string;
+  program: string;
+  nodeArgs: readonly string[];
+  args: readonly string[];
+  env: Readonly<Record<string, string>>;
+  host: string;
+  port: number;
+  /** File descriptor the worker's stdout and stderr are appended to. */
+  logFd: number;
+  launchSpec: string;
+  artifact: string;
+}
+
+// Only what a process needs to run; everything else comes from the spec (configured by env only).
+const PASSED_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT'];
+
+export class WorkerProcess {
+  readonly id: string;
+  readonly service: string;
+  readonly port: number;
+  readonly launchSpec: string;
+  readonly artifact: string;
+  readonly launchedAt = Date.now();
+  readonly exited: Promise<WorkerExit>;
+  state: WorkerState = 'starting';
+  /** When it first passed its health check. */
+  inServiceAt: number | undefined;
+  exit: WorkerExit | undefined;
+  /** Set once the fleet decided to stop it, so its exit is not taken for a crash. */
+  retiring = false;
+  private readonly child: ChildProcess;
+  private stderrTail = '';
+
+  constructor(launch: WorkerLaunch) {
+    this.id = launch.id;
+    this.service = launch.service;
+    this.port = launch.port;
+    this.launchSpec = launch.launchSpec;
+    this.artifact = launch.artifact;
+    const env: Record<string, string> = {};
+    for (const k of PASSED_THROUGH) if (process.env[k] !== undefined) env[k] = process.env[k];
+    Object.assign(env, launch.env, { PORT: String(launch.port), HOST: launch.host });
+    this.child = spawn(process.execPath, [...launch.nodeArgs, launch.program, ...launch.args], {
+      env,
+      stdio: ['ignore', launch.logFd, 'pipe'],
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
+    });
+    // Keep the log file complete: stderr goes there too, after we kept its tail.
+    this.child.stderr?.on('data', (chunk: Buffer) => writeFdQuietly(launch.logFd, chunk));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+      this.child.once('error', () => {
+        this.exit ??= { code: null, signal: null };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
+
+  /** The last lines the worker wrote to stderr (why it failed to start). */
+  lastError(): string {
+    return this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it exited. */
+  async stop(graceMs: number): Promise<WorkerExit> {
+    if (!this.alive) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  kill(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+}
+
+function writeFdQuietly(fd: number, chunk: Buffer): void {
+  write(fd, chunk, () => undefined);
+}
+
+/** A port that was free a moment ago; a worker that loses the race fails to start and is replaced. */
+export async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function describeExit(exit: WorkerExit | undefined): string {
+  if (!exit) return 'still running';
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exit code ${exit.code}`;
+}
