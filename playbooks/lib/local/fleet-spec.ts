@@ -21,7 +21,8 @@ export const ScalingPolicySchema = Type.Object(
 );
 export type ScalingPolicy = Static<typeof ScalingPolicySchema>;
 
-const Name = Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' });
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const Name = Type.String({ pattern: NAME.source });
 
 export const ServiceSpecSchema = Type.Object(
   {
@@ -106,6 +107,7 @@ export function parseFleetSpec(value: unknown): FleetSpec {
     throw new FleetSpecError(`fleet spec${path ? ` ${path}` : ''}: ${first ? lowerFirst(first.message) : 'is invalid'}`);
   }
   for (const [name, svc] of Object.entries(value.services)) {
+    if (!NAME.test(name)) throw new FleetSpecError(`fleet spec services.${name}: a service name is lower-case letters, digits and dashes`);
     const p = svc.policy;
     if (!(p.min <= p.desired && p.desired <= p.max)) {
       throw new FleetSpecError(`fleet spec services.${name}.policy: needs min <= desired <= max, got ${p.min} / ${p.desired} / ${p.max}`);

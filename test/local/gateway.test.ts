@@ -1,0 +1,265 @@
+// The gateway on its own, in front of small upstream servers this test controls: routing by
+// prefix, forwarded headers, least outstanding requests, health checks in and out of rotation,
+// retries only when safe, draining, JSON errors, and static assets with CloudFront-like caching.
+import t from 'tap';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Gateway } from '../../playbooks/lib/local/gateway.js';
+import { send, waitFor } from './fleet-harness.js';
+
+interface Upstream {
+  name: string;
+  port: number;
+  hits: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }>;
+  ready: boolean;
+  server: Server;
+  close(): Promise<void>;
+}
+
+async function upstream(name: string, routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {}): Promise<Upstream> {
+  const u = { name, hits: [], ready: true } as unknown as Upstream;
+  u.server = createServer((req, res) => {
+    if (req.url === '/readyz') {
+      res.writeHead(u.ready ? 200 : 503).end();
+      return;
+    }
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      u.hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      const route = routes[new URL(req.url ?? '/', 'http://x').pathname.split('/').pop() ?? ''];
+      if (route) return route(req, res);
+      const text = JSON.stringify({ name, url: req.url, body, xff: req.headers['x-forwarded-for'], rid: req.headers['x-request-id'] });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name }).end(text);
+    });
+  });
+  await new Promise<void>((r) => u.server.listen(0, '127.0.0.1', r));
+  u.port = (u.server.address() as { port: number }).port;
+  u.close = () =>
+    new Promise<void>((r) => {
+      u.server.close(() => r());
+      u.server.closeAllConnections();
+    });
+  t.teardown(() => u.close());
+  return u;
+}
+
+async function gateway(opts: Partial<ConstructorParameters<typeof Gateway>[0]> = {}): Promise<Gateway> {
+  const g = new Gateway({ host: '127.0.0.1', port: 0, healthPath: '/readyz', healthIntervalMs: 100, healthyThreshold: 2, unhealthyThreshold: 2, upstreamTimeoutMs: 5000, maxBodyBytes: 1024, ...opts });
+  await g.listen();
+  t.teardown(() => g.close());
+  return g;
+}
+
+function register(g: Gateway, service: string, u: Upstream): void {
+  g.addTarget({ id: `${service}-${u.name}`, service, host: '127.0.0.1', port: u.port, onHealth: () => undefined });
+}
+
+async function healthy(g: Gateway, service: string, n: number): Promise<void> {
+  await waitFor(`${n} healthy ${service} target(s)`, () => g.targetsOf(service).filter((x) => x.healthy && !x.draining).length === n);
+}
+
+const get = async (g: Gateway, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string) => {
+  const res = await fetch(`${g.url}${path}`, { method, headers, body });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+};
+
+t.test('routes by path prefix on segment boundaries, with forwarded headers', async (t) => {
+  const users = await upstream('users');
+  const catalog = await upstream('catalog');
+  const g = await gateway();
+  g.setRoutes({ users: ['/api/users'], catalog: ['/api/catalog'] });
+  register(g, 'users', users);
+  register(g, 'catalog', catalog);
+  await healthy(g, 'users', 1);
+  await healthy(g, 'catalog', 1);
+
+  const u = await get(g, '/api/users/login?x=1', { 'x-request-id': 'req-123', 'x-forwarded-for': '203.0.113.7' });
+  t.equal(u.json.name, 'users');
+  t.equal(u.json.url, '/api/users/login?x=1', 'path and query passed unchanged');
+  t.equal(u.json.rid, 'req-123', 'X-Request-Id passed through');
+  t.equal(u.headers.get('x-request-id'), 'req-123', 'and returned');
+  t.equal(u.json.xff, '203.0.113.7, 127.0.0.1', 'X-Forwarded-For appended');
+  t.equal((await get(g, '/api/catalog')).json.name, 'catalog', 'the prefix itself');
+  const generated = await get(g, '/api/catalog/products', { 'x-request-id': 'bad id' });
+  t.match(generated.json.rid, /^[0-9a-f-]{36}$/, 'an unsafe request id is replaced');
+  const notRouted = await get(g, '/api/usersx');
+  t.equal(notRouted.status, 404);
+  t.same(notRouted.json, { code: 'NOT_FOUND', message: 'nothing is routed at /api/usersx' });
+  const posted = await get(g, '/api/users/register', { 'content-type': 'application/json' }, 'POST', '{"a":1}');
+  t.equal(posted.json.body, '{"a":1}', 'body forwarded');
+  const big = await get(g, '/api/users/register', { 'content-type': 'application/json' }, 'POST', 'x'.repeat(2000));
+  t.equal(big.status, 413);
+  t.equal(big.json.code, 'PAYLOAD_TOO_LARGE');
+});
+
+t.test('503 as JSON when no worker is in service', async (t) => {
+  const g = await gateway();
+  g.setRoutes({ orders: ['/api/orders'] });
+  const res = await get(g, '/api/orders');
+  t.equal(res.status, 503);
+  t.same(res.json, { code: 'SERVICE_UNAVAILABLE', message: 'no healthy orders worker is in service; try again shortly' });
+  t.equal(res.headers.get('content-type'), 'application/json');
+});
+
+t.test('least outstanding requests, round-robin on ties', async (t) => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  const a = await upstream('a', { hold: (_req, res) => void held.then(() => res.writeHead(200).end('{"name":"a"}')) });
+  const b = await upstream('b', { hold: (_req, res) => void held.then(() => res.writeHead(200).end('{"name":"b"}')) });
+  const g = await gateway();
+  g.setRoutes({ s: ['/api/s'] });
+  register(g, 's', a);
+  register(g, 's', b);
+  await healthy(g, 's', 2);
+  const names = [];
+  for (let i = 0; i < 4; i++) names.push((await get(g, '/api/s/x')).json.name);
+  t.same(names.sort(), ['a', 'a', 'b', 'b'], 'ties alternate');
+  const first = get(g, '/api/s/hold');
+  await waitFor('one request held', () => g.targetsOf('s').some((x) => x.outstanding === 1));
+  const busy = g.targetsOf('s').find((x) => x.outstanding === 1)!.id;
+  for (let i = 0; i < 3; i++) t.not(`s-${(await get(g, '/api/s/x')).json.name}`, busy, 'the idle worker gets the next request');
+  release();
+  t.equal((await first).status, 200);
+});
+
+t.test('health checks take a worker out of rotation and bring it back', async (t) => {
+  const a = await upstream('a');
+  const b = await upstream('b');
+  const changes: boolean[] = [];
+  const g = await gateway();
+  g.setRoutes({ s: ['/api/s'] });
+  g.addTarget({ id: 's-a', service: 's', host: '127.0.0.1', port: a.port, onHealth: (h) => changes.push(h) });
+  register(g, 's', b);
+  await healthy(g, 's', 2);
+  a.ready = false;
+  await waitFor('a out of rotation', () => !g.targetsOf('s').find((x) => x.id === 's-a')!.healthy);
+  const before = a.hits.length;
+  for (let i = 0; i < 6; i++) t.equal((await get(g, '/api/s/x')).json.name, 'b');
+  t.equal(a.hits.length, before, 'no traffic to the unhealthy worker');
+  a.ready = true;
+  await healthy(g, 's', 2);
+  t.same(changes, [true, false, true]);
+});
+
+t.test('retries only when safe', async (t) => {
+  // "flaky" drops the connection after reading the request: it may have acted on it.
+  const drop = (req: IncomingMessage) => req.socket.destroy();
+  const a = await upstream('a', { flaky: drop });
+  const b = await upstream('b', { flaky: (_req, res) => res.writeHead(200).end('{"name":"b"}') });
+  const g = await gateway();
+  g.setRoutes({ s: ['/api/s'] });
+  register(g, 's', a);
+  register(g, 's', b);
+  await healthy(g, 's', 2);
+
+  const gets = await Promise.all(Array.from({ length: 6 }, () => get(g, '/api/s/flaky')));
+  t.same(gets.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'GET dropped by a worker is retried on the other');
+  t.ok(a.hits.filter((h) => h.method === 'GET').length > 0, 'some GETs did reach the dropping worker');
+
+  const posts = [];
+  for (let i = 0; i < 6; i++) posts.push(await get(g, '/api/s/flaky', { 'content-type': 'application/json' }, 'POST', '{}'));
+  const aPosts = a.hits.filter((h) => h.method === 'POST').length;
+  t.ok(aPosts > 0, 'some POSTs reached the dropping worker');
+  t.equal(posts.filter((r) => r.status === 502).length, aPosts, 'each POST the worker dropped is a 502, never resent');
+  t.ok(posts.filter((r) => r.status === 502).every((r) => r.json.code === 'BAD_GATEWAY' && typeof r.json.message === 'string'));
+  t.equal(b.hits.filter((h) => h.method === 'POST').length, 6 - aPosts, 'and not sent again to the other worker');
+
+  // Connection refused: nothing reached the worker, so even a POST goes elsewhere.
+  await a.close();
+  const refused = [];
+  for (let i = 0; i < 4; i++) refused.push(await get(g, '/api/s/x', { 'content-type': 'application/json' }, 'POST', '{}'));
+  t.same(refused.map((r) => r.json.name), ['b', 'b', 'b', 'b'], 'POST retried after connection refused');
+  t.notOk(g.targetsOf('s').find((x) => x.id === 's-a')!.healthy, 'the refusing worker is taken out at once');
+});
+
+t.test('504 as JSON when a worker does not answer in time', async (t) => {
+  const a = await upstream('a', { hang: () => undefined });
+  const g = await gateway({ upstreamTimeoutMs: 300 });
+  g.setRoutes({ s: ['/api/s'] });
+  register(g, 's', a);
+  await healthy(g, 's', 1);
+  const res = await get(g, '/api/s/hang');
+  t.equal(res.status, 504);
+  t.same(res.json, { code: 'GATEWAY_TIMEOUT', message: 'the s service did not answer within 300 ms' });
+  t.same(g.targetsOf('s')[0]!.outstanding, 0, 'nothing left counted in flight');
+});
+
+t.test('draining: no new requests, in-flight ones finish first', async (t) => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  const a = await upstream('a', { hold: (_req, res) => void held.then(() => res.writeHead(200).end('{"name":"a"}')) });
+  const b = await upstream('b');
+  const g = await gateway();
+  g.setRoutes({ s: ['/api/s'] });
+  register(g, 's', a);
+  register(g, 's', b);
+  await healthy(g, 's', 2);
+  const inflight = (async () => {
+    // Whichever worker the first hold lands on, hold one on "a".
+    for (;;) {
+      const r = await send(g.url, 'GET', '/api/s/hold');
+      if (a.hits.some((h) => h.url === '/api/s/hold')) return r;
+    }
+  })();
+  await waitFor('a request in flight on a', () => g.targetsOf('s').find((x) => x.id === 's-a')!.outstanding === 1);
+  let drained = false;
+  const draining = g.drainTarget('s-a', 10_000).then((r) => {
+    drained = true;
+    return r;
+  });
+  const during = [];
+  for (let i = 0; i < 4; i++) during.push((await get(g, '/api/s/x')).json.name);
+  t.same(during, ['b', 'b', 'b', 'b'], 'new requests avoid the draining worker');
+  t.equal(drained, false, 'drain waits for the in-flight request');
+  release();
+  t.equal((await inflight).status, 200, 'the in-flight request finished');
+  t.same(await draining, { inflightLeft: 0 });
+});
+
+t.test('static assets with CloudFront-like cache headers', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sd-static-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'assets'));
+  await writeFile(join(dir, 'index.html'), '<!doctype html><title>saleday</title>');
+  await writeFile(join(dir, 'assets', 'app.3f9a1c2b.js'), 'console.log(1)');
+  await writeFile(join(dir, 'assets', 'logo.svg'), '<svg/>');
+  await writeFile(join(dir, '.env'), 'SECRET=1');
+  const g = await gateway({ staticDir: dir });
+  g.setRoutes({ users: ['/api/users'] });
+
+  const hashed = await get(g, '/assets/app.3f9a1c2b.js');
+  t.equal(hashed.status, 200);
+  t.equal(hashed.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  t.match(hashed.headers.get('content-type'), /javascript/);
+  const etag = hashed.headers.get('etag');
+  t.ok(etag, 'has an ETag');
+  // (fetch would add Cache-Control: no-cache to a conditional request; a browser or CDN does not)
+  const again = await send(g.url, 'GET', '/assets/app.3f9a1c2b.js', undefined, undefined, { 'if-none-match': etag! });
+  t.equal(again.status, 304, 'revalidation answers 304');
+
+  const index = await get(g, '/');
+  t.equal(index.status, 200);
+  t.match(index.text, /saleday/);
+  t.equal(index.headers.get('cache-control'), 'public, max-age=0, must-revalidate', 'HTML revalidates');
+  t.equal((await get(g, '/assets/logo.svg')).headers.get('cache-control'), 'public, max-age=300', 'other names: short');
+
+  const missing = await get(g, '/assets/nope.js');
+  t.equal(missing.status, 404);
+  t.same(missing.json, { code: 'NOT_FOUND', message: 'no asset at /assets/nope.js' });
+  t.equal((await get(g, '/.env')).status, 404, 'dotfiles are not served');
+  t.equal((await get(g, '/%2e%2e/%2e%2e/etc/passwd')).status, 404, 'no way out of the folder');
+  const posted = await get(g, '/index.html', { 'content-type': 'application/json' }, 'POST', '{}');
+  t.equal(posted.status, 405);
+  t.equal(posted.json.code, 'METHOD_NOT_ALLOWED');
+  t.equal((await get(g, '/api/unknown')).status, 404, 'unrouted /api paths are not looked up as files');
+});
