@@ -178,7 +178,7 @@ t.test('retries only when safe', async (t) => {
   await a.close();
   const refused = [];
   for (let i = 0; i < 4; i++) refused.push(await get(g, '/api/s/x', { 'content-type': 'application/json' }, 'POST', '{}'));
-  t.same(refused.map((r) => r.json.name), ['b', 'b', 'b', 'b'], 'POST retried after connection refused');
+  t.same(refused.map((r) => r.json.name as string), ['b', 'b', 'b', 'b'], 'POST retried after connection refused');
   t.notOk(g.targetsOf('s').find((x) => x.id === 's-a')!.healthy, 'the refusing worker is taken out at once');
 });
 

@@ -9,22 +9,24 @@ import { parseFleetSpec } from '../../playbooks/lib/local/fleet-spec.js';
 const policy = { min: 1, max: 4, desired: 1, cpuTarget: 50, warmupSeconds: 60, cooldownSeconds: 300, evaluationSeconds: 60 };
 const view = (v: Partial<GroupView>): GroupView => ({ desired: 1, contributing: 1, warming: 0, metric: 10, lastScalingAt: undefined, now: 1_000_000, ...v });
 
-t.test('scale-out is proportional and clamped to max', async (t) => {
+t.test('scale-out is proportional and clamped to max', (t) => {
   t.match(decideScaling(policy, view({ metric: 90 })), { action: 'out', to: 2 }, 'ceil(1 × 90 / 50) = 2');
   t.match(decideScaling(policy, view({ desired: 2, contributing: 2, metric: 80 })), { action: 'out', to: 4 }, 'ceil(2 × 80 / 50) = 4');
   t.match(decideScaling(policy, view({ metric: 100, desired: 1 })), { action: 'out', to: 2 });
   t.match(decideScaling({ ...policy, cpuTarget: 10 }, view({ metric: 95 })), { action: 'out', to: 4 }, 'ceil(9.5) clamped to max 4');
   t.match(decideScaling(policy, view({ metric: 50 })), { action: 'none' }, 'at target: nothing');
+  t.end();
 });
 
-t.test('workers still warming count toward capacity, not toward the metric', async (t) => {
+t.test('workers still warming count toward capacity, not toward the metric', (t) => {
   // Scaled 1 -> 3 a moment ago; only the first worker reports, still hot.
   t.match(decideScaling(policy, view({ desired: 3, contributing: 1, warming: 2, metric: 100 })), { action: 'none' }, 'ceil(1 × 100 / 50) = 2 < 3: no second scale-out');
   t.match(decideScaling(policy, view({ desired: 3, contributing: 1, warming: 2, metric: 200 })), { action: 'out', to: 4 }, 'asks for more than already coming');
   t.match(decideScaling(policy, view({ desired: 3, contributing: 1, warming: 2, metric: 0 })), { action: 'none', reason: /warming/ }, 'no scale-in while warming');
+  t.end();
 });
 
-t.test('scale-in: one step, after the cool-down, only if one fewer stays under target', async (t) => {
+t.test('scale-in: one step, after the cool-down, only if one fewer stays under target', (t) => {
   const lastScalingAt = 1_000_000 - 301_000;
   t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 5, lastScalingAt })), { action: 'in', to: 3 }, 'one step even when far below');
   t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 5, lastScalingAt: 1_000_000 - 299_000 })), { action: 'none', reason: /cool-down/ });
@@ -32,9 +34,10 @@ t.test('scale-in: one step, after the cool-down, only if one fewer stays under t
   t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 37, lastScalingAt })), { action: 'in', to: 3 }, 'ceil(4 × 37 / 50) = 3');
   t.match(decideScaling(policy, view({ desired: 1, contributing: 1, metric: 0, lastScalingAt })), { action: 'none' }, 'never below min');
   t.match(decideScaling(policy, view({ metric: undefined })), { action: 'none', reason: /no metric/ });
+  t.end();
 });
 
-t.test('decisions always stay within [min, max] and scale in by one', async (t) => {
+t.test('decisions always stay within [min, max] and scale in by one', (t) => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 8 }),
@@ -54,9 +57,10 @@ t.test('decisions always stay within [min, max] and scale in by one', async (t) 
     ),
   );
   t.pass('property holds');
+  t.end();
 });
 
-t.test('CPU window: average over workers with a full window of samples', async (t) => {
+t.test('CPU window: average over workers with a full window of samples', (t) => {
   const h = new CpuHistory();
   // Worker a: 500 ms of CPU per second (50 %), sampled every 250 ms for 3 s.
   for (let i = 0; i <= 12; i++) h.record('a', { at: 10_000 + i * 250, cpuMs: 1000 + i * 125 }, 5000);
@@ -69,13 +73,15 @@ t.test('CPU window: average over workers with a full window of samples', async (
   t.equal(h.groupAverage(['a', 'b'], 2000, 125).metric, 25, 'both count once b has a full window');
   h.forget('a');
   t.equal(h.usage('a', 2000, 125), undefined);
+  t.end();
 });
 
-t.test('fleet spec validation names the field', async (t) => {
+t.test('fleet spec validation names the field', (t) => {
   const ok = { gateway: { port: 0 }, services: { users: { program: '/x.js', artifact: 'a', policy: { ...policy } } } };
   t.ok(parseFleetSpec(ok));
   t.throws(() => parseFleetSpec({ ...ok, services: { users: { ...ok.services.users, policy: { ...policy, desired: 9 } } } }), { message: /services\.users\.policy: needs min <= desired <= max, got 1 \/ 9 \/ 4/ });
   t.throws(() => parseFleetSpec({ ...ok, services: { users: { ...ok.services.users, policy: { ...policy, cpuTarget: 0 } } } }), { message: /services\.users\.policy\.cpuTarget/ });
   t.throws(() => parseFleetSpec({ ...ok, services: { Users: ok.services.users } }), { message: /services/ });
   t.throws(() => parseFleetSpec({ ...ok, services: { a: { ...ok.services.users, routes: ['/api/x'] }, b: { ...ok.services.users, routes: ['/api/x/'] } } }), { message: /\/api\/x is already routed to a/ });
+  t.end();
 });
