@@ -1,8 +1,8 @@
 // What deploy.mjs, status.mjs and destroy.mjs call: start the supervisor if it is not running,
 // apply a fleet spec (with progress), read the state, stop everything. All talk to the
 // supervisor over its control socket; stopFleet also cleans up after a supervisor that died.
-import { spawn } from 'node:child_process';
-import { openSync, closeSync, existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { openSync, closeSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join, sep } from 'node:path';
@@ -95,27 +95,33 @@ export async function stopFleet(dir?: string, opts: { timeoutMs?: number } = {})
   const d = localDir(dir);
   const socket = controlSocket(d);
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const recorded = await recordedSupervisor(d);
   const supervisorPid = await runningSupervisor(d);
   const known = (await readState(d).catch(() => undefined))?.services ?? {};
   const pids = new Set(Object.values(known).flatMap((s) => s.workers.map((w) => w.pid)));
-  if (await answers(socket)) {
+  let stopped = false;
+  if (supervisorPid !== undefined && (await answers(socket))) {
     const res = await call(socket, 'POST', '/stop').catch(() => undefined);
     if (res?.status === 200) for (const pid of (JSON.parse(res.body) as { pids: number[] }).pids) pids.add(pid);
-  } else if (supervisorPid !== undefined) {
-    signalGroup(supervisorPid, 'SIGTERM');
+    stopped = true;
   }
-  if (supervisorPid !== undefined) {
-    pids.add(supervisorPid);
-    if (!(await waitGone([supervisorPid, ...pids], timeoutMs))) {
-      signalGroup(supervisorPid, 'SIGKILL');
-      for (const pid of pids) signal(pid, 'SIGKILL');
-      await waitGone([...pids], 5000);
+  if (recorded !== undefined) {
+    // Workers share the supervisor's process group; if it died or hangs, end the group.
+    const members = [...pids].filter((pid) => isAlive(pid) && processGroupOf(pid) === recorded);
+    if (!stopped && (supervisorPid !== undefined || members.length > 0)) {
+      signalGroup(recorded, 'SIGTERM');
+      stopped = true;
+    }
+    const watch = [...(supervisorPid !== undefined ? [supervisorPid] : []), ...members, ...pids];
+    if (!(await waitGone(watch, timeoutMs))) {
+      signalGroup(recorded, 'SIGKILL');
+      await waitGone(watch, 5000);
     }
   }
   await rm(supervisorFile(d), { force: true });
   await rm(socket, { force: true });
   await rm(join(d, 'state.json'), { force: true });
-  return { stopped: supervisorPid !== undefined, pids: [...pids].filter((p) => p !== supervisorPid) };
+  return { stopped, pids: [...pids] };
 }
 
 export function isAlive(pid: number): boolean {
@@ -127,10 +133,38 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-async function runningSupervisor(dir: string): Promise<number | undefined> {
+async function recordedSupervisor(dir: string): Promise<number | undefined> {
   try {
     const { pid } = JSON.parse(await readFile(supervisorFile(dir), 'utf8')) as { pid: number };
-    return isAlive(pid) ? pid : undefined;
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The recorded supervisor if it is alive and is a supervisor (not a recycled pid). */
+async function runningSupervisor(dir: string): Promise<number | undefined> {
+  const pid = await recordedSupervisor(dir);
+  return pid !== undefined && isAlive(pid) && commandOf(pid).includes('supervisor-main') ? pid : undefined;
+}
+
+function commandOf(pid: number): string {
+  try {
+    if (process.platform === 'linux') return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return '';
+  }
+}
+
+/** The process group of a pid (so a recycled pid is never taken for one of ours). */
+function processGroupOf(pid: number): number | undefined {
+  try {
+    if (process.platform === 'linux') {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    }
+    return Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim());
   } catch {
     return undefined;
   }

@@ -127,7 +127,8 @@ export class Gateway {
       path: this.opts.healthPath,
       intervalMs: this.opts.healthIntervalMs,
       startIntervalMs: Math.min(100, this.opts.healthIntervalMs),
-      timeoutMs: Math.max(1000, Math.min(5000, this.opts.healthIntervalMs)),
+      // Like a target group's 5 s timeout, shorter when checks are frequent; a busy worker still answers.
+      timeoutMs: Math.max(2000, Math.min(5000, this.opts.healthIntervalMs)),
       healthyThreshold: this.opts.healthyThreshold,
       unhealthyThreshold: this.opts.unhealthyThreshold,
       onChange: (healthy) => target.onHealth(healthy),

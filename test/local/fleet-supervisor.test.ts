@@ -1,0 +1,55 @@
+// The supervisor as a process: it outlives the shell that deployed, a second ensureSupervisor
+// finds it instead of starting another, and stopFleet still leaves nothing behind when the
+// supervisor itself was killed (its workers are ended through its process group).
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensureSupervisor, fleetState, stopFleet, supervisorEntry } from '../../playbooks/lib/local/control-client.js';
+import { FAST_TUNING, alive, allPids, send, settledAt, waitFor, workerService } from './fleet-harness.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'sdf-'));
+t.teardown(async () => {
+  await stopFleet(dir);
+  await rm(dir, { recursive: true, force: true });
+});
+const clientModule = pathToFileURL(join(supervisorEntry(), '..', 'control-client.js')).href;
+const spec = { gateway: { port: 0 }, tuning: FAST_TUNING, services: { users: workerService({ min: 2, max: 2, desired: 2 }) } };
+
+t.test('a deploy from a process that exits leaves the shop running', async (t) => {
+  // What deploy.mjs does, in a process of its own that ends when the deploy is done.
+  const script = `
+    import { ensureSupervisor, applyFleet } from ${JSON.stringify(clientModule)};
+    await ensureSupervisor(${JSON.stringify(dir)});
+    const r = await applyFleet(${JSON.stringify(spec)}, { dir: ${JSON.stringify(dir)} });
+    console.log(JSON.stringify(r));`;
+  const deployer = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  deployer.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((r) => deployer.once('exit', r));
+  t.equal(code, 0, 'the deploying process finished');
+  const result = JSON.parse(out) as { gatewayUrl: string; services: Record<string, string> };
+  t.same(result.services, { users: 'created' });
+  const state = await fleetState(dir);
+  t.ok(state && settledAt(state, 'users', 2), 'the fleet still runs after its deployer exited');
+  t.equal((await send(result.gatewayUrl, 'GET', '/api/users/whoami')).status, 200);
+
+  const again = await ensureSupervisor(dir);
+  t.equal(again.started, false, 'the running supervisor is found, not started twice');
+});
+
+t.test('stop after the supervisor was SIGKILLed still leaves no process', async (t) => {
+  const again = await ensureSupervisor(dir);
+  const workers = allPids((await fleetState(dir))!);
+  t.equal(workers.length, 2);
+  process.kill(again.pid, 'SIGKILL');
+  await waitFor('the supervisor gone', () => alive([again.pid]).length === 0);
+  t.equal(alive(workers).length, 2, 'its workers were orphaned');
+  t.equal(await fleetState(dir), undefined, 'nothing answers');
+  const stopped = await stopFleet(dir);
+  t.equal(stopped.stopped, true);
+  t.same(alive(workers), [], 'the orphaned workers were ended');
+  t.same(await stopFleet(dir), { stopped: false, pids: [] }, 'a second stop finds nothing');
+});
