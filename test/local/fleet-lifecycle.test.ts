@@ -89,7 +89,7 @@ t.test('a new artifact rolls only that service, one worker at a time, with no fa
     while (watching) {
       const s = await fleet.state();
       minInService = Math.min(minInService, s.services.users!.workers.filter((w) => w.state === 'in-service').length);
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 20));
     }
   })();
   const result = await fleet.apply(spec('u2', '2'));
