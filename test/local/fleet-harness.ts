@@ -41,7 +41,17 @@ export async function startFleet(t: TestTap): Promise<TestFleet> {
   // Short path: the control socket lives in it.
   const dir = await mkdtemp(join(tmpdir(), 'sdf-'));
   const sup = await ensureSupervisor(dir);
+  // If the test process dies before its teardown, take the supervisor and its workers along.
+  const onExit = () => {
+    try {
+      process.kill(-sup.pid, 'SIGTERM');
+    } catch {
+      // already stopped
+    }
+  };
+  process.once('exit', onExit);
   t.teardown(async () => {
+    process.off('exit', onExit);
     await stopFleet(dir);
     await rm(dir, { recursive: true, force: true });
   });

@@ -3,6 +3,7 @@
 // supervisor itself was killed (its workers are ended through its process group).
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,18 @@ import { ensureSupervisor, fleetState, stopFleet, supervisorEntry } from '../../
 import { FAST_TUNING, alive, allPids, send, settledAt, waitFor, workerService } from './fleet-harness.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'sdf-'));
+// Synchronous last resort if the test process dies: end whatever supervisor runs for the folder.
+const onExit = () => {
+  try {
+    const pid = (JSON.parse(readFileSync(join(dir, 'supervisor.json'), 'utf8')) as { pid: number }).pid;
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    // none
+  }
+};
+process.once('exit', onExit);
 t.teardown(async () => {
+  process.off('exit', onExit);
   await stopFleet(dir);
   await rm(dir, { recursive: true, force: true });
 });
