@@ -1,0 +1,133 @@
+// What every stack renderer shares: the stack catalogue, how a parameter gets its value at deploy
+// time (an output of an earlier stack, the service artifact, or a secret the playbook created), the
+// standard tags, and a small builder that keeps parameters, resources and outputs in one order.
+import type { Inventory, ServiceName, STANDARD_TAG_KEYS } from '../../playbooks/lib/inventory.js';
+import { resourcePrefix } from '../../playbooks/lib/inventory.js';
+import { ref, type Expr, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
+
+export type StackName = 'network' | 'database' | 'load-balancer' | `service-${ServiceName}` | 'static-site' | 'monitoring';
+
+/** Where the playbook finds a parameter's value when it deploys the stack. */
+export type Input =
+  | { from: 'output'; stack: StackName; output: string }
+  | { from: 'artifact'; service: ServiceName; field: 'bucket' | 'key' | 'sha256' }
+  | { from: 'secret'; secret: PlaybookSecret };
+
+/** Secrets the playbook creates in Secrets Manager before the service stacks (values never in templates). */
+export type PlaybookSecret = 'jwt' | 'jwt-public' | 'service-credential';
+
+export interface RenderedStack {
+  /** Stack key and file name: network, service-catalog, … */
+  name: StackName;
+  /** The CloudFormation stack name, `<project>-<environment>-<name>`. */
+  stackName: string;
+  template: Template;
+  /** For every parameter without a default: where its value comes from. */
+  inputs: Record<string, Input>;
+}
+
+export const fromOutput = (stack: StackName, output: string): Input => ({ from: 'output', stack, output });
+
+export class StackBuilder {
+  private readonly parameters: Record<string, Parameter> = {};
+  private readonly resources: Record<string, Resource> = {};
+  private readonly outputs: Record<string, Output> = {};
+  private readonly inputs: Record<string, Input> = {};
+
+  constructor(
+    readonly inv: Inventory,
+    readonly name: StackName,
+    private readonly description: string,
+    /** The Service tag: the service for service stacks, the stack otherwise. */
+    readonly service: string = name,
+  ) {}
+
+  /** `<project>-<environment>-<suffix>`, for the few resources that need a name. */
+  prefixed(suffix: string): string {
+    return `${resourcePrefix(this.inv)}-${suffix}`;
+  }
+
+  /** Declares a parameter and, unless it has a default, where the playbook gets its value. */
+  param(name: string, parameter: Parameter, input?: Input): Expr {
+    if (this.parameters[name]) throw new Error(`${this.name}: parameter ${name} declared twice`);
+    this.parameters[name] = parameter;
+    if (input) this.inputs[name] = input;
+    return ref(name);
+  }
+
+  resource(logicalId: string, resource: Resource): string {
+    if (!/^[A-Za-z0-9]+$/.test(logicalId)) throw new Error(`${this.name}: logical id ${logicalId} must be alphanumeric`);
+    if (this.resources[logicalId]) throw new Error(`${this.name}: resource ${logicalId} declared twice`);
+    this.resources[logicalId] = resource;
+    return logicalId;
+  }
+
+  output(name: string, description: string, value: Expr): void {
+    if (this.outputs[name]) throw new Error(`${this.name}: output ${name} declared twice`);
+    this.outputs[name] = { Description: description, Value: value };
+  }
+
+  /** The standard tags (plus the inventory's extra tags and `extra`), as a CloudFormation tag list. */
+  tags(extra: Record<string, string> = {}): Value {
+    return Object.entries(this.tagMap(extra)).map(([Key, Value]) => ({ Key, Value }));
+  }
+
+  /** Auto Scaling group tags: the same tags, propagated to the instances it launches. */
+  asgTags(extra: Record<string, string> = {}): Value {
+    return Object.entries(this.tagMap(extra)).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true }));
+  }
+
+  tagMap(extra: Record<string, string> = {}): Record<string, string> {
+    const standard: Record<(typeof STANDARD_TAG_KEYS)[number], string> = {
+      Project: this.inv.project,
+      Environment: this.inv.environment,
+      Service: this.service,
+      CostCentre: this.inv.costCentre,
+    };
+    const custom = Object.fromEntries(Object.entries(this.inv.tags).sort(([a], [b]) => a.localeCompare(b)));
+    return { ...standard, ...custom, ...extra };
+  }
+
+  build(): RenderedStack {
+    return {
+      name: this.name,
+      stackName: this.prefixed(this.name),
+      template: {
+        AWSTemplateFormatVersion: '2010-09-09',
+        Description: `${this.inv.project} ${this.inv.environment} ${this.name}: ${this.description}`,
+        Parameters: this.parameters,
+        Resources: this.resources,
+        Outputs: this.outputs,
+      },
+      inputs: this.inputs,
+    };
+  }
+}
+
+/** PascalCase of a slug, for logical ids: `black-friday-2026` → `BlackFriday2026`. */
+export function pascal(slug: string): string {
+  return slug.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
+}
+
+// Parameter shapes used by more than one stack, each constrained as CloudFormation allows.
+export const VPC_ID: Parameter = { Type: 'AWS::EC2::VPC::Id', Description: 'The VPC (network stack output VpcId)' };
+export const CIDR: Parameter = {
+  Type: 'String',
+  Description: 'The VPC CIDR block (network stack output VpcCidr)',
+  AllowedPattern: '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$',
+  ConstraintDescription: 'an IPv4 CIDR block such as 10.40.0.0/16',
+};
+export const subnetList = (description: string): Parameter => ({ Type: 'List<AWS::EC2::Subnet::Id>', Description: description });
+export const securityGroupId = (description: string): Parameter => ({ Type: 'AWS::EC2::SecurityGroup::Id', Description: description });
+export const secretArn = (description: string): Parameter => ({
+  Type: 'String',
+  Description: description,
+  AllowedPattern: '^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+$',
+  ConstraintDescription: 'a Secrets Manager secret ARN',
+});
+export const fullName = (description: string, prefix: 'app' | 'targetgroup'): Parameter => ({
+  Type: 'String',
+  Description: description,
+  AllowedPattern: prefix === 'app' ? '^app/[A-Za-z0-9-]+/[0-9a-f]+$' : '^targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$',
+  ConstraintDescription: prefix === 'app' ? 'a load balancer full name (app/<name>/<id>)' : 'a target group full name (targetgroup/<name>/<id>)',
+});

@@ -1,0 +1,328 @@
+// service-<name>, rendered once per service: a least-privilege instance role, a security group open
+// only to the load balancer, a launch template (Amazon Linux 2023, IMDSv2 only, encrypted gp3, the
+// bootstrap user-data) and an Auto Scaling group over the private-app subnets with target tracking
+// on CPU and requests per target, pre-warm scheduled actions for every sale event, a rolling update
+// that keeps capacity in service, and optional Spot through a mixed instances policy.
+import { architectureOf, DEFAULT_LEAD_MINUTES, type Inventory, type ServiceName } from '../playbooks/lib/inventory.js';
+import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type RenderedStack } from './lib/stack.js';
+import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
+import { serviceUserData } from './lib/user-data.js';
+
+export const ASG_ID = 'AutoScalingGroup';
+const READY_TIMEOUT_SECONDS = 600;
+
+/** Which shared secrets a service reads (besides its own database secret). */
+const SECRETS: Record<ServiceName, Array<{ env: string; param: string; secret: 'jwt' | 'jwt-public' | 'service-credential'; what: string }>> = {
+  users: [
+    { env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' },
+    { env: 'JWT_SIGNING_SECRET', param: 'JwtSigningSecretArn', secret: 'jwt', what: 'the JWT key pair {privateKey, publicKey}' },
+  ],
+  catalog: [{ env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' }],
+  inventory: [
+    { env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' },
+    { env: 'SERVICE_CREDENTIAL_SECRET', param: 'ServiceCredentialSecretArn', secret: 'service-credential', what: 'the service credential {token}' },
+  ],
+  orders: [
+    { env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' },
+    { env: 'SERVICE_CREDENTIAL_SECRET', param: 'ServiceCredentialSecretArn', secret: 'service-credential', what: 'the service credential {token}' },
+  ],
+};
+
+export function renderService(inv: Inventory, service: ServiceName): RenderedStack {
+  const s = inv.services[service];
+  const { min, max, desired } = s.scaling;
+  const events = inv.saleEvents.filter((e) => e.prewarm[service]);
+  const name = pascal(service);
+  const t = new StackBuilder(inv, `service-${service}`,
+    `The ${service} service: ${s.instanceType} instances (${min}-${max}, desired ${desired}) behind the load balancer on ${s.pathPrefix}, ` +
+    `scaled on CPU ${s.scaling.cpuTarget}% and ${s.scaling.requestsPerTarget} requests per target${events.length ? `, pre-warmed for ${events.length} sale event(s)` : ''}.`,
+    service);
+
+  // --- parameters: outputs of earlier stacks, the artifact, secrets the playbook created ---------
+  const vpcId = t.param('VpcId', VPC_ID, fromOutput('network', 'VpcId'));
+  const subnets = t.param('PrivateAppSubnetIds', subnetList('Private-app subnets (network stack output PrivateAppSubnetIds)'), fromOutput('network', 'PrivateAppSubnetIds'));
+  const albSg = t.param('LoadBalancerSecurityGroupId', securityGroupId('The load balancer security group (load-balancer stack output)'), fromOutput('load-balancer', 'LoadBalancerSecurityGroupId'));
+  const targetGroup = t.param('TargetGroupArn', {
+    Type: 'String',
+    Description: `The ${service} target group (load-balancer stack output ${name}TargetGroupArn)`,
+    AllowedPattern: '^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\\d{12}:targetgroup/.+$',
+    ConstraintDescription: 'a target group ARN',
+  }, fromOutput('load-balancer', `${name}TargetGroupArn`));
+  t.param('LoadBalancerFullName', fullName('app/<name>/<id> of the load balancer (load-balancer stack output)', 'app'), fromOutput('load-balancer', 'LoadBalancerFullName'));
+  t.param('TargetGroupFullName', fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), fromOutput('load-balancer', `${name}TargetGroupFullName`));
+  const dbSg = t.param('DatabaseSecurityGroupId', securityGroupId('The database security group (database stack output)'), fromOutput('database', 'DatabaseSecurityGroupId'));
+  t.param('DbSecretArn', secretArn(`The ${service} database secret (database stack output ${name}DbSecretArn)`), fromOutput('database', `${name}DbSecretArn`));
+  for (const secret of SECRETS[service]) {
+    t.param(secret.param, secretArn(`Secrets Manager secret with ${secret.what} (created by the playbook)`), { from: 'secret', secret: secret.secret });
+  }
+  const readReplicas = inv.database.readReplicas > 0;
+  if (readReplicas) {
+    t.param('DbReadHosts', {
+      Type: 'String',
+      Description: 'Read replica host names, comma-separated (database stack output ReadReplicaEndpoints)',
+      AllowedPattern: '^[a-z0-9.,-]+$',
+      ConstraintDescription: 'comma-separated host names',
+    }, fromOutput('database', 'ReadReplicaEndpoints'));
+  }
+  if (service === 'orders') {
+    t.param('ServiceBaseUrl', {
+      Type: 'String',
+      Description: 'Where orders reaches catalog and inventory (load-balancer stack output ServiceBaseUrl)',
+      AllowedPattern: '^https?://[A-Za-z0-9.-]+$',
+      ConstraintDescription: 'an http(s) URL without a path',
+    }, fromOutput('load-balancer', 'ServiceBaseUrl'));
+  }
+  const artifact = (field: 'bucket' | 'key' | 'sha256'): Input => ({ from: 'artifact', service, field });
+  t.param('ArtifactBucket', {
+    Type: 'String',
+    Description: 'The artifact bucket',
+    AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+    ConstraintDescription: 'an S3 bucket name',
+  }, artifact('bucket'));
+  t.param('ArtifactKey', {
+    Type: 'String',
+    Description: `The ${service} artifact's key in the bucket (content-addressed: a new key rolls the group)`,
+    AllowedPattern: '^[A-Za-z0-9][A-Za-z0-9/._-]{0,1023}$',
+    ConstraintDescription: 'an S3 key of letters, digits and /._-',
+  }, artifact('key'));
+  t.param('ArtifactSha256', {
+    Type: 'String',
+    Description: 'The sha256 of the artifact; instances refuse anything else',
+    AllowedPattern: '^[0-9a-f]{64}$',
+    ConstraintDescription: '64 lower-case hex digits',
+  }, artifact('sha256'));
+  const arch = architectureOf(s.instanceType);
+  t.param('ImageId', {
+    Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+    Description: `Amazon Linux 2023 (${arch}), from the public SSM parameter`,
+    Default: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`,
+  });
+
+  // --- identity: read this service's secrets and its artifact object, nothing else -------------
+  const secretParams = ['DbSecretArn', ...SECRETS[service].map((x) => x.param)];
+  t.resource('InstanceRole', {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: `${t.prefixed(service)} instances`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      ManagedPolicyArns: [
+        sub('arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore'),
+        sub('arn:${AWS::Partition}:iam::aws:policy/CloudWatchAgentServerPolicy'),
+      ],
+      Policies: [
+        {
+          PolicyName: 'read-own-secrets',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secretParams.map((p) => ref(p)) }],
+          },
+        },
+        {
+          PolicyName: 'read-own-artifact',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: sub('arn:${AWS::Partition}:s3:::${ArtifactBucket}/${ArtifactKey}') }],
+          },
+        },
+      ],
+      Tags: t.tags(),
+    },
+  });
+  t.resource('InstanceProfile', { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [ref('InstanceRole')] } });
+
+  // --- network: the load balancer in, HTTPS and MySQL out --------------------------------------
+  const plainHttpOut = service === 'orders' && !inv.domain?.albCertificateArn;
+  t.resource('InstanceSecurityGroup', {
+    Type: 'AWS::EC2::SecurityGroup',
+    Properties: {
+      GroupDescription: `${service} instances: port ${s.port} from the load balancer only`,
+      VpcId: vpcId,
+      SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: s.port, ToPort: s.port, SourceSecurityGroupId: albSg, Description: 'From the load balancer' }],
+      SecurityGroupEgress: [
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS: AWS APIs, packages' },
+        ...(plainHttpOut ? [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0', Description: 'HTTP to the load balancer (no certificate in this environment)' }] : []),
+        { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, DestinationSecurityGroupId: dbSg, Description: 'MySQL' },
+      ],
+      Tags: t.tags({ Name: t.prefixed(service) }),
+    },
+  });
+  t.resource('DatabaseIngress', {
+    Type: 'AWS::EC2::SecurityGroupIngress',
+    Properties: {
+      GroupId: dbSg,
+      IpProtocol: 'tcp',
+      FromPort: 3306,
+      ToPort: 3306,
+      SourceSecurityGroupId: getAtt('InstanceSecurityGroup', 'GroupId'),
+      Description: `MySQL from ${service} instances`,
+    },
+  });
+
+  t.resource('ServiceLogGroup', {
+    Type: 'AWS::Logs::LogGroup',
+    DeletionPolicy: 'Retain',
+    UpdateReplacePolicy: 'Retain',
+    Properties: { RetentionInDays: inv.monitoring.logRetentionDays, Tags: t.tags() },
+  });
+
+  // --- launch template -------------------------------------------------------------------------
+  const environment: Array<[string, string]> = [
+    ['NODE_ENV', 'production'],
+    ['HOST', '0.0.0.0'],
+    ['PORT', String(s.port)],
+    ['AWS_REGION', '${AWS::Region}'],
+    ['DB_SECRET', 'aws:${DbSecretArn}'],
+    ['DB_TLS', 'on'],
+    ...SECRETS[service].map((x): [string, string] => [x.env, `aws:\${${x.param}}`]),
+    ...(readReplicas ? [['DB_READ_HOSTS', '${DbReadHosts}'] as [string, string]] : []),
+    ...(service === 'orders' ? [['CATALOG_URL', '${ServiceBaseUrl}'], ['INVENTORY_URL', '${ServiceBaseUrl}']] as Array<[string, string]> : []),
+    ['SHUTDOWN_TIMEOUT_MS', String(s.drainSeconds * 1000)],
+    ...Object.entries(s.environment ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+  ];
+  const userData = serviceUserData({
+    service,
+    port: s.port,
+    drainSeconds: s.drainSeconds,
+    environment,
+    signalResource: ASG_ID,
+    logGroup: '${ServiceLogGroup}',
+    readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+  });
+  t.resource('LaunchTemplate', {
+    Type: 'AWS::EC2::LaunchTemplate',
+    Properties: {
+      LaunchTemplateData: {
+        ImageId: ref('ImageId'),
+        InstanceType: s.instanceType,
+        IamInstanceProfile: { Arn: getAtt('InstanceProfile', 'Arn') },
+        SecurityGroupIds: [getAtt('InstanceSecurityGroup', 'GroupId')],
+        MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', VolumeSize: 20, Encrypted: true, DeleteOnTermination: true } }],
+        Monitoring: { Enabled: true },
+        UserData: base64(sub(userData)),
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: t.tags({ Name: t.prefixed(service) }) },
+          { ResourceType: 'volume', Tags: t.tags({ Name: t.prefixed(service) }) },
+        ],
+      },
+      TagSpecifications: [{ ResourceType: 'launch-template', Tags: t.tags() }],
+    },
+  });
+
+  // --- Auto Scaling group ----------------------------------------------------------------------
+  const launchTemplate: Value = { LaunchTemplateId: ref('LaunchTemplate'), Version: getAtt('LaunchTemplate', 'LatestVersionNumber') };
+  const minInService = Math.min(desired, max - 1);
+  t.resource(ASG_ID, {
+    Type: 'AWS::AutoScaling::AutoScalingGroup',
+    CreationPolicy: {
+      ResourceSignal: { Count: desired, Timeout: 'PT15M' },
+      AutoScalingCreationPolicy: { MinSuccessfulInstancesPercent: 100 },
+    },
+    UpdatePolicy: {
+      // New instances come up (and signal ready) before old ones go: capacity never drops below
+      // what is serving now, up to max.
+      AutoScalingRollingUpdate: {
+        MinInstancesInService: minInService,
+        MaxBatchSize: Math.max(1, Math.min(max - minInService, Math.ceil(desired / 2))),
+        PauseTime: 'PT15M',
+        WaitOnResourceSignals: true,
+        SuspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'AlarmNotification', 'ScheduledActions'],
+      },
+      // A stack update keeps the group's current size unless the template's numbers changed.
+      AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
+    },
+    Properties: {
+      MinSize: String(min),
+      MaxSize: String(max),
+      DesiredCapacity: String(desired),
+      VPCZoneIdentifier: subnets,
+      ...(s.spot
+        ? {
+            MixedInstancesPolicy: {
+              InstancesDistribution: {
+                OnDemandBaseCapacity: s.spot.onDemandBase,
+                OnDemandPercentageAboveBaseCapacity: s.spot.onDemandPercentageAboveBase,
+                SpotAllocationStrategy: 'price-capacity-optimized',
+              },
+              LaunchTemplate: {
+                LaunchTemplateSpecification: launchTemplate,
+                Overrides: s.spot.instanceTypes.map((type) => ({ InstanceType: type })),
+              },
+            },
+            CapacityRebalance: true,
+          }
+        : { LaunchTemplate: launchTemplate }),
+      TargetGroupARNs: [targetGroup],
+      HealthCheckType: 'ELB',
+      HealthCheckGracePeriod: s.healthCheckGracePeriod,
+      DefaultInstanceWarmup: s.scaling.warmupSeconds,
+      Cooldown: String(s.scaling.cooldownSeconds),
+      MetricsCollection: [{ Granularity: '1Minute' }],
+      Tags: t.asgTags({ Name: t.prefixed(service) }),
+    },
+  });
+
+  t.resource('CpuTargetTracking', {
+    Type: 'AWS::AutoScaling::ScalingPolicy',
+    Properties: {
+      AutoScalingGroupName: ref(ASG_ID),
+      PolicyType: 'TargetTrackingScaling',
+      EstimatedInstanceWarmup: s.scaling.warmupSeconds,
+      TargetTrackingConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' },
+        TargetValue: s.scaling.cpuTarget,
+      },
+    },
+  });
+  t.resource('RequestCountTargetTracking', {
+    Type: 'AWS::AutoScaling::ScalingPolicy',
+    Properties: {
+      AutoScalingGroupName: ref(ASG_ID),
+      PolicyType: 'TargetTrackingScaling',
+      EstimatedInstanceWarmup: s.scaling.warmupSeconds,
+      TargetTrackingConfiguration: {
+        PredefinedMetricSpecification: {
+          PredefinedMetricType: 'ALBRequestCountPerTarget',
+          ResourceLabel: sub('${LoadBalancerFullName}/${TargetGroupFullName}'),
+        },
+        TargetValue: s.scaling.requestsPerTarget,
+      },
+    },
+  });
+
+  // Sale events: raise the floor before the doors open, put it back when they close; target
+  // tracking does the rest in between.
+  for (const event of events) {
+    const p = event.prewarm[service]!;
+    const lead = event.leadMinutes ?? DEFAULT_LEAD_MINUTES;
+    const id = pascal(event.name);
+    t.resource(`Prewarm${id}`, {
+      Type: 'AWS::AutoScaling::ScheduledAction',
+      Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: minus(event.start, lead), MinSize: p.min, DesiredCapacity: p.desired },
+    });
+    t.resource(`Restore${id}`, {
+      Type: 'AWS::AutoScaling::ScheduledAction',
+      Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: isoSeconds(event.end), MinSize: min },
+    });
+  }
+
+  t.output('AutoScalingGroupName', `The ${service} Auto Scaling group`, ref(ASG_ID));
+  t.output('InstanceSecurityGroupId', `The ${service} instance security group`, getAtt('InstanceSecurityGroup', 'GroupId'));
+  t.output('InstanceRoleArn', `The ${service} instance role`, getAtt('InstanceRole', 'Arn'));
+  t.output('LogGroupName', `Where ${service} logs go`, ref('ServiceLogGroup'));
+  t.output('ArtifactSha256', 'The sha256 of the artifact this stack runs', ref('ArtifactSha256'));
+  return t.build();
+}
+
+/** ISO time `minutes` before `iso`, to the second, as Auto Scaling wants it. */
+function minus(iso: string, minutes: number): string {
+  return isoSeconds(new Date(Date.parse(iso) - minutes * 60_000).toISOString());
+}
+
+function isoSeconds(iso: string): string {
+  return new Date(Date.parse(iso)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+

@@ -1,0 +1,194 @@
+// static-site: the shop's static assets in a private, encrypted, versioned S3 bucket served by
+// CloudFront through Origin Access Control; HTTPS only, HTTP/2 and 3, compression. /api/* goes to
+// the load balancer uncached with every viewer header (Authorization included) passed on, so an
+// authenticated response is never served from cache. Aliases, certificate and WAF are optional.
+import type { Inventory } from '../playbooks/lib/inventory.js';
+import { fromOutput, StackBuilder, type RenderedStack } from './lib/stack.js';
+import { getAtt, ref, sub, type Expr, type Value } from './lib/template.js';
+
+// AWS-managed CloudFront policies (fixed ids published by AWS, the same in every account).
+export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+export const MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+export function renderStaticSite(inv: Inventory): RenderedStack {
+  const domain = inv.domain;
+  const t = new StackBuilder(inv, 'static-site',
+    'Static assets in a private S3 bucket behind CloudFront (Origin Access Control, HTTPS only, HTTP/2 and 3, compression); ' +
+    `/api/* forwarded uncached to the load balancer${domain?.aliases.length ? ` on ${domain.aliases.join(', ')}` : ''}.`);
+
+  // The API origin: the name on the load balancer's certificate when there is one (CloudFront
+  // checks it), otherwise the load balancer's own DNS name over HTTP.
+  const apiOverHttps = Boolean(domain?.albCertificateArn && domain.apiHostname);
+  const apiOrigin: Expr = apiOverHttps
+    ? domain!.apiHostname!
+    : t.param('LoadBalancerDnsName', {
+        Type: 'String',
+        Description: 'The load balancer DNS name (load-balancer stack output LoadBalancerDnsName)',
+        AllowedPattern: '^[A-Za-z0-9.-]+\\.elb\\.amazonaws\\.com$',
+        ConstraintDescription: 'an ELB DNS name',
+      }, fromOutput('load-balancer', 'LoadBalancerDnsName'));
+
+  t.resource('AssetsBucket', {
+    Type: 'AWS::S3::Bucket',
+    DeletionPolicy: 'Retain',
+    UpdateReplacePolicy: 'Retain',
+    Properties: {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: [
+          { Id: 'expire-replaced-assets', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
+          { Id: 'abort-stale-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+        ],
+      },
+      Tags: t.tags(),
+    },
+  });
+  t.resource('AssetsOriginAccessControl', {
+    Type: 'AWS::CloudFront::OriginAccessControl',
+    Properties: {
+      OriginAccessControlConfig: {
+        Name: t.prefixed('assets'),
+        Description: 'CloudFront signs every request to the assets bucket',
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      },
+    },
+  });
+  t.resource('AssetsBucketPolicy', {
+    Type: 'AWS::S3::BucketPolicy',
+    Properties: {
+      Bucket: ref('AssetsBucket'),
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'CloudFrontReadsThroughOriginAccessControl',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Action: 's3:GetObject',
+            Resource: sub('${AssetsBucket.Arn}/*'),
+            Condition: { StringEquals: { 'AWS:SourceArn': sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}') } },
+          },
+          {
+            Sid: 'TlsOnly',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: [getAtt('AssetsBucket', 'Arn'), sub('${AssetsBucket.Arn}/*')],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    },
+  });
+
+  t.resource('StaticCachePolicy', {
+    Type: 'AWS::CloudFront::CachePolicy',
+    Properties: {
+      CachePolicyConfig: {
+        Name: t.prefixed('static'),
+        Comment: 'Static assets: cached a day by default, a year at most; compressed variants cached apart',
+        MinTTL: 0,
+        DefaultTTL: 86_400,
+        MaxTTL: 31_536_000,
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          EnableAcceptEncodingGzip: true,
+          EnableAcceptEncodingBrotli: true,
+          CookiesConfig: { CookieBehavior: 'none' },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          QueryStringsConfig: { QueryStringBehavior: 'none' },
+        },
+      },
+    },
+  });
+  t.resource('SecurityHeadersPolicy', {
+    Type: 'AWS::CloudFront::ResponseHeadersPolicy',
+    Properties: {
+      ResponseHeadersPolicyConfig: {
+        Name: t.prefixed('security-headers'),
+        Comment: 'HSTS, no sniffing, no framing, strict referrer',
+        SecurityHeadersConfig: {
+          StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, IncludeSubdomains: true, Override: true },
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ReferrerPolicy: { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: true },
+        },
+      },
+    },
+  });
+
+  const viewerCertificate: Value = domain?.certificateArn
+    ? { AcmCertificateArn: domain.certificateArn, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' }
+    : { CloudFrontDefaultCertificate: true };
+  t.resource('Distribution', {
+    Type: 'AWS::CloudFront::Distribution',
+    Properties: {
+      DistributionConfig: {
+        Enabled: true,
+        Comment: `${t.prefixed('shop')}: assets and /api/*`,
+        HttpVersion: 'http2and3',
+        IPV6Enabled: true,
+        PriceClass: inv.staticSite.priceClass,
+        DefaultRootObject: 'index.html',
+        ...(domain?.aliases.length ? { Aliases: [...domain.aliases] } : {}),
+        ViewerCertificate: viewerCertificate,
+        ...(domain?.webAclArn ? { WebACLId: domain.webAclArn } : {}),
+        Origins: [
+          {
+            Id: 'assets',
+            DomainName: getAtt('AssetsBucket', 'RegionalDomainName'),
+            OriginAccessControlId: getAtt('AssetsOriginAccessControl', 'Id'),
+            S3OriginConfig: { OriginAccessIdentity: '' },
+          },
+          {
+            Id: 'api',
+            DomainName: apiOrigin,
+            CustomOriginConfig: {
+              OriginProtocolPolicy: apiOverHttps ? 'https-only' : 'http-only',
+              HTTPPort: 80,
+              HTTPSPort: 443,
+              OriginSSLProtocols: ['TLSv1.2'],
+              OriginReadTimeout: 30,
+              OriginKeepaliveTimeout: 5,
+            },
+          },
+        ],
+        DefaultCacheBehavior: {
+          TargetOriginId: 'assets',
+          ViewerProtocolPolicy: 'redirect-to-https',
+          Compress: true,
+          AllowedMethods: ['GET', 'HEAD', 'OPTIONS'],
+          CachedMethods: ['GET', 'HEAD'],
+          CachePolicyId: ref('StaticCachePolicy'),
+          ResponseHeadersPolicyId: ref('SecurityHeadersPolicy'),
+        },
+        CacheBehaviors: [
+          {
+            PathPattern: '/api/*',
+            TargetOriginId: 'api',
+            // Never a redirect for the API: a redirected POST would lose its body.
+            ViewerProtocolPolicy: 'https-only',
+            Compress: true,
+            AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+            CachedMethods: ['GET', 'HEAD'],
+            CachePolicyId: MANAGED_CACHING_DISABLED,
+            OriginRequestPolicyId: MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER,
+            ResponseHeadersPolicyId: ref('SecurityHeadersPolicy'),
+          },
+        ],
+      },
+      Tags: t.tags(),
+    },
+  });
+
+  const siteHost = domain?.aliases[0];
+  t.output('DistributionId', 'The CloudFront distribution id (for invalidations)', ref('Distribution'));
+  t.output('DistributionDomainName', 'The CloudFront domain name (alias records point here)', getAtt('Distribution', 'DomainName'));
+  t.output('AssetsBucketName', 'Where the static assets are uploaded', ref('AssetsBucket'));
+  t.output('SiteUrl', 'The shop URL', siteHost ? `https://${siteHost}` : sub('https://${Distribution.DomainName}'));
+  return t.build();
+}
