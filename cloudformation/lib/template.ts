@@ -1,6 +1,6 @@
 // The shape of a CloudFormation template, the intrinsic functions the renderers use (long form,
 // so a template is plain JSON-compatible data any tool can walk), and the one YAML writer.
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 
 export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
 /** What may appear where CloudFormation expects a value: literals or intrinsic functions. */
@@ -85,20 +85,23 @@ export function subVariables(text: string): string[] {
 
 // --- YAML -----------------------------------------------------------------------------------------------
 
+/** YAML 1.1 timestamps: quoted explicitly, so no parser (or library setting) turns them into dates. */
+const TIMESTAMP = /^\d{4}-\d{1,2}-\d{1,2}(([Tt]|[ \t]+)\d{1,2}:\d{2}:\d{2}(\.\d*)?([ \t]*Z|[-+]\d{1,2}(:\d{2})?)?)?$/;
+
 /**
  * The one YAML writer: insertion-ordered keys (renderers build objects deterministically), no
  * anchors or aliases (shared objects are written out in full), no line folding, multi-line strings
  * as literal blocks (user-data stays readable in reviews), and YAML 1.1 quoting so strings such as
- * `on`, `yes` or `2010-09-09` stay strings for parsers that read YAML 1.1.
+ * `on`, `yes` or `2010-09-09` stay strings for parsers that read YAML 1.1. Timestamps are quoted by
+ * hand: the yaml library's own choice depends on a process-wide tag setting other code can change.
  */
 export function toYaml(template: Template, header?: string): string {
-  const body = stringify(template, {
-    aliasDuplicateObjects: false,
-    lineWidth: 0,
-    minContentWidth: 0,
-    blockQuote: 'literal',
-    version: '1.1',
-    indent: 2,
+  const doc = new Document(template, { version: '1.1', aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_, node) {
+      if (isScalar(node) && typeof node.value === 'string' && TIMESTAMP.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
   });
+  const body = doc.toString({ lineWidth: 0, minContentWidth: 0, blockQuote: 'literal', indent: 2 });
   return header ? `${header.split('\n').map((l) => `# ${l}`.trimEnd()).join('\n')}\n${body}` : body;
 }
