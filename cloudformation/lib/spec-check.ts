@@ -188,6 +188,7 @@ function checkValue(spec: SpecDatabase, type: PropertyType, value: unknown, path
     case 'number':
       if (!(typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))))) report(path, `expected a number, got ${describe(value)}`);
       else if (type.type === 'integer' && !Number.isInteger(Number(value))) report(path, `expected an integer, got ${describe(value)}`);
+      else if (type.type === 'integer' && type.allowedValues && !type.allowedValues.includes(Number(value))) report(path, `${describe(value)} is not one of ${type.allowedValues.join(', ')}`);
       return;
     case 'boolean':
       if (!(typeof value === 'boolean' || value === 'true' || value === 'false')) report(path, `expected true or false, got ${describe(value)}`);
