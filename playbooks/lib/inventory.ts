@@ -414,25 +414,28 @@ function applyOverride(raw: Record<string, unknown>, path: string, text: string,
   const where = file;
   const o = (detail?: string) => ({ fromOverride: true, detail });
   if (segments.some((s) => s === '')) throw new InventoryError(where, path, 'a dotted path such as services.orders.scaling.max', o());
-  let schema: TSchema | undefined = InventorySchema;
-  let node: Record<string, unknown> | unknown[] = raw;
+  // Resolve the whole path in the schema first, so a typo is reported as such.
+  const schemas: TSchema[] = [];
+  let schema: TSchema = InventorySchema;
   segments.forEach((segment, i) => {
-    const last = i === segments.length - 1;
-    const step = childSchema(schema!, segment);
+    const step = childSchema(schema, segment);
     if (!step) {
-      const known = knownKeys(schema!);
+      const known = knownKeys(schema);
       throw new InventoryError(where, dotted(segments.slice(0, i + 1)), known, o(`no such setting (expected ${known})`));
     }
+    schemas.push(step);
     schema = step;
-    if (last) {
-      (node as Record<string | number, unknown>)[segment] = typed(text, schema, where, path);
+  });
+  let node: Record<string | number, unknown> = raw;
+  segments.forEach((segment, i) => {
+    if (i === segments.length - 1) {
+      node[segment] = typed(text, schemas[i]!, where, path);
       return;
     }
-    const holder = node as Record<string | number, unknown>;
-    if (holder[segment] === undefined || holder[segment] === null) holder[segment] = typeof segments[i + 1] === 'number' ? [] : {};
-    const next = holder[segment];
+    if (node[segment] === undefined || node[segment] === null) node[segment] = typeof segments[i + 1] === 'number' ? [] : {};
+    const next = node[segment];
     if (typeof next !== 'object' || next === null) throw new InventoryError(where, dotted(segments.slice(0, i + 1)), 'a mapping', o('is a single value, not a mapping'));
-    node = next as Record<string, unknown>;
+    node = next as Record<string | number, unknown>;
   });
 }
 
