@@ -1,0 +1,118 @@
+// Determinism (the same inventory gives the same bytes, run after run and process after process)
+// and ./playbooks/render.mjs end to end: files, ok/changed, stale files, and one-line errors.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { isNode, parse, parseDocument, visit } from 'yaml';
+import { loadInventory } from '../../playbooks/lib/inventory.js';
+import { renderEnvironment } from '../../cloudformation/index.js';
+import { inventoryFile, repoFile } from './environments.js';
+
+const exec = promisify(execFile);
+const out = await mkdtemp(join(tmpdir(), 'saleday-render-'));
+t.teardown(() => rm(out, { recursive: true, force: true }));
+
+interface Run { code: number; stdout: string; stderr: string }
+async function render(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [repoFile('playbooks/render.mjs'), ...args], { cwd: repoFile('.'), env: { ...process.env, FORCE_COLOR: '0' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+t.test('rendering is pure: twice from one inventory, and from two loads, the same bytes', async (t) => {
+  for (const env of ['production', 'staging', 'local']) {
+    const inv = await loadInventory(inventoryFile(env));
+    const first = renderEnvironment(inv).map((f) => [f.file, f.body]);
+    const second = renderEnvironment(inv).map((f) => [f.file, f.body]);
+    const reloaded = renderEnvironment(await loadInventory(inventoryFile(env))).map((f) => [f.file, f.body]);
+    t.same(second, first, `${env}: twice`);
+    t.same(reloaded, first, `${env}: after loading again`);
+    t.ok(Object.isFrozen(inv.services.orders.scaling), `${env}: the inventory cannot be changed by a renderer`);
+  }
+});
+
+t.test('the YAML reads back as the template object, with YAML 1.1-safe scalars', async (t) => {
+  const inv = await loadInventory(inventoryFile('production'));
+  for (const f of renderEnvironment(inv)) {
+    t.same(parse(f.body, { version: '1.1' }), JSON.parse(JSON.stringify(f.stack.template)), `${f.file}: round trip (YAML 1.1)`);
+    t.same(parse(f.body), JSON.parse(JSON.stringify(f.stack.template)), `${f.file}: round trip (YAML 1.2)`);
+    t.match(f.body, /^AWSTemplateFormatVersion: "2010-09-09"$/m, `${f.file}: the version stays a string`);
+    let shared = 0;
+    visit(parseDocument(f.body), (_, node) => {
+      if (isNode(node) && ((node as { anchor?: string }).anchor || node.constructor.name === 'Alias')) shared++;
+    });
+    t.equal(shared, 0, `${f.file}: no anchors or aliases`);
+  }
+});
+
+t.test('render.mjs writes every stack, a service stack per service, the same bytes every run', async (t) => {
+  const first = await render('-i', inventoryFile('staging'), '-o', out);
+  t.equal(first.code, 0, first.stderr);
+  const dir = join(out, 'staging');
+  const files = (await readdir(dir)).sort();
+  t.same(files, ['database.yaml', 'load-balancer.yaml', 'monitoring.yaml', 'network.yaml', 'service-catalog.yaml', 'service-inventory.yaml', 'service-orders.yaml', 'service-users.yaml', 'static-site.yaml']);
+  t.match(first.stdout, /changed .*service-catalog\.yaml \(\d+ resources/);
+  t.match(first.stdout, /staging: 9 stacks rendered, 9 changed/);
+  const bytes = await Promise.all(files.map((f) => readFile(join(dir, f))));
+
+  const second = await render('-i', inventoryFile('staging'), '-o', out);
+  t.equal(second.code, 0);
+  t.match(second.stdout, /staging: 9 stacks rendered, 0 changed/, 'a second run changes nothing');
+  t.notMatch(second.stdout, /^changed/m);
+  const again = await Promise.all(files.map((f) => readFile(join(dir, f))));
+  t.ok(again.every((b, i) => b.equals(bytes[i]!)), 'byte-identical');
+
+  const expected = renderEnvironment(await loadInventory(inventoryFile('staging')));
+  for (const f of expected) t.equal(await readFile(join(dir, f.file), 'utf8'), f.body, `${f.file}: what renderEnvironment returns`);
+});
+
+t.test('render.mjs: overrides, changed files and stale files', async (t) => {
+  await writeFile(join(out, 'staging', 'old-stack.yaml'), 'stale');
+  const run = await render('-i', inventoryFile('staging'), '-o', out, '-e', 'services.orders.scaling.max=6');
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stdout, /changed .*service-orders\.yaml/);
+  t.match(run.stdout, /ok +.*service-catalog\.yaml/);
+  t.match(run.stdout, /removed .*old-stack\.yaml/);
+  t.match(await readFile(join(out, 'staging', 'service-orders.yaml'), 'utf8'), /MaxSize: "6"/);
+});
+
+t.test('render.mjs defaults to production and validates on request', async (t) => {
+  const run = await render('-o', out, '--validate');
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stdout, /production: 9 stacks rendered, 9 changed, all checks passed/);
+  t.same((await readdir(join(out, 'production'))).length, 9);
+});
+
+t.test('render.mjs refuses bad input with one line and exit 1', async (t) => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['unknown flag', ['--inventroy', 'x'], /^render: unknown argument --inventroy; usage: /],
+    ['stray argument', ['staging'], /^render: unknown argument staging; usage: /],
+    ['missing value', ['-i'], /^render: -i needs a value; usage: /],
+    ['bad -e', ['-e', 'services.orders.scaling.max'], /^render: -e needs key\.path=value/],
+    ['missing inventory', ['-i', 'playbooks/inventories/nowhere.yaml'], /^render: playbooks\/inventories\/nowhere\.yaml: no such file/],
+    ['bad override', ['-e', 'network.azCount=4'], /^render: .*production\.yaml: network\.azCount \(set with -e\): expected one of 2, 3, got 4\n$/],
+  ];
+  const runs = await Promise.all(cases.map(([, args]) => render(...args, '-o', out)));
+  for (const [i, [name, , message]] of cases.entries()) {
+    const run = runs[i]!;
+    t.equal(run.code, 1, `${name}: exit 1`);
+    t.match(run.stderr, message, `${name}: says what is wrong`);
+    t.equal(run.stderr.trim().split('\n').length, 1, `${name}: one line`);
+    t.notMatch(run.stderr, /\n\s+at /, `${name}: no stack trace`);
+  }
+  const bad = join(out, 'bad.yaml');
+  await writeFile(bad, (await readFile(inventoryFile('staging'), 'utf8')).replace('azCount: 2', 'azCount: two'));
+  const run = await render('-i', bad, '-o', out);
+  t.equal(run.code, 1);
+  t.match(run.stderr, new RegExp(`^render: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: network\\.azCount: expected one of 2, 3, got "two"\\n$`));
+  const help = await render('-h');
+  t.equal(help.code, 0);
+  t.match(help.stdout, /^usage: \.\/playbooks\/render\.mjs/);
+});

@@ -1,0 +1,116 @@
+// Acceptance 3: the user-data of every service, with its Fn::Sub variables filled in the way
+// CloudFormation fills them, passes `bash -n` and shellcheck; and it does what the issue asks.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { SERVICE_NAMES } from '../../playbooks/lib/inventory.js';
+import { subVariables } from '../../cloudformation/lib/template.js';
+import { rendered, type Rendered } from './environments.js';
+
+const run = promisify(execFile);
+const dir = await mkdtemp(join(tmpdir(), 'saleday-user-data-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+
+const SHA = 'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const SAMPLES: Record<string, string> = {
+  'AWS::StackName': 'saleday-production-service-orders',
+  'AWS::Region': 'eu-west-1',
+  ArtifactBucket: 'saleday-artifacts-123456789012-eu-west-1',
+  ArtifactKey: `artifacts/orders/${SHA}.tar.gz`,
+  ArtifactSha256: SHA,
+  DbSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:OrdersDbSecret-AbCdEf',
+  JwtVerifySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:saleday/production/jwt-public-AbCdEf',
+  JwtSigningSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:saleday/production/jwt-AbCdEf',
+  ServiceCredentialSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:saleday/production/service-credential-AbCdEf',
+  DbReadHosts: 'replica-1.abc.eu-west-1.rds.amazonaws.com,replica-2.abc.eu-west-1.rds.amazonaws.com',
+  ServiceBaseUrl: 'https://api.shop.example.com',
+  ServiceLogGroup: 'saleday-production-service-orders-ServiceLogGroup-1A2B3C',
+};
+
+/** The Fn::Sub text of a service's user-data, and the script CloudFormation would hand to EC2. */
+function userData(r: Rendered, service: string): { template: string; script: string } {
+  const data = r.stack(`service-${service}`).template.Resources.LaunchTemplate!.Properties!.LaunchTemplateData as { UserData: { 'Fn::Base64': { 'Fn::Sub': string } } };
+  const template = data.UserData['Fn::Base64']['Fn::Sub'];
+  const script = template.replace(/\$\{([^}]*)\}/g, (_, name: string) => {
+    if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+    const value = SAMPLES[name];
+    if (value === undefined) throw new Error(`user-data of ${service} refers to \${${name}}, which has no sample`);
+    return value;
+  });
+  return { template, script };
+}
+
+async function check(script: string, name: string): Promise<{ bash: string; shellcheck: string }> {
+  const file = join(dir, `${name}.sh`);
+  await writeFile(file, script);
+  const result = { bash: '', shellcheck: '' };
+  try {
+    await run('bash', ['-n', file]);
+  } catch (err) {
+    result.bash = String((err as { stderr?: string }).stderr ?? err);
+  }
+  try {
+    await run('/usr/bin/shellcheck', ['--shell=bash', '--severity=style', '--format=gcc', file]);
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: unknown };
+    result.shellcheck = `${e.stdout ?? ''}${e.stderr ?? ''}` || String(err);
+  }
+  return result;
+}
+
+for (const env of ['production', 'staging', 'local']) {
+  const r = await rendered(env);
+  t.test(`${env}: every service's user-data passes bash -n and shellcheck`, async (t) => {
+    for (const service of SERVICE_NAMES) {
+      const { script } = userData(r, service);
+      const result = await check(script, `${env}-${service}`);
+      t.equal(result.bash, '', `${service}: bash -n`);
+      t.equal(result.shellcheck, '', `${service}: shellcheck`);
+    }
+  });
+
+  t.test(`${env}: the user-data does what the issue asks`, (t) => {
+    for (const service of SERVICE_NAMES) {
+      const s = r.inv.services[service];
+      const { template, script } = userData(r, service);
+      t.ok(subVariables(template).every((v) => v in SAMPLES || v.startsWith('AWS::')), `${service}: only parameters in \${…}`);
+      t.match(script, /dnf install -y -q nodejs20 /, `${service}: installs Node.js 20 on Amazon Linux 2023`);
+      t.match(script, /aws s3 cp [^\n]*"s3:\/\/\$ARTIFACT_BUCKET\/\$ARTIFACT_KEY"/, `${service}: downloads the artifact by key`);
+      t.match(template, /readonly ARTIFACT_KEY='\$\{ArtifactKey\}'/, `${service}: the key is a parameter`);
+      t.match(script, /sha256sum --check --strict/, `${service}: checks the sha256`);
+      t.match(template, /readonly ARTIFACT_SHA256='\$\{ArtifactSha256\}'/, `${service}: the sha256 is a parameter`);
+      t.match(script, new RegExp(`ExecStart=/usr/bin/node-20 dist/services/${service}/main\\.js`), `${service}: starts the service's main`);
+      t.match(script, /EnvironmentFile=\/etc\/saleday\//, `${service}: a systemd unit with the environment`);
+      t.match(script, /\nHOST=0\.0\.0\.0\n/, `${service}: HOST=0.0.0.0`);
+      t.match(script, new RegExp(`\\nPORT=${s.port}\\n`), `${service}: its port`);
+      t.match(template, /\nDB_SECRET=aws:\$\{DbSecretArn\}\n/, `${service}: DB secret as a reference`);
+      t.match(template, /\nJWT_VERIFY_SECRET=aws:\$\{JwtVerifySecretArn\}\n/, `${service}: JWT verify key as a reference`);
+      t.match(script, new RegExp(`\\nSHUTDOWN_TIMEOUT_MS=${s.drainSeconds * 1000}\\n`), `${service}: drains for its drainSeconds`);
+      for (const [key, value] of Object.entries(s.environment ?? {})) t.match(script, `\n${key}=${value}\n`, `${service}: inventory extra ${key}`);
+      t.match(script, /systemctl enable --now saleday-/, `${service}: starts it`);
+      t.match(script, /curl -fsS [^\n]*"http:\/\/127\.0\.0\.1:\$PORT\/readyz"[\s\S]*signal 0/, `${service}: signals success once /readyz answers`);
+      t.match(script, /trap 'signal 1' ERR/, `${service}: signals failure on any error`);
+      t.match(script, /--resource AutoScalingGroup/, `${service}: signals the Auto Scaling group`);
+      const env = script.slice(script.indexOf("<<'ENV'"), script.indexOf('\nENV\n'));
+      for (const line of env.split('\n').slice(1)) {
+        if (/SECRET|PASSWORD|TOKEN/.test(line.split('=')[0]!)) t.match(line, /=aws:arn:aws:secretsmanager:/, `${service}: ${line.split('=')[0]} is a reference`);
+      }
+    }
+    t.match(userData(r, 'users').template, /\nJWT_SIGNING_SECRET=aws:\$\{JwtSigningSecretArn\}\n/, 'users signs tokens');
+    for (const service of ['inventory', 'orders']) t.match(userData(r, service).template, /\nSERVICE_CREDENTIAL_SECRET=aws:\$\{ServiceCredentialSecretArn\}\n/, `${service} has the service credential`);
+    t.match(userData(r, 'orders').template, /\nCATALOG_URL=\$\{ServiceBaseUrl\}\nINVENTORY_URL=\$\{ServiceBaseUrl\}\n/, 'orders knows where catalog and inventory are');
+    t.notMatch(userData(r, 'catalog').template, /SERVICE_CREDENTIAL_SECRET|JWT_SIGNING_SECRET/, 'catalog gets no more secrets than it needs');
+  });
+}
+
+t.test('the harness itself fails on a broken script', async (t) => {
+  const r = await rendered('staging');
+  const { script } = userData(r, 'catalog');
+  const syntax = await check(script.replace('fi\nmkdir -p', 'mkdir -p'), 'broken-syntax');
+  t.not(syntax.bash, '', 'bash -n catches a missing fi');
+  const unquoted = await check(script.replace('rm -rf "$download"', 'rm -rf $download/*'), 'broken-quoting');
+  t.match(unquoted.shellcheck, /SC2086/, 'shellcheck catches an unquoted variable');
+});

@@ -1,0 +1,180 @@
+// The inventory loader: the checked-in inventories load; every error names the file, the path
+// (and line) and what was expected; -e overrides are typed by the schema.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { parseDocument } from 'yaml';
+import {
+  architectureOf, artifactBucketName, InventoryError, loadInventory, parseInventory, resourcePrefix, SERVICE_NAMES,
+} from '../../playbooks/lib/inventory.js';
+
+const file = (env: string) => fileURLToPath(new URL(`../../playbooks/inventories/${env}.yaml`, import.meta.url));
+const staging = await readFile(file('staging'), 'utf8');
+const production = await readFile(file('production'), 'utf8');
+
+/** Staging with one setting changed (or removed), written back as YAML text. */
+function edited(path: (string | number)[], value: unknown, text = staging): string {
+  const doc = parseDocument(text);
+  if (value === undefined) doc.deleteIn(path);
+  else doc.setIn(path, value);
+  return doc.toString();
+}
+
+function error(fn: () => unknown): InventoryError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof InventoryError) return err;
+    throw err;
+  }
+  throw new Error('expected an InventoryError');
+}
+
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+t.test('the checked-in inventories load', async (t) => {
+  for (const env of ['production', 'staging', 'local']) {
+    const inv = await loadInventory(file(env));
+    t.equal(inv.environment, env, `${env}: environment`);
+    t.same(Object.keys(inv.services), [...SERVICE_NAMES], `${env}: all four services`);
+    t.ok(Object.isFrozen(inv) && Object.isFrozen(inv.services.users.scaling), `${env}: frozen`);
+  }
+  const local = await loadInventory(file('local'));
+  t.equal(local.target, 'local');
+  t.match(local.local, { gatewayPort: Number, workersPerCpu: Number });
+  t.match(local.services.orders.scaling, { min: Number, max: Number, desired: Number, cpuTarget: Number, requestsPerTarget: Number, warmupSeconds: Number, cooldownSeconds: Number }, 'local: the same scaling policy shape');
+});
+
+t.test('an error names the file, the line, the path and what was expected', (t) => {
+  const text = edited(['services', 'catalog', 'scaling', 'max'], 'lots');
+  const e = error(() => parseInventory(text, 'inventories/staging.yaml'));
+  t.equal(e.file, 'inventories/staging.yaml');
+  t.equal(e.path, 'services.catalog.scaling.max');
+  t.equal(e.expected, 'an integer from 1 to 500');
+  t.equal(e.line, lineOf(text, 'max: lots'));
+  t.equal(e.message, `inventories/staging.yaml:${e.line}: services.catalog.scaling.max: expected an integer from 1 to 500, got "lots"`);
+});
+
+t.test('schema errors, each pointing at the setting', (t) => {
+  const cases: Array<[string, string, string, RegExp]> = [
+    ['wrong type', edited(['network', 'azCount'], 4), 'network.azCount', /expected one of 2, 3, got 4/],
+    ['wrong enum', edited(['network', 'natGateways'], 'two'), 'network.natGateways', /expected one of per-az, single, got "two"/],
+    ['unknown key', edited(['database', 'multiAz'], true), 'database.multiAz', /unknown setting \(expected one of engineVersion, instanceClass/],
+    ['unknown service', edited(['services', 'payments'], {}), 'services.payments', /unknown setting \(expected one of users, catalog, inventory, orders\)/],
+    ['missing key', edited(['database', 'instanceClass'], undefined), 'database.instanceClass', /is missing: expected an RDS instance class such as db\.r6g\.large/],
+    ['missing service', edited(['services', 'orders'], undefined), 'services.orders', /is missing/],
+    ['engine version as a number', staging.replace('engineVersion: "8.0"', 'engineVersion: 8.0'), 'database.engineVersion', /expected a MySQL 8\.0 version such as "8\.0" or "8\.0\.40" \(quoted\), got 8/],
+    ['bad time', edited(['saleEvents', 0, 'start'], 'next tuesday'), 'saleEvents[0].start', /expected an ISO 8601 UTC time/],
+    ['bad path prefix', edited(['services', 'users', 'pathPrefix'], '/users'), 'services.users.pathPrefix', /expected a path prefix such as \/api\/users/],
+    ['bad region', edited(['region'], 'Europe'), 'region', /expected an AWS region such as eu-west-1/],
+    ['bad tag key', edited(['tags', 'aws:owner'], 'x'), 'tags.aws:owner', /unknown setting|expected/],
+  ];
+  for (const [name, text, path, message] of cases) {
+    const e = error(() => parseInventory(text, 'staging.yaml'));
+    t.equal(e.path, path, `${name}: path`);
+    t.match(e.message, message, `${name}: says what was expected`);
+    t.match(e.message, /^staging\.yaml(:\d+)?: /, `${name}: names the file`);
+  }
+});
+
+t.test('rules across settings', (t) => {
+  const cases: Array<[string, string, string, RegExp]> = [
+    ['desired above max', edited(['services', 'orders', 'scaling', 'desired'], 9), 'services.orders.scaling.desired', /expected between 1 and 4, got 9/],
+    ['min above max', edited(['services', 'orders', 'scaling', 'min'], 5), 'services.orders.scaling.min', /at most scaling\.max \(4\)/],
+    ['pre-warm above max', edited(['saleEvents', 1, 'prewarm', 'orders', 'desired'], 40), 'saleEvents[1].prewarm.orders.desired', /at most services\.orders\.scaling\.max \(4\), got 40: raise max or lower the pre-warm/],
+    ['pre-warm of an unknown service', edited(['saleEvents', 0, 'prewarm', 'payments'], { min: 1, desired: 1 }), 'saleEvents[0].prewarm.payments', /unknown setting/],
+    ['event ends before it starts', edited(['saleEvents', 0, 'end'], '2026-06-24T06:00:00Z'), 'saleEvents[0].end', /a time after start/],
+    ['overlapping events', edited(['saleEvents', 1, 'start'], '2026-06-24T08:00:00Z'), 'saleEvents[1].start', /overlaps saleEvents\[0\] \(summer-sale-2026-rehearsal\) for catalog, inventory, orders/],
+    ['duplicate event name', edited(['saleEvents', 1, 'name'], 'summer-sale-2026-rehearsal'), 'saleEvents[1].name', /a name no other sale event uses/],
+    ['two services on one port', edited(['services', 'orders', 'port'], 3001), 'services.orders.port', /a port no other service uses \(users has 3001\)/],
+    ['two services on one path', edited(['services', 'orders', 'pathPrefix'], '/api/users'), 'services.orders.pathPrefix', /users has it/],
+    ['Spot types of another architecture', edited(['services', 'users', 'spot', 'instanceTypes'], ['t4g.small', 'm7i.large']), 'services.users.spot.instanceTypes[1]', /an arm64 instance type/],
+    ['a deploy-owned variable', edited(['services', 'users', 'environment', 'DB_SECRET'], 'aws:other'), 'services.users.environment.DB_SECRET', /set by the deploy/],
+    ['a secret value', edited(['services', 'users', 'environment', 'API_TOKEN'], 'abc123'), 'services.users.environment.API_TOKEN', /looks like a secret: expected a secret reference/],
+    ['a standard tag', edited(['tags', 'CostCentre'], 'x'), 'tags.CostCentre', /set by the deploy itself/],
+    ['aliases without a certificate', edited(['domain'], { aliases: ['shop.example.com'] }), 'domain.certificateArn', /CloudFront aliases need a certificate in us-east-1/],
+    ['a CloudFront certificate outside us-east-1', edited(['domain', 'certificateArn'], 'arn:aws:acm:eu-west-1:123456789012:certificate/abc', production), 'domain.certificateArn', /expected a certificate in us-east-1 .*got one in eu-west-1/],
+    ['a load balancer certificate without its host name', edited(['domain', 'apiHostname'], undefined, production), 'domain.apiHostname', /albCertificateArn needs apiHostname/],
+    ['target local without a local section', edited(['target'], 'local'), 'local', /target local needs gatewayPort and workersPerCpu/],
+    ['storage autoscaling below storage', edited(['database', 'maxAllocatedStorage'], 10), 'database.maxAllocatedStorage', /expected GiB storage autoscaling|more than allocatedStorage/],
+  ];
+  for (const [name, text, path, message] of cases) {
+    const e = error(() => parseInventory(text, 'staging.yaml'));
+    t.equal(e.path, path, `${name}: path`);
+    t.match(e.message, message, `${name}: says what to do`);
+  }
+});
+
+t.test('unreadable files and broken YAML', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'saleday-inventory-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const missing = join(dir, 'nope.yaml');
+  const e = await loadInventory(missing).then(() => undefined, (err: unknown) => err as InventoryError);
+  t.ok(e instanceof InventoryError);
+  t.equal(e?.message, `${missing}: no such file (inventories live in playbooks/inventories/<env>.yaml)`);
+  const broken = join(dir, 'broken.yaml');
+  await writeFile(broken, 'project: saleday\nnetwork: {cidr: 10.0.0.0/16\nregion: eu-west-1\n');
+  const b = await loadInventory(broken).then(() => undefined, (err: unknown) => err as InventoryError);
+  t.match(b?.message, new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: not valid YAML: `));
+  const duplicate = staging.replace('project: saleday\n', 'project: saleday\nproject: other\n');
+  t.match(error(() => parseInventory(duplicate, 'dup.yaml')).message, /^dup\.yaml:\d+: not valid YAML: Map keys must be unique/);
+  t.match(error(() => parseInventory('- a\n- b\n', 'list.yaml')).message, /^list\.yaml:1: expected a mapping of settings/);
+});
+
+t.test('-e overrides are typed by the schema', (t) => {
+  const inv = parseInventory(staging, 'staging.yaml', {
+    overrides: [
+      'services.orders.scaling.max=8',
+      'database.deletionProtection=true',
+      'database.engineVersion=8.0',
+      'network.natGateways=per-az',
+      'saleEvents.0.leadMinutes=90',
+      'domain.aliases=[]',
+      'local.gatewayPort=0',
+      'local.workersPerCpu=1.5',
+      'monitoring.thresholds.targetP99Seconds=0.75',
+    ],
+  });
+  t.equal(inv.services.orders.scaling.max, 8, 'an integer');
+  t.equal(inv.database.deletionProtection, true, 'a boolean');
+  t.equal(inv.database.engineVersion, '8.0', 'a string stays a string');
+  t.equal(inv.network.natGateways, 'per-az', 'an enum');
+  t.equal(inv.saleEvents[0]!.leadMinutes, 90, 'a list item by index');
+  t.same(inv.domain, { aliases: [] }, 'a new optional section, list as YAML');
+  t.same(inv.local, { gatewayPort: 0, workersPerCpu: 1.5 }, 'numbers into a new section');
+  t.equal(inv.monitoring.thresholds.targetP99Seconds, 0.75, 'a float');
+  const asRecord = parseInventory(staging, 'staging.yaml', { overrides: { 'services.users.scaling.desired': '2' } });
+  t.equal(asRecord.services.users.scaling.desired, 2, 'overrides as a record too');
+
+  const cases: Array<[string, RegExp]> = [
+    ['services.ordrs.scaling.max=8', /^staging\.yaml: services\.ordrs \(set with -e\): no such setting \(expected one of users, catalog, inventory, orders\)$/],
+    ['services.orders.scaling.max=lots', /^staging\.yaml: services\.orders\.scaling\.max \(set with -e\): expected an integer from 1 to 500, got "lots"$/],
+    ['database.deletionProtection=maybe', /expected true or false, got "maybe"/],
+    ['services.orders.scaling.max=501', /services\.orders\.scaling\.max \(set with -e\): expected an integer from 1 to 500, got 501/],
+    ['network.azCount=4', /network\.azCount \(set with -e\): expected one of 2, 3, got 4/],
+    ['region.name=x', /region\.name \(set with -e\): no such setting \(expected an AWS region such as eu-west-1\)/],
+    ['services.orders.scaling=3', /services\.orders\.scaling \(set with -e\): expected a mapping/],
+    ['saleEvents.x.name=y', /saleEvents\.x \(set with -e\): no such setting \(expected a list index such as 0\)/],
+    ['novalue', /^-e novalue: expected key\.path=value/],
+  ];
+  for (const [override, message] of cases) {
+    const e = error(() => parseInventory(staging, 'staging.yaml', { overrides: [override] }));
+    t.match(e.message, message, override);
+  }
+  const tooSmall = error(() => parseInventory(staging, 'staging.yaml', { overrides: ['services.orders.scaling.max=2'] }));
+  t.equal(tooSmall.path, 'saleEvents[0].prewarm.orders.desired', 'an override is checked against the rest of the file');
+  t.notOk(tooSmall.fromOverride, 'and the error points at the file setting it conflicts with');
+});
+
+t.test('helpers for the playbooks', async (t) => {
+  const inv = await loadInventory(file('production'));
+  t.equal(resourcePrefix(inv), 'saleday-production');
+  t.equal(artifactBucketName(inv, '210987654321'), 'saleday-artifacts-210987654321-eu-west-1');
+  t.equal(architectureOf('c7g.large'), 'arm64');
+  t.equal(architectureOf('m7gd.xlarge'), 'arm64');
+  t.equal(architectureOf('t4g.micro'), 'arm64');
+  t.equal(architectureOf('m7i.large'), 'x86_64');
+  t.equal(architectureOf('c6a.2xlarge'), 'x86_64');
+});
