@@ -9,7 +9,9 @@ export interface Benchmark {
 }
 
 // Each benchmark module registers here, in the order they run.
-const benchmarks: Array<() => Promise<Benchmark>> = [];
+const benchmarks: Array<() => Promise<Benchmark>> = [
+  () => import('./render.js').then((m) => m.renderBench),
+];
 
 const only = process.argv.slice(2);
 let failed = false;
