@@ -4,7 +4,7 @@ import t from 'tap';
 import { SERVICE_NAMES } from '../../playbooks/lib/inventory.js';
 import { pascal } from '../../cloudformation/lib/stack.js';
 import type { Template } from '../../cloudformation/lib/template.js';
-import { ofType, rendered } from './environments.js';
+import { ofType, rendered } from './fixtures.js';
 
 const production = await rendered('production');
 const staging = await rendered('staging');
@@ -20,6 +20,7 @@ t.test('the inventories really differ where environments differ', (t) => {
   t.not(p.database.readReplicas, s.database.readReplicas, 'read replicas');
   t.not(p.services.orders.instanceType, s.services.orders.instanceType, 'instance sizes');
   t.not(JSON.stringify(p.saleEvents.map((e) => e.start)), JSON.stringify(s.saleEvents.map((e) => e.start)), 'sale-event schedule');
+  t.end();
 });
 
 t.test('network: AZ count and NAT gateways', (t) => {
@@ -40,6 +41,7 @@ t.test('network: AZ count and NAT gateways', (t) => {
   }
   t.equal(production.stack('network').template.Resources.AppSubnetC?.Type, 'AWS::EC2::Subnet', 'production has a third AZ');
   t.notOk(staging.stack('network').template.Resources.AppSubnetC, 'staging does not');
+  t.end();
 });
 
 t.test('database: size, backups, protection and replicas', (t) => {
@@ -66,6 +68,7 @@ t.test('database: size, backups, protection and replicas', (t) => {
       && (r.stack('load-balancer').template.Resources.LoadBalancer!.Properties!.LoadBalancerAttributes as Array<{ Key: string; Value: string }>).find((a) => a.Key === 'deletion_protection.enabled')!.Value,
     String(want.deletionProtection), `${r.inv.environment}: load balancer deletion protection follows the database's`);
   }
+  t.end();
 });
 
 t.test('services: instance sizes, fleet sizes, scaling targets and Spot', (t) => {
@@ -97,6 +100,7 @@ t.test('services: instance sizes, fleet sizes, scaling targets and Spot', (t) =>
   }
   t.ok(production.stack('service-catalog').template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, 'production catalog uses Spot above its base');
   t.notOk(production.stack('service-orders').template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, 'production orders stays on-demand');
+  t.end();
 });
 
 t.test('sale events: pre-warm before each start, restore at each end, per environment', (t) => {
@@ -121,6 +125,7 @@ t.test('sale events: pre-warm before each start, restore at each end, per enviro
   t.same(prodActions, ['PrewarmSummerSale2026', 'PrewarmBlackFriday2026', 'PrewarmCyberMonday2026'], 'production: the real events');
   t.same(stagingActions, ['PrewarmSummerSale2026Rehearsal', 'PrewarmBlackFriday2026Rehearsal'], 'staging: the rehearsals');
   t.notOk(Object.keys(production.stack('service-users').template.Resources).includes('PrewarmSummerSale2026'), 'users is not pre-warmed for the summer sale');
+  t.end();
 });
 
 t.test('edge: HTTPS, certificates, aliases and WAF only where the inventory has a domain', (t) => {
@@ -149,6 +154,7 @@ t.test('edge: HTTPS, certificates, aliases and WAF only where the inventory has 
   t.match(origin(stagingCdn), { DomainName: { Ref: 'LoadBalancerDnsName' }, CustomOriginConfig: { OriginProtocolPolicy: 'http-only' } }, 'staging: CloudFront to the ALB DNS name');
   t.ok(staging.stack('static-site').inputs.LoadBalancerDnsName, 'staging: the ALB name comes from the load-balancer stack');
   t.equal(production.stack('load-balancer').template.Outputs.ServiceBaseUrl!.Value, 'https://api.shop.example.com', 'production: orders calls over HTTPS');
+  t.end();
 });
 
 t.test('monitoring: email and thresholds from the inventory', (t) => {
@@ -160,6 +166,7 @@ t.test('monitoring: email and thresholds from the inventory', (t) => {
     t.equal(x.Resources.LoadBalancer5xxRate!.Properties!.Threshold, r.inv.monitoring.thresholds.alb5xxPercent, `${r.inv.environment}: 5xx threshold`);
     for (const service of SERVICE_NAMES) t.ok(x.Resources[`${pascal(service)}AtMaxCapacity`], `${r.inv.environment}: ${service} at-max alarm`);
   }
+  t.end();
 });
 
 t.test('nothing else differs: outside the environment-driven resources both have the same resources', (t) => {
@@ -180,4 +187,5 @@ t.test('nothing else differs: outside the environment-driven resources both have
     t.same(extra.filter((id) => !productionOnly[p.name]?.test(id)), [], `${p.name}: production adds only ${productionOnly[p.name] ?? 'nothing'}`);
     t.same(missing, [], `${p.name}: staging adds nothing but its schedule`);
   }
+  t.end();
 });

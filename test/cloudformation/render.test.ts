@@ -9,7 +9,7 @@ import t from 'tap';
 import { isNode, parse, parseDocument, visit } from 'yaml';
 import { loadInventory } from '../../playbooks/lib/inventory.js';
 import { renderEnvironment } from '../../cloudformation/index.js';
-import { inventoryFile, repoFile } from './environments.js';
+import { inventoryFile, repoFile } from './fixtures.js';
 
 const exec = promisify(execFile);
 const out = await mkdtemp(join(tmpdir(), 'saleday-render-'));

@@ -6,7 +6,7 @@ import t from 'tap';
 import { checkSecurity, SECURITY_RULES } from '../../cloudformation/lib/security-rules.js';
 import { formatFinding } from '../../cloudformation/lib/findings.js';
 import type { Template } from '../../cloudformation/lib/template.js';
-import { copy, ENVIRONMENTS, rendered, repoFile, type Rendered } from './environments.js';
+import { copy, ENVIRONMENTS, rendered, repoFile, type Rendered } from './fixtures.js';
 
 const envs = new Map<string, Rendered>();
 for (const env of ENVIRONMENTS) envs.set(env, await rendered(env));
@@ -20,6 +20,7 @@ t.test('every rendered template passes every rule', (t) => {
   for (const [env, r] of envs) {
     for (const s of r.stacks) t.same(checkSecurity(s.template, `${env}/${s.name}`).map(formatFinding), [], `${env}/${s.name}`);
   }
+  t.end();
 });
 
 t.test('the README lists every rule with what it mirrors', async (t) => {
@@ -51,6 +52,7 @@ t.test('F27: unencrypted RDS storage', (t) => {
   const missing = template('database');
   delete missing.Resources.Database!.Properties!.StorageEncrypted;
   catches(t, 'F27', missing, /must be encrypted/, undefined);
+  t.end();
 });
 
 t.test('CKV_AWS_8: unencrypted EBS', (t) => {
@@ -64,12 +66,14 @@ t.test('CKV_AWS_8: unencrypted EBS', (t) => {
   const volume = template('service-orders');
   volume.Resources.Scratch = { Type: 'AWS::EC2::Volume', Properties: { Size: 10, AvailabilityZone: 'eu-west-1a' } };
   catches(t, 'CKV_AWS_8', volume, /EBS volume must be encrypted/, 'Scratch');
+  t.end();
 });
 
 t.test('CKV_AWS_19: unencrypted S3', (t) => {
   const x = template('static-site');
   delete x.Resources.AssetsBucket!.Properties!.BucketEncryption;
   catches(t, 'CKV_AWS_19', x, /must declare default encryption/, 'AssetsBucket');
+  t.end();
 });
 
 t.test('F22: a publicly accessible database', (t) => {
@@ -79,6 +83,7 @@ t.test('F22: a publicly accessible database', (t) => {
   const implicit = template('database');
   delete implicit.Resources.Database!.Properties!.PubliclyAccessible;
   catches(t, 'F22', implicit, /set PubliclyAccessible: false explicitly/, 'Database');
+  t.end();
 });
 
 t.test('CKV_AWS_79: IMDSv1 allowed', (t) => {
@@ -88,6 +93,7 @@ t.test('CKV_AWS_79: IMDSv1 allowed', (t) => {
   catches(t, 'CKV_AWS_79', x, /IMDSv1 is allowed/, 'LaunchTemplate');
   delete (x.Resources.LaunchTemplate!.Properties!.LaunchTemplateData as Record<string, unknown>).MetadataOptions;
   catches(t, 'CKV_AWS_79', x, /IMDSv1 is allowed/, 'LaunchTemplate');
+  t.end();
 });
 
 t.test('W2: 0.0.0.0/0 ingress anywhere but the load balancer on 80/443', (t) => {
@@ -104,6 +110,7 @@ t.test('W2: 0.0.0.0/0 ingress anywhere but the load balancer on 80/443', (t) => 
   standalone.Resources.Open = { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: { Ref: 'DatabaseSecurityGroupId' }, IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, CidrIp: '0.0.0.0/0' } };
   catches(t, 'W2', standalone, /on tcp 3306-3306/, 'Open');
   t.same(ids(template('load-balancer')).filter((id) => id === 'W2'), [], 'the load balancer on 80/443 passes');
+  t.end();
 });
 
 t.test('CKV_AWS_53: S3 public access not blocked', (t) => {
@@ -112,6 +119,7 @@ t.test('CKV_AWS_53: S3 public access not blocked', (t) => {
   catches(t, 'CKV_AWS_53', x, /public access not blocked: BlockPublicPolicy must be true/, 'AssetsBucket');
   delete x.Resources.AssetsBucket!.Properties!.PublicAccessBlockConfiguration;
   catches(t, 'CKV_AWS_53', x, /BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls, RestrictPublicBuckets/);
+  t.end();
 });
 
 t.test('CKV_AWS_34: CloudFront allowing plain HTTP', (t) => {
@@ -122,6 +130,7 @@ t.test('CKV_AWS_34: CloudFront allowing plain HTTP', (t) => {
   config.CacheBehaviors[0]!.ViewerProtocolPolicy = 'https-only';
   delete config.DefaultCacheBehavior.ViewerProtocolPolicy;
   catches(t, 'CKV_AWS_34', x, /DefaultCacheBehavior\.ViewerProtocolPolicy/);
+  t.end();
 });
 
 t.test('F3: IAM action "*" where a narrower one exists', (t) => {
@@ -134,6 +143,7 @@ t.test('F3: IAM action "*" where a narrower one exists', (t) => {
   const managed = template('service-inventory');
   managed.Resources.Extra = { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: { Ref: 'DbSecretArn' } }] } } };
   catches(t, 'F3', managed, /Allow with NotAction/, 'Extra');
+  t.end();
 });
 
 t.test('W11: IAM resource "*" where a narrower one exists', (t) => {
@@ -148,6 +158,7 @@ t.test('W11: IAM resource "*" where a narrower one exists', (t) => {
   const metrics = template('service-orders');
   (metrics.Resources.InstanceRole!.Properties!.Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>)[0]!.PolicyDocument.Statement.push({ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' });
   t.same(ids(metrics).filter((id) => id === 'W11'), [], 'an action with no narrower resource may use "*"');
+  t.end();
 });
 
 t.test('W2501: a password or secret value in a template', (t) => {
@@ -186,6 +197,7 @@ t.test('W2501: a password or secret value in a template', (t) => {
   const accessKey = template('monitoring');
   accessKey.Resources.AlarmTopic!.Properties!.DisplayName = 'AKIAIOSFODNN7EXAMPLE';
   catches(t, 'W2501', accessKey, /an AWS access key id/, 'AlarmTopic');
+  t.end();
 });
 
 t.test('I3011: a stateful resource without a Snapshot or Retain policy', (t) => {
@@ -204,9 +216,11 @@ t.test('I3011: a stateful resource without a Snapshot or Retain policy', (t) => 
   delete secrets.Resources.UsersDbSecret!.DeletionPolicy;
   catches(t, 'I3011', secrets, /AWS::SecretsManager::Secret holds data/, 'UsersDbSecret');
   t.same(ids(template('database')).filter((id) => id === 'I3011'), [], 'read replicas (no data of their own) may be deleted');
+  t.end();
 });
 
 t.test('every rule has a test above', (t) => {
   const tested = ['F27', 'CKV_AWS_8', 'CKV_AWS_19', 'F22', 'CKV_AWS_79', 'W2', 'CKV_AWS_53', 'CKV_AWS_34', 'F3', 'W11', 'W2501', 'I3011'];
   t.same(SECURITY_RULES.map((r) => r.id).sort(), tested.sort());
+  t.end();
 });

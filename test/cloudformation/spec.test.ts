@@ -7,7 +7,7 @@ import { checkWiring } from '../../cloudformation/lib/wiring.js';
 import { STATEFUL_TYPES } from '../../cloudformation/lib/security-rules.js';
 import type { Template } from '../../cloudformation/lib/template.js';
 import { formatFinding } from '../../cloudformation/lib/findings.js';
-import { copy, ENVIRONMENTS, rendered, type Rendered } from './environments.js';
+import { copy, ENVIRONMENTS, rendered, type Rendered } from './fixtures.js';
 
 const spec = await loadResourceSpec();
 const envs = new Map<string, Rendered>();
@@ -24,6 +24,7 @@ t.test('every stack of every environment matches the resource specification', (t
       }
     }
   }
+  t.end();
 });
 
 t.test('every template has a Description, constrained Parameters and Outputs', (t) => {
@@ -34,6 +35,7 @@ t.test('every template has a Description, constrained Parameters and Outputs', (
       t.notOk('Transform' in s.template, `${env}/${s.name}: no Transform`);
     }
   }
+  t.end();
 });
 
 t.test('every taggable resource carries project, environment, service and cost centre', (t) => {
@@ -52,6 +54,7 @@ t.test('every taggable resource carries project, environment, service and cost c
     }
     t.ok(taggable > 50, `${env}: ${taggable} taggable resources checked`);
   }
+  t.end();
 });
 
 t.test('stacks take each other\'s values as parameters from outputs, never as hard-coded ids', (t) => {
@@ -68,6 +71,7 @@ t.test('stacks take each other\'s values as parameters from outputs, never as ha
       t.same(arns.filter((a) => !allowed.includes(a)), [], `${env}/${s.name}: no hard-coded ARNs`);
     }
   }
+  t.end();
 });
 
 t.test('I3011 covers every resource type the specification calls stateful', (t) => {
@@ -78,6 +82,7 @@ t.test('I3011 covers every resource type the specification calls stateful', (t) 
       t.ok(STATEFUL_TYPES.has(type), `${type} is stateful in the spec and covered by I3011`);
     }
   }
+  t.end();
 });
 
 t.test('the checker catches each kind of mistake', (t) => {
@@ -114,6 +119,7 @@ t.test('the checker catches each kind of mistake', (t) => {
     t.ok(rules(broken).includes(rule), `${name}: reported as ${rule}`);
     t.match(messages(broken), message, `${name}: says what is wrong`);
   }
+  t.end();
 });
 
 t.test('the wiring check catches a parameter without a source and a source deployed later', (t) => {
@@ -129,4 +135,5 @@ t.test('the wiring check catches a parameter without a source and a source deplo
   t.match(messages, /service-orders: Parameters\.ServiceBaseUrl: no default and no source/);
   t.match(messages, /network: Parameters\.Spare: comes from stack monitoring, which is deployed after network/);
   t.match(messages, /database: Parameters\.VpcId: comes from network output TheVpc, which that stack does not have/);
+  t.end();
 });

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { SERVICE_NAMES } from '../../playbooks/lib/inventory.js';
 import { subVariables } from '../../cloudformation/lib/template.js';
-import { rendered, type Rendered } from './environments.js';
+import { rendered, type Rendered } from './fixtures.js';
 
 const run = promisify(execFile);
 const dir = await mkdtemp(join(tmpdir(), 'saleday-user-data-'));
@@ -103,6 +103,7 @@ for (const env of ['production', 'staging', 'local']) {
     for (const service of ['inventory', 'orders']) t.match(userData(r, service).template, /\nSERVICE_CREDENTIAL_SECRET=aws:\$\{ServiceCredentialSecretArn\}\n/, `${service} has the service credential`);
     t.match(userData(r, 'orders').template, /\nCATALOG_URL=\$\{ServiceBaseUrl\}\nINVENTORY_URL=\$\{ServiceBaseUrl\}\n/, 'orders knows where catalog and inventory are');
     t.notMatch(userData(r, 'catalog').template, /SERVICE_CREDENTIAL_SECRET|JWT_SIGNING_SECRET/, 'catalog gets no more secrets than it needs');
+    t.end();
   });
 }
 

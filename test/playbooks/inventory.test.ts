@@ -55,6 +55,7 @@ t.test('an error names the file, the line, the path and what was expected', (t) 
   t.equal(e.expected, 'an integer from 1 to 500');
   t.equal(e.line, lineOf(text, 'max: lots'));
   t.equal(e.message, `inventories/staging.yaml:${e.line}: services.catalog.scaling.max: expected an integer from 1 to 500, got "lots"`);
+  t.end();
 });
 
 t.test('schema errors, each pointing at the setting', (t) => {
@@ -77,6 +78,7 @@ t.test('schema errors, each pointing at the setting', (t) => {
     t.match(e.message, message, `${name}: says what was expected`);
     t.match(e.message, /^staging\.yaml(:\d+)?: /, `${name}: names the file`);
   }
+  t.end();
 });
 
 t.test('rules across settings', (t) => {
@@ -105,6 +107,7 @@ t.test('rules across settings', (t) => {
     t.equal(e.path, path, `${name}: path`);
     t.match(e.message, message, `${name}: says what to do`);
   }
+  t.end();
 });
 
 t.test('unreadable files and broken YAML', async (t) => {
@@ -166,6 +169,7 @@ t.test('-e overrides are typed by the schema', (t) => {
   const tooSmall = error(() => parseInventory(staging, 'staging.yaml', { overrides: ['services.orders.scaling.max=2'] }));
   t.equal(tooSmall.path, 'saleEvents[0].prewarm.orders.desired', 'an override is checked against the rest of the file');
   t.notOk(tooSmall.fromOverride, 'and the error points at the file setting it conflicts with');
+  t.end();
 });
 
 t.test('helpers for the playbooks', async (t) => {
