@@ -5,12 +5,10 @@
 // (default dir build/cloudformation, default inventory production.yaml). The same inventory always
 // gives the same bytes; unchanged files are left alone. --validate also checks the templates against
 // the CloudFormation resource specification, the security rules and the stack wiring.
-import { Buffer } from 'node:buffer';
-import { fs, path, parseArgv, chalk } from 'zx';
+import { path, parseArgv, chalk } from 'zx';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const USAGE = 'usage: ./playbooks/render.mjs [-i playbooks/inventories/<env>.yaml] [-e key.path=value]... [-o build/cloudformation] [--validate]';
-const TEMPLATE_BODY_LIMIT = 51_200;
 
 function fail(message, code = 1) {
   process.stderr.write(`${chalk.red('render:')} ${message}\n`);
@@ -45,6 +43,7 @@ try {
     ...(await import(path.join(root, 'dist/cloudformation/index.js'))),
     ...(await import(path.join(root, 'dist/cloudformation/lib/validate.js'))),
     ...(await import(path.join(root, 'dist/cloudformation/lib/findings.js'))),
+    ...(await import(path.join(root, 'dist/cloudformation/lib/write-rendered.js'))),
   };
 } catch (err) {
   fail(`the compiled library is missing (${err.code ?? err.message}): run npm run build first`);
@@ -58,6 +57,11 @@ try {
   throw err;
 }
 
+// Renderers are pure; the clock lives here. Auto Scaling refuses scheduled actions in the past.
+for (const e of lib.pastSaleEvents(inventory, new Date())) {
+  process.stderr.write(`${chalk.yellow('warning:')} sale event ${e.name} (${e.start}) is under way or over: remove it from the inventory before deploying\n`);
+}
+
 const files = lib.renderEnvironment(inventory);
 if (args.validate) {
   const findings = await lib.validateStacks(files.map((f) => f.stack));
@@ -65,31 +69,12 @@ if (args.validate) {
   if (findings.length) fail(`${findings.length} finding(s): nothing written`);
 }
 
-// Write each file atomically (temp file + rename) and only when its bytes change.
-const dir = path.join(outDir, inventory.environment);
-await fs.mkdir(dir, { recursive: true });
-let changed = 0;
-for (const f of files) {
-  const target = path.join(dir, f.file);
-  const current = await fs.readFile(target, 'utf8').catch(() => undefined);
-  const status = current === f.body ? 'ok' : 'changed';
-  if (status === 'changed') {
-    const temp = `${target}.${process.pid}.tmp`;
-    await fs.writeFile(temp, f.body);
-    await fs.rename(temp, target);
-    changed++;
-  }
-  const size = Buffer.byteLength(f.body);
-  const note = size > TEMPLATE_BODY_LIMIT ? chalk.yellow(` over ${TEMPLATE_BODY_LIMIT} bytes: deploy via S3`) : '';
-  const resources = Object.keys(f.stack.template.Resources).length;
-  process.stdout.write(`${status === 'ok' ? chalk.green('ok     ') : chalk.yellow('changed')} ${path.relative(process.cwd(), target)} (${resources} resources, ${(size / 1024).toFixed(1)} KB)${note}\n`);
+const written = await lib.writeRendered(files, path.join(outDir, inventory.environment));
+for (const w of written) {
+  const label = { ok: chalk.green('ok     '), changed: chalk.yellow('changed'), removed: chalk.yellow('removed') }[w.status];
+  const detail = w.status === 'removed' ? '' : ` (${w.resources} resources, ${(w.bytes / 1024).toFixed(1)} KB)`;
+  const note = w.bytes > lib.TEMPLATE_BODY_LIMIT ? chalk.yellow(` over ${lib.TEMPLATE_BODY_LIMIT} bytes: deploy via S3`) : '';
+  process.stdout.write(`${label} ${path.relative(process.cwd(), w.path)}${detail}${note}\n`);
 }
-// Stacks no longer rendered (e.g. a renamed stack) would otherwise linger and mislead a deploy.
-const expected = new Set(files.map((f) => f.file));
-for (const name of await fs.readdir(dir)) {
-  if (name.endsWith('.yaml') && !expected.has(name)) {
-    await fs.rm(path.join(dir, name));
-    process.stdout.write(`${chalk.yellow('removed')} ${path.relative(process.cwd(), path.join(dir, name))}\n`);
-  }
-}
+const changed = written.filter((w) => w.status === 'changed').length;
 process.stdout.write(`${inventory.environment}: ${files.length} stacks rendered, ${changed} changed${args.validate ? ', all checks passed' : ''}\n`);

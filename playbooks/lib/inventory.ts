@@ -69,7 +69,7 @@ const Spot = Type.Object(
 const EnvironmentExtras = Type.Record(
   Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' }),
   Type.String({ pattern: '^[A-Za-z0-9_.,:/@+*=#-]*$', maxLength: 512, expected: 'a plain value (letters, digits and _.,:/@+*=#- only)' }),
-  { additionalProperties: false, expected: 'a mapping of UPPER_CASE names to plain values' },
+  { additionalProperties: false, expected: 'a mapping of UPPER_CASE names to plain values', keyExpected: 'an UPPER_CASE variable name' },
 );
 
 const Service = Type.Object(
@@ -115,7 +115,7 @@ export const InventorySchema = Type.Object(
     tags: Type.Record(
       Type.String({ pattern: '^(?!aws:)[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$' }),
       Type.String({ pattern: '^[A-Za-z0-9 _.:/=+@-]{0,256}$' }),
-      { additionalProperties: false, expected: 'a mapping of extra tag keys to values' },
+      { additionalProperties: false, expected: 'a mapping of extra tag keys to values', keyExpected: 'a tag key: letters, digits and _.:/=+@-, not starting with aws:' },
     ),
     network: Type.Object(
       {
@@ -292,8 +292,8 @@ export function parseInventory(text: string, file: string, opts: LoadOptions = {
     const first = firstError(raw);
     const segments = pointerSegments(first.path);
     if (first.type === UNEXPECTED_PROPERTY) {
-      const parent = first.schema as { properties?: Record<string, unknown>; expected?: string };
-      const known = parent.properties ? `one of ${Object.keys(parent.properties).join(', ')}` : parent.expected ?? 'a known setting';
+      const parent = first.schema as { properties?: Record<string, unknown>; keyExpected?: string };
+      const known = parent.properties ? `one of ${Object.keys(parent.properties).join(', ')}` : parent.keyExpected ?? 'a known setting';
       fail(segments, known, `unknown setting (expected ${known})`);
     }
     const expected = expectedOf(first.schema);
@@ -490,6 +490,14 @@ export function architectureOf(instanceType: string): 'arm64' | 'x86_64' {
 /** The artifact bucket for an account, with the inventory's {accountId} and {region} filled in. */
 export function artifactBucketName(inv: Inventory, accountId: string): string {
   return inv.artifacts.bucket.replaceAll('{accountId}', accountId).replaceAll('{region}', inv.region);
+}
+
+/**
+ * Sale events whose pre-warm time is not in the future at `now`. Auto Scaling refuses scheduled
+ * actions in the past, so a deploy must not carry them (renderers stay pure: the caller has the clock).
+ */
+export function pastSaleEvents(inv: Inventory, now: Date): SaleEvent[] {
+  return inv.saleEvents.filter((e) => Date.parse(e.start) - (e.leadMinutes ?? DEFAULT_LEAD_MINUTES) * 60_000 <= now.getTime());
 }
 
 /** `<project>-<environment>`: the prefix of stack names and named resources. */

@@ -122,9 +122,9 @@ t.test('sale events: pre-warm before each start, restore at each end, per enviro
   }
   const prodActions = Object.keys(production.stack('service-orders').template.Resources).filter((id) => id.startsWith('Prewarm'));
   const stagingActions = Object.keys(staging.stack('service-orders').template.Resources).filter((id) => id.startsWith('Prewarm'));
-  t.same(prodActions, ['PrewarmSummerSale2026', 'PrewarmBlackFriday2026', 'PrewarmCyberMonday2026'], 'production: the real events');
-  t.same(stagingActions, ['PrewarmSummerSale2026Rehearsal', 'PrewarmBlackFriday2026Rehearsal'], 'staging: the rehearsals');
-  t.notOk(Object.keys(production.stack('service-users').template.Resources).includes('PrewarmSummerSale2026'), 'users is not pre-warmed for the summer sale');
+  t.same(prodActions, ['PrewarmBlackFriday2026', 'PrewarmCyberMonday2026', 'PrewarmSummerSale2027'], 'production: the real events');
+  t.same(stagingActions, ['PrewarmBlackFriday2026Rehearsal', 'PrewarmSummerSale2027Rehearsal'], 'staging: the rehearsals');
+  t.notOk(Object.keys(production.stack('service-users').template.Resources).includes('PrewarmSummerSale2027'), 'users is not pre-warmed for the summer sale');
   t.end();
 });
 

@@ -83,6 +83,12 @@ t.test('render.mjs: overrides, changed files and stale files', async (t) => {
   t.match(await readFile(join(out, 'staging', 'service-orders.yaml'), 'utf8'), /MaxSize: "6"/);
 });
 
+t.test('render.mjs warns about a sale event whose pre-warm time has passed, and still renders', async (t) => {
+  const run = await render('-i', inventoryFile('staging'), '-o', out, '-e', 'saleEvents.0.start=2020-11-20T06:00:00Z', '-e', 'saleEvents.0.end=2020-11-20T12:00:00Z');
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stderr, /^warning: sale event black-friday-2026-rehearsal \(2020-11-20T06:00:00Z\) is under way or over: remove it from the inventory before deploying$/m);
+});
+
 t.test('render.mjs defaults to production and validates on request', async (t) => {
   const run = await render('-o', out, '--validate');
   t.equal(run.code, 0, run.stderr);

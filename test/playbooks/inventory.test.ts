@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parseDocument } from 'yaml';
 import {
-  architectureOf, artifactBucketName, InventoryError, loadInventory, parseInventory, resourcePrefix, SERVICE_NAMES,
+  architectureOf, artifactBucketName, InventoryError, loadInventory, parseInventory, pastSaleEvents, resourcePrefix, SERVICE_NAMES,
 } from '../../playbooks/lib/inventory.js';
 
 const file = (env: string) => fileURLToPath(new URL(`../../playbooks/inventories/${env}.yaml`, import.meta.url));
@@ -70,7 +70,8 @@ t.test('schema errors, each pointing at the setting', (t) => {
     ['bad time', edited(['saleEvents', 0, 'start'], 'next tuesday'), 'saleEvents[0].start', /expected an ISO 8601 UTC time/],
     ['bad path prefix', edited(['services', 'users', 'pathPrefix'], '/users'), 'services.users.pathPrefix', /expected a path prefix such as \/api\/users/],
     ['bad region', edited(['region'], 'Europe'), 'region', /expected an AWS region such as eu-west-1/],
-    ['bad tag key', edited(['tags', 'aws:owner'], 'x'), 'tags.aws:owner', /unknown setting|expected/],
+    ['bad tag key', edited(['tags', 'aws:owner'], 'x'), 'tags.aws:owner', /unknown setting \(expected a tag key: letters, digits and _\.:\/=\+@-, not starting with aws:\)/],
+    ['bad variable name', edited(['services', 'users', 'environment', 'log_level'], 'x'), 'services.users.environment.log_level', /unknown setting \(expected an UPPER_CASE variable name\)/],
   ];
   for (const [name, text, path, message] of cases) {
     const e = error(() => parseInventory(text, 'staging.yaml'));
@@ -88,8 +89,8 @@ t.test('rules across settings', (t) => {
     ['pre-warm above max', edited(['saleEvents', 1, 'prewarm', 'orders', 'desired'], 40), 'saleEvents[1].prewarm.orders.desired', /at most services\.orders\.scaling\.max \(4\), got 40: raise max or lower the pre-warm/],
     ['pre-warm of an unknown service', edited(['saleEvents', 0, 'prewarm', 'payments'], { min: 1, desired: 1 }), 'saleEvents[0].prewarm.payments', /unknown setting/],
     ['event ends before it starts', edited(['saleEvents', 0, 'end'], '2026-06-24T06:00:00Z'), 'saleEvents[0].end', /a time after start/],
-    ['overlapping events', edited(['saleEvents', 1, 'start'], '2026-06-24T08:00:00Z'), 'saleEvents[1].start', /overlaps saleEvents\[0\] \(summer-sale-2026-rehearsal\) for catalog, inventory, orders/],
-    ['duplicate event name', edited(['saleEvents', 1, 'name'], 'summer-sale-2026-rehearsal'), 'saleEvents[1].name', /a name no other sale event uses/],
+    ['overlapping events', edited(['saleEvents', 1, 'start'], '2026-11-24T08:00:00Z'), 'saleEvents[1].start', /overlaps saleEvents\[0\] \(black-friday-2026-rehearsal\) for catalog, inventory, orders/],
+    ['duplicate event name', edited(['saleEvents', 1, 'name'], 'black-friday-2026-rehearsal'), 'saleEvents[1].name', /a name no other sale event uses/],
     ['two services on one port', edited(['services', 'orders', 'port'], 3001), 'services.orders.port', /a port no other service uses \(users has 3001\)/],
     ['two services on one path', edited(['services', 'orders', 'pathPrefix'], '/api/users'), 'services.orders.pathPrefix', /users has it/],
     ['Spot types of another architecture', edited(['services', 'users', 'spot', 'instanceTypes'], ['t4g.small', 'm7i.large']), 'services.users.spot.instanceTypes[1]', /an arm64 instance type/],
@@ -169,6 +170,16 @@ t.test('-e overrides are typed by the schema', (t) => {
   const tooSmall = error(() => parseInventory(staging, 'staging.yaml', { overrides: ['services.orders.scaling.max=2'] }));
   t.equal(tooSmall.path, 'saleEvents[0].prewarm.orders.desired', 'an override is checked against the rest of the file');
   t.notOk(tooSmall.fromOverride, 'and the error points at the file setting it conflicts with');
+  t.end();
+});
+
+t.test('sale events already under way or over are found (Auto Scaling refuses them)', (t) => {
+  const inv = parseInventory(production, 'production.yaml');
+  const names = (now: string) => pastSaleEvents(inv, new Date(now)).map((e) => e.name);
+  t.same(names('2026-11-01T00:00:00Z'), [], 'all ahead');
+  t.same(names('2026-11-27T04:59:59Z'), [], 'a second before the pre-warm');
+  t.same(names('2026-11-27T05:00:00Z'), ['black-friday-2026'], 'from its pre-warm time (an hour before the start)');
+  t.same(names('2026-12-01T00:00:00Z'), ['black-friday-2026', 'cyber-monday-2026']);
   t.end();
 });
 
