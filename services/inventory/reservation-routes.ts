@@ -30,14 +30,16 @@ export function registerReservationRoutes(server: Server, deps: ReservationRoute
 
   server.get('/api/inventory/reservations/:id', async (req: Request, res: Response) => {
     await credential.require(req);
-    const found = isReservationId(req.params.id) ? await ledger.get(req.params.id) : undefined;
+    const id = (req.params as Record<string, string | undefined>).id;
+    const found = isReservationId(id) ? await ledger.get(id) : undefined;
     if (!found) throw notFound('no such reservation');
     res.send(200, found);
   });
 
   server.post('/api/inventory/reservations/:id/commit', async (req: Request, res: Response) => {
     await credential.require(req);
-    const result = isReservationId(req.params.id) ? await ledger.commit(req.params.id) : undefined;
+    const id = (req.params as Record<string, string | undefined>).id;
+    const result = isReservationId(id) ? await ledger.commit(id) : undefined;
     if (!result) throw notFound('no such reservation');
     if (!result.committed) {
       const r = result.reservation;
@@ -48,7 +50,8 @@ export function registerReservationRoutes(server: Server, deps: ReservationRoute
 
   server.post('/api/inventory/reservations/:id/release', async (req: Request, res: Response) => {
     await credential.require(req);
-    const released = isReservationId(req.params.id) ? await ledger.release(req.params.id) : undefined;
+    const id = (req.params as Record<string, string | undefined>).id;
+    const released = isReservationId(id) ? await ledger.release(id) : undefined;
     if (!released) throw notFound('no such reservation');
     res.send(200, released);
   });

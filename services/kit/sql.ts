@@ -20,8 +20,13 @@ export interface WriteResult {
 
 /** INSERT, UPDATE or DELETE; resolves with mysql2's affected-row count (rows matched) and insert id. */
 export async function execute(db: Sequelize, sql: string, params: Params = [], transaction?: Transaction): Promise<WriteResult> {
-  const [header] = (await db.query(sql, { replacements: [...params], type: QueryTypes.RAW, transaction })) as unknown as [WriteResult, unknown];
-  return { affectedRows: header.affectedRows, insertId: header.insertId };
+  const [first, second] = (await db.query(sql, { replacements: [...params], type: QueryTypes.RAW, transaction })) as unknown as [unknown, unknown];
+  if (typeof first === 'object' && first !== null && 'affectedRows' in first) {
+    const header = first as WriteResult;
+    return { affectedRows: header.affectedRows, insertId: Number(header.insertId) };
+  }
+  // Sequelize answers a statement starting with "INSERT INTO" as [insertId, affectedRows].
+  return { insertId: Number(first), affectedRows: Number(second) };
 }
 
 /** A DATETIME(3) literal in UTC (Sequelize's own Date escaping drops the milliseconds). */

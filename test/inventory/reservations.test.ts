@@ -36,7 +36,8 @@ t.afterEach(async () => {
 t.test('the service credential is required and compared exactly', async (t) => {
   await putStock(db.sql, 'CRED-1', 5);
   const body = { items: [{ sku: 'CRED-1', qty: 1 }] };
-  for (const headers of [{}, { 'x-service-token': '' }, { 'x-service-token': cred.token.slice(0, -1) }, { 'x-service-token': `${cred.token}x` }, { authorization: `Bearer ${cred.token}` }]) {
+  const attempts: Array<Record<string, string>> = [{}, { 'x-service-token': '' }, { 'x-service-token': cred.token.slice(0, -1) }, { 'x-service-token': `${cred.token}x` }, { authorization: `Bearer ${cred.token}` }];
+  for (const headers of attempts) {
     const res = await api.post('/api/inventory/reservations', body, { headers });
     t.equal(res.status, 401, `refused with ${JSON.stringify(Object.keys(headers))}`);
     t.equal(res.body.code, 'UNAUTHORIZED');

@@ -1,0 +1,5 @@
+// Starts the orders service: `node dist/services/orders/main.js` (environment in README.md).
+import { runServiceMain } from '../kit/service.js';
+import { ordersService } from './service.js';
+
+runServiceMain(ordersService);

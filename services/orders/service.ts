@@ -1,0 +1,96 @@
+// The orders service: a checkout that never oversells (reserve → write order → payment step →
+// commit), idempotent under retries, and the customer's view of their orders. See README.md,
+// "services/orders".
+import { int, oneOf, secretRef, str, type Env } from '../kit/config.js';
+import { ServiceClient } from '../kit/service-client.js';
+import { ServiceCredential } from '../kit/service-credential.js';
+import type { ServiceDefinition } from '../kit/service.js';
+import { CatalogPrices } from './catalog-prices.js';
+import { Checkout } from './checkout.js';
+import { FAULTS, Faults, type Fault } from './faults.js';
+import { IdempotencyKeys } from './idempotency-keys.js';
+import { InventoryClient } from './inventory-client.js';
+import { migrations } from './migrations/index.js';
+import { OrderBook } from './order-book.js';
+import { approveEveryOrder, type PaymentStep } from './payment.js';
+import { startPendingReconciler } from './pending-reconciler.js';
+import { registerOrderRoutes } from './routes.js';
+
+export interface OrdersConfig {
+  serviceCredentialSecret: string;
+  catalogUrl: string;
+  inventoryUrl: string;
+  upstreamTimeoutMs: number;
+  upstreamConnections: number;
+  reservationTtlSeconds: number;
+  idempotencyLeaseSeconds: number;
+  reconcileIntervalMs: number;
+  reconcileGraceSeconds: number;
+  fault: Fault;
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]+\/?$/;
+
+export function readOrdersConfig(env: Env): OrdersConfig {
+  return {
+    serviceCredentialSecret: secretRef(env, 'SERVICE_CREDENTIAL_SECRET'),
+    catalogUrl: str(env, 'CATALOG_URL', { default: 'http://127.0.0.1:3002', pattern: HTTP_URL, expected: 'a base URL such as http://127.0.0.1:3002' }),
+    inventoryUrl: str(env, 'INVENTORY_URL', { default: 'http://127.0.0.1:3003', pattern: HTTP_URL, expected: 'a base URL such as http://127.0.0.1:3003' }),
+    upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', { default: 5000, min: 100, max: 120_000 }),
+    upstreamConnections: int(env, 'UPSTREAM_CONNECTIONS', { default: 32, min: 1, max: 1024 }),
+    reservationTtlSeconds: int(env, 'CHECKOUT_RESERVATION_TTL_SECONDS', { default: 300, min: 1, max: 86_400 }),
+    idempotencyLeaseSeconds: int(env, 'IDEMPOTENCY_LEASE_SECONDS', { default: 60, min: 1, max: 3600 }),
+    reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', { default: 5000, min: 10, max: 600_000 }),
+    reconcileGraceSeconds: int(env, 'RECONCILE_GRACE_SECONDS', { default: 30, min: 0, max: 3600 }),
+    fault: oneOf(env, 'ORDERS_FAULT', FAULTS, 'none'),
+  };
+}
+
+export interface OrdersServiceOptions {
+  /** The payment step between writing an order and committing its stock (default: approve all). */
+  payment?: PaymentStep;
+}
+
+export function createOrdersService(options: OrdersServiceOptions = {}): ServiceDefinition<OrdersConfig> {
+  return {
+    name: 'orders',
+    defaultPort: 3004,
+    migrations,
+    config: readOrdersConfig,
+    async register(server, ctx) {
+      const cfg = ctx.config;
+      const credential = new ServiceCredential(ctx.secret(cfg.serviceCredentialSecret));
+      await credential.token(); // a missing or malformed credential stops the start, not the first checkout
+      const upstream = { timeoutMs: cfg.upstreamTimeoutMs, connections: cfg.upstreamConnections };
+      // The catalog's product reads are public: no credential, and never the customer's token.
+      const catalog = new ServiceClient({ name: 'catalog', baseUrl: cfg.catalogUrl, ...upstream });
+      const inventoryHttp = new ServiceClient({ name: 'inventory', baseUrl: cfg.inventoryUrl, ...upstream, headers: () => credential.headers() });
+      const inventory = new InventoryClient(inventoryHttp);
+      const orders = new OrderBook(ctx.db);
+      const checkout = new Checkout({
+        orders,
+        keys: new IdempotencyKeys(ctx.db, { leaseSeconds: cfg.idempotencyLeaseSeconds }),
+        prices: new CatalogPrices(catalog),
+        inventory,
+        payment: options.payment ?? approveEveryOrder,
+        faults: new Faults(cfg.fault, ctx.log),
+        log: ctx.log,
+        reservationTtlSeconds: cfg.reservationTtlSeconds,
+      });
+      registerOrderRoutes(server, { verifier: ctx.verifier, checkout, orders, inventory });
+
+      const reconciler = startPendingReconciler(orders, inventory, {
+        intervalMs: cfg.reconcileIntervalMs,
+        graceSeconds: cfg.reconcileGraceSeconds,
+        batch: 20,
+        log: ctx.log,
+      });
+      ctx.onShutdown(async () => {
+        await reconciler.stop();
+        await Promise.all([catalog.close(), inventoryHttp.close()]);
+      });
+    },
+  };
+}
+
+export const ordersService = createOrdersService();
