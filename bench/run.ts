@@ -11,6 +11,7 @@ export interface Benchmark {
 // Each benchmark module registers here, in the order they run.
 const benchmarks: Array<() => Promise<Benchmark>> = [
   () => import('./render.js').then((m) => m.renderBench),
+  () => import('./inventory.js').then((m) => m.inventoryBenchmark),
 ];
 
 const only = process.argv.slice(2);

@@ -1,11 +1,11 @@
 // Reservations by group commit. On sale day every buyer wants the same row: one transaction per
 // reservation would serialise them all on that row's lock and pay one log flush each. Instead,
-// reservations that arrive while a batch is in flight wait for the next batch, and a batch is one
-// transaction: lock its skus (one locking read, in sku order, so batches from several instances
-// cannot deadlock), decide each reservation in arrival order all-or-nothing against what is left,
-// move the granted units into `reserved` with one conditional UPDATE, and insert the granted
-// reservations. A deadlock or lock wait timeout retries the whole batch (kit db.transaction);
-// any other failure fails the whole batch, with nothing written.
+// reservations that arrive while a batch is in flight wait for the next batch (group commit), and
+// a batch is one transaction that moves the units of all its granted reservations with one
+// conditional UPDATE per batch, not per reservation. Each reservation is still all-or-nothing:
+// a batch that the stock cannot cover whole is decided reservation by reservation, in arrival
+// order, under the rows' locks. A deadlock or lock wait timeout retries the whole batch (kit
+// db.transaction); any other failure fails the whole batch, with nothing written.
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import type { Database } from '../kit/db.js';
@@ -50,6 +50,8 @@ interface Pending {
 export class ReservationBatcher {
   private queue: Pending[] = [];
   private inflight = 0;
+  /** skus recently too short for a whole batch, until when. */
+  private readonly shortUntil = new Map<string, number>();
   private readonly idle = new Set<() => void>();
 
   constructor(
@@ -100,61 +102,109 @@ export class ReservationBatcher {
 
   private async run(batch: Pending[]): Promise<void> {
     try {
-      const outcomes = await this.db.transaction((t) => this.decide(batch, t));
+      const outcomes = (await this.tryAllAtOnce(batch)) ?? (await this.db.transaction((t) => this.decideUnderLock(batch, t)));
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
   }
 
-  private async decide(batch: Pending[], t: Transaction): Promise<ReserveOutcome[]> {
+  /**
+   * The hot path: a batch on one sku (the flash-sale product) is written first, without any lock,
+   * and then granted whole by one conditional UPDATE, so the sku's row lock is held only for that
+   * UPDATE and the commit. If the sku cannot cover the whole batch the transaction is rolled back
+   * (undefined) and the batch is decided line by line under the lock instead; the sku is then
+   * remembered as short for a moment, so a sold-out product does not pay for writes it undoes.
+   */
+  private async tryAllAtOnce(batch: Pending[]): Promise<ReserveOutcome[] | undefined> {
+    const sku = batch[0]!.items[0]!.sku;
+    if (batch.some((p) => p.items.length !== 1 || p.items[0]!.sku !== sku)) return undefined;
+    if ((this.shortUntil.get(sku) ?? 0) > Date.now()) return undefined;
+    const total = batch.reduce((sum, p) => sum + p.items[0]!.qty, 0);
+    const held = batch.map((p) => this.hold(p));
+    try {
+      await this.db.transaction(async (t) => {
+        await this.insert(held, t);
+        const updated = await execute(
+          this.db.sequelize,
+          'UPDATE stock SET reserved = reserved + ? WHERE sku = ? AND on_hand - reserved >= ?',
+          [total, sku, total],
+          t,
+        );
+        if (updated.affectedRows !== 1) throw new NotEnoughForAll();
+      });
+    } catch (err) {
+      if (!(err instanceof NotEnoughForAll)) throw err;
+      this.shortUntil.set(sku, Date.now() + SHORT_MEMORY_MS);
+      return undefined;
+    }
+    this.shortUntil.delete(sku);
+    return held.map((reservation) => ({ ok: true, reservation }));
+  }
+
+  /**
+   * The general path: lock the batch's skus (one locking read, in sku order, so batches from
+   * several instances cannot deadlock), decide each reservation in arrival order all-or-nothing
+   * against what is left, move the granted units with one conditional UPDATE, insert the granted
+   * reservations.
+   */
+  private async decideUnderLock(batch: Pending[], t: Transaction): Promise<ReserveOutcome[]> {
     const sequelize = this.db.sequelize;
     const skus = [...new Set(batch.flatMap((p) => p.items.map((i) => i.sku)))].sort();
-    const rows = await selectRows<{ sku: string; on_hand: number; reserved: number; now: Date }>(
+    const rows = await selectRows<{ sku: string; on_hand: number; reserved: number }>(
       sequelize,
-      'SELECT sku, on_hand, reserved, NOW(3) AS now FROM stock WHERE sku IN (?) ORDER BY sku FOR UPDATE',
+      'SELECT sku, on_hand, reserved FROM stock WHERE sku IN (?) ORDER BY sku FOR UPDATE',
       [skus],
       t,
     );
     const left = new Map(rows.map((r) => [r.sku, r.on_hand - r.reserved]));
-    const now = rows[0]?.now;
     const granted = new Map<string, number>();
 
     const outcomes = batch.map((p): ReserveOutcome => {
       const short = p.items.filter((i) => (left.get(i.sku) ?? 0) < i.qty);
-      if (short.length > 0 || now === undefined) {
-        // (no stock rows at all means every line is short)
+      if (short.length > 0) {
         return { ok: false, shortages: short.map((i) => ({ sku: i.sku, requested: i.qty, available: Math.max(0, left.get(i.sku) ?? 0) })) };
       }
       for (const i of p.items) {
         left.set(i.sku, left.get(i.sku)! - i.qty);
         granted.set(i.sku, (granted.get(i.sku) ?? 0) + i.qty);
       }
-      const expiresAt = new Date(now.getTime() + p.ttlSeconds * 1000);
-      return { ok: true, reservation: { reservationId: randomUUID(), status: 'HELD', expiresAt, items: p.items } };
+      return { ok: true, reservation: this.hold(p) };
     });
     if (granted.size === 0) return outcomes;
 
     // Under the row locks just taken the condition always holds; it stays as a second guard.
     const moves = [...granted].sort(([a], [b]) => (a < b ? -1 : 1));
     const amount = caseWhen('sku', moves);
-    const grantedSkus = moves.map(([sku]) => sku);
     const updated = await execute(
       sequelize,
       `UPDATE stock SET reserved = reserved + ${amount.sql} WHERE sku IN (?) AND on_hand - reserved >= ${amount.sql}`,
-      [...amount.params, grantedSkus, ...amount.params],
+      [...amount.params, moves.map(([sku]) => sku), ...amount.params],
       t,
     );
     if (updated.affectedRows !== moves.length) throw new Error('stock changed under a row lock; the batch was rolled back');
-
-    const held = outcomes.flatMap((o) => (o.ok ? [o.reservation] : []));
-    const created = sqlDateTime(now!);
-    await execute(sequelize, 'INSERT INTO reservations (id, status, expires_at, created_at) VALUES ?', [
-      held.map((r) => [r.reservationId, 'HELD', sqlDateTime(r.expiresAt), created]),
-    ], t);
-    await execute(sequelize, 'INSERT INTO reservation_items (reservation_id, sku, qty) VALUES ?', [
-      held.flatMap((r) => r.items.map((i) => [r.reservationId, i.sku, i.qty])),
-    ], t);
+    await this.insert(outcomes.flatMap((o) => (o.ok ? [o.reservation] : [])), t);
     return outcomes;
   }
+
+  /** A new reservation (the expiry is stamped from this clock; the sweeper compares it with the database's). */
+  private hold(p: Pending): HeldReservation {
+    return { reservationId: randomUUID(), status: 'HELD', expiresAt: new Date(Date.now() + p.ttlSeconds * 1000), items: p.items };
+  }
+
+  private async insert(held: HeldReservation[], t: Transaction): Promise<void> {
+    const created = sqlDateTime(new Date());
+    await execute(this.db.sequelize, 'INSERT INTO reservations (id, status, expires_at, created_at) VALUES ?', [
+      held.map((r) => [r.reservationId, 'HELD', sqlDateTime(r.expiresAt), created]),
+    ], t);
+    await execute(this.db.sequelize, 'INSERT INTO reservation_items (reservation_id, sku, qty) VALUES ?', [
+      held.flatMap((r) => r.items.map((i) => [r.reservationId, i.sku, i.qty])),
+    ], t);
+  }
 }
+
+/** Rolls the optimistic transaction back when the sku cannot cover the whole batch. */
+class NotEnoughForAll extends Error {}
+
+/** How long a sku that could not cover a whole batch skips the optimistic path. */
+const SHORT_MEMORY_MS = 1000;

@@ -14,6 +14,7 @@ const REFRESH_ON_MISMATCH_MS = 5_000;
 
 export class ServiceCredential {
   private lastRefresh = 0;
+  private cached: { token: string; digest: Buffer } | undefined;
 
   constructor(private readonly source: SecretSource) {}
 
@@ -29,10 +30,19 @@ export class ServiceCredential {
 
   /** true when `presented` equals the current token; a mismatch re-reads a rotated secret now and then. */
   async matches(presented: string): Promise<boolean> {
-    if (constantTimeEqual(presented, await this.token())) return true;
+    const given = digest(presented);
+    if (timingSafeEqual(given, await this.expected())) return true;
     if (Date.now() - this.lastRefresh < REFRESH_ON_MISMATCH_MS) return false;
     this.lastRefresh = Date.now();
-    return constantTimeEqual(presented, tokenOf(await this.source.refresh(), this.source));
+    await this.source.refresh();
+    return timingSafeEqual(given, await this.expected());
+  }
+
+  /** The current token's digest, computed once per token value (it is checked on every call). */
+  private async expected(): Promise<Buffer> {
+    const token = await this.token();
+    if (this.cached?.token !== token) this.cached = { token, digest: digest(token) };
+    return this.cached.digest;
   }
 
   /** Throws 401 unless the request carries the service credential. */
@@ -53,8 +63,10 @@ function tokenOf(secret: Record<string, unknown>, source: SecretSource): string 
 }
 
 /** Equal-length digests make the comparison independent of where, or whether, the inputs differ. */
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
 export function constantTimeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db);
+  return timingSafeEqual(digest(a), digest(b));
 }
