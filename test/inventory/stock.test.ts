@@ -3,16 +3,15 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/mysql.js';
 import { client } from '../helpers/http.js';
-import { testTokens } from '../helpers/test-tokens.js';
+import { signToken } from '../helpers/tokens.js';
 import { serviceCredential, startInventory, stockOf, unbalancedSkus } from '../helpers/inventory.js';
 
 const db = await testDatabase(t, 'invstock');
 const cred = await serviceCredential(db);
 const svc = await startInventory(t, db, cred.ref);
 const api = client(svc.url);
-const tokens = await testTokens(db);
-const admin = await tokens.admin('42');
-const customer = await tokens.customer('7');
+const admin = await signToken(db, 'admin', { id: '42' });
+const customer = await signToken(db, 'customer', { id: '7' });
 
 async function auditRows(sku: string): Promise<any[]> {
   const [rows] = await db.sql.query<any[]>('SELECT delta, on_hand_after, reason, actor FROM stock_audit WHERE sku = ? ORDER BY id', [sku]);
