@@ -4,6 +4,7 @@ import t from 'tap';
 import { testDatabase } from '../helpers/mysql.js';
 import { client } from '../helpers/http.js';
 import { putStock, serviceCredential, startInventory, stockOf, unbalancedSkus } from '../helpers/inventory.js';
+import { waitUntil } from '../helpers/processes.js';
 
 const db = await testDatabase(t, 'invres');
 const cred = await serviceCredential(db);
@@ -17,14 +18,6 @@ const reserve = (items: Array<{ sku: string; qty: number }>, ttlSeconds?: number
 async function heldCount(): Promise<number> {
   const [rows] = await db.sql.query<any[]>("SELECT COUNT(*) AS n FROM reservations WHERE status = 'HELD'");
   return Number(rows[0].n);
-}
-
-async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 // Runs after the subtests: each one leaves the books balanced.
@@ -109,7 +102,7 @@ t.test('an expired reservation is released by the sweeper and can no longer be c
   await putStock(db.sql, 'EXP-1', 2);
   const { body: r } = await reserve([{ sku: 'EXP-1', qty: 2 }], 1);
   t.equal((await stockOf(db.sql, 'EXP-1')).available, 0);
-  await until(async () => (await stockOf(db.sql, 'EXP-1')).available === 2, 'the sweeper to free the stock');
+  await waitUntil(async () => (await stockOf(db.sql, 'EXP-1')).available === 2, 'the sweeper to free the stock', 20_000, 25);
   const view = await api.get(`/api/inventory/reservations/${r.reservationId}`, service);
   t.equal(view.body.status, 'EXPIRED');
   const commit = await api.post(`/api/inventory/reservations/${r.reservationId}/commit`, undefined, service);
