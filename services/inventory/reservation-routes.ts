@@ -5,6 +5,7 @@ import { conflict, notFound } from '../kit/errors.js';
 import type { ServiceCredential } from '../kit/service-credential.js';
 import type { ReservationBatcher } from './reservation-batcher.js';
 import type { ReservationLedger } from './reservation-ledger.js';
+import { expectNoBody } from '../kit/validation.js';
 import { isReservationId, parseReserveBody } from './schemas.js';
 
 export interface ReservationRoutesDeps {
@@ -39,6 +40,7 @@ export function registerReservationRoutes(server: Server, deps: ReservationRoute
   server.post('/api/inventory/reservations/:id/commit', async (req: Request, res: Response) => {
     await credential.require(req);
     const id = (req.params as Record<string, string | undefined>).id;
+    expectNoBody(req.body);
     const result = isReservationId(id) ? await ledger.commit(id) : undefined;
     if (!result) throw notFound('no such reservation');
     if (!result.committed) {
@@ -51,6 +53,7 @@ export function registerReservationRoutes(server: Server, deps: ReservationRoute
   server.post('/api/inventory/reservations/:id/release', async (req: Request, res: Response) => {
     await credential.require(req);
     const id = (req.params as Record<string, string | undefined>).id;
+    expectNoBody(req.body);
     const released = isReservationId(id) ? await ledger.release(id) : undefined;
     if (!released) throw notFound('no such reservation');
     res.send(200, released);

@@ -53,3 +53,10 @@ function limit(schema: TSchema): string {
   const max = (schema as { maxLength?: number }).maxLength;
   return max ? ` (at most ${max} characters)` : '';
 }
+
+const emptyObject = validator(Type.Object({}, { additionalProperties: false }));
+
+/** For endpoints that take no body: nothing, or an empty JSON object (400 otherwise). */
+export function expectNoBody(body: unknown): void {
+  if (body !== undefined) emptyObject(body);
+}

@@ -3,6 +3,7 @@
 import type { Request, Response, Server } from 'restify';
 import { authenticate, type Principal, type TokenVerifier } from '../kit/auth.js';
 import { ApiError, notFound } from '../kit/errors.js';
+import { expectNoBody } from '../kit/validation.js';
 import type { Checkout } from './checkout.js';
 import type { InventoryClient } from './inventory-client.js';
 import { publicView, type OrderBook, type OrderRecord } from './order-book.js';
@@ -51,6 +52,7 @@ export function registerOrderRoutes(server: Server, deps: OrderRoutesDeps): void
 
   server.post('/api/orders/:id/cancel', async (req: Request, res: Response) => {
     const who = await authenticate(req, verifier);
+    expectNoBody(req.body);
     const order = await visibleOrder(req, who);
     if (order.status === 'FULFILLED') throw new ApiError(409, 'ORDER_FULFILLED', 'the order has been fulfilled and can no longer be cancelled');
     if (order.status !== 'CANCELLED') {
