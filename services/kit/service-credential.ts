@@ -9,14 +9,17 @@ import { describeRef, type SecretSource } from './secrets.js';
 
 export const SERVICE_TOKEN_HEADER = 'x-service-token';
 
-/** Re-reads the secret at most this often when a presented token does not match (rotation). */
-const REFRESH_ON_MISMATCH_MS = 5_000;
+/** By default the secret is re-read at most this often when a presented token does not match (rotation). */
+const REFRESH_ON_MISMATCH_MS = 1_000;
 
 export class ServiceCredential {
   private lastRefresh = 0;
   private cached: { token: string; digest: Buffer } | undefined;
 
-  constructor(private readonly source: SecretSource) {}
+  constructor(
+    private readonly source: SecretSource,
+    private readonly refreshOnMismatchMs = REFRESH_ON_MISMATCH_MS,
+  ) {}
 
   /** The token to send (for the calling side). */
   async token(): Promise<string> {
@@ -32,7 +35,7 @@ export class ServiceCredential {
   async matches(presented: string): Promise<boolean> {
     const given = digest(presented);
     if (timingSafeEqual(given, await this.expected())) return true;
-    if (Date.now() - this.lastRefresh < REFRESH_ON_MISMATCH_MS) return false;
+    if (Date.now() - this.lastRefresh < this.refreshOnMismatchMs) return false;
     this.lastRefresh = Date.now();
     await this.source.refresh();
     return timingSafeEqual(given, await this.expected());

@@ -61,7 +61,14 @@ export class Checkout {
     }
 
     await this.deps.faults.at('after-order', { orderId: order.id });
-    const decision = await this.deps.payment.authorize(order);
+    let decision;
+    try {
+      decision = await this.deps.payment.authorize(order);
+    } catch (err) {
+      await this.release(order.reservationId, 'the payment step failed');
+      await orders.cancel(order.id, 'checkout failed: the payment step failed');
+      throw err;
+    }
     if (!decision.approved) {
       await this.release(order.reservationId, 'payment declined');
       await orders.cancel(order.id, `payment declined: ${decision.reason}`);
