@@ -50,8 +50,8 @@ export class Checkout {
       await this.deps.faults.at('after-reserve', { reservationId });
       order = await orders.create(customerId, claim, priced, reservation);
       if (!order) {
-        // Another request took the key over meanwhile (our lease ran out): it answers for the key.
-        await this.release(reservationId, 'lost the idempotency key');
+        // Another request took the key over meanwhile (our lease ran out): it answers for the key,
+        // and this reservation is released below.
         throw new ApiError(409, 'IDEMPOTENCY_IN_PROGRESS', 'a checkout with this Idempotency-Key is in progress; retry shortly', undefined, { 'Retry-After': '1' });
       }
     } catch (err) {
