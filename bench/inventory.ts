@@ -66,13 +66,16 @@ interface Books {
   held: number;
 }
 
+/** The sku's counters and its held units, read in one statement (one consistent snapshot, even while batches still commit). */
 async function books(sql: mysql.Connection, sku: string): Promise<Books> {
-  const [[s]] = await sql.query<mysql.RowDataPacket[]>('SELECT on_hand, reserved FROM stock WHERE sku = ?', [sku]);
-  const [[h]] = await sql.query<mysql.RowDataPacket[]>(
-    "SELECT COALESCE(SUM(ri.qty), 0) AS held FROM reservation_items ri JOIN reservations r ON r.id = ri.reservation_id WHERE ri.sku = ? AND r.status = 'HELD'",
+  const [[row]] = await sql.query<mysql.RowDataPacket[]>(
+    `SELECT s.on_hand, s.reserved,
+       (SELECT COALESCE(SUM(ri.qty), 0) FROM reservation_items ri JOIN reservations r ON r.id = ri.reservation_id
+         WHERE ri.sku = s.sku AND r.status = 'HELD') AS held
+     FROM stock s WHERE s.sku = ?`,
     [sku],
   );
-  return { onHand: Number(s!.on_hand), reserved: Number(s!.reserved), held: Number(h!.held) };
+  return { onHand: Number(row!.on_hand), reserved: Number(row!.reserved), held: Number(row!.held) };
 }
 
 /** Prints and checks the round's accounting; throws if anything was oversold. */

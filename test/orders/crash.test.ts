@@ -13,7 +13,8 @@ import { rows, startTestShop } from '../helpers/shop.js';
 const shop = await startTestShop(t, { withoutOrders: true, inventoryEnv: { SWEEP_INTERVAL_MS: '100' } });
 await shop.addProduct('CRASH-1', 1000, 5);
 const token = await shop.customer('crash-victim');
-const short = { CHECKOUT_RESERVATION_TTL_SECONDS: '2', IDEMPOTENCY_LEASE_SECONDS: '2' };
+// Short enough to watch expiry happen, long enough that a loaded machine sees the hold first.
+const short = { CHECKOUT_RESERVATION_TTL_SECONDS: '4', IDEMPOTENCY_LEASE_SECONDS: '2' };
 
 const reservation = async (id: string) =>
   (await rows(shop.dbs.inventory.sql, 'SELECT status FROM reservations WHERE id = ?', [id]))[0]?.status as string | undefined;
