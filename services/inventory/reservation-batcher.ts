@@ -50,6 +50,7 @@ interface Pending {
 export class ReservationBatcher {
   private queue: Pending[] = [];
   private inflight = 0;
+  private scheduled = false;
   /** skus recently too short for a whole batch, until when. */
   private readonly shortUntil = new Map<string, number>();
   private readonly idle = new Set<() => void>();
@@ -73,19 +74,29 @@ export class ReservationBatcher {
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
+  /**
+   * Starts batches while a slot is free. The batch is taken one event-loop turn later
+   * (setImmediate), so that requests already read from other connections in this turn join it:
+   * without that, the first request after a big batch's answers would go out alone.
+   */
   private pump(): void {
-    while (this.inflight < this.opts.concurrency && this.queue.length > 0) {
-      const batch = this.take();
-      this.inflight += 1;
-      void this.run(batch).finally(() => {
-        this.inflight -= 1;
-        this.pump();
-        if (this.inflight === 0 && this.queue.length === 0) {
-          for (const done of this.idle) done();
-          this.idle.clear();
-        }
-      });
-    }
+    if (this.scheduled || this.inflight >= this.opts.concurrency || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inflight < this.opts.concurrency && this.queue.length > 0) {
+        const batch = this.take();
+        this.inflight += 1;
+        void this.run(batch).finally(() => {
+          this.inflight -= 1;
+          this.pump();
+          if (this.inflight === 0 && this.queue.length === 0) {
+            for (const done of this.idle) done();
+            this.idle.clear();
+          }
+        });
+      }
+    });
   }
 
   private take(): Pending[] {
