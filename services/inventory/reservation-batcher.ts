@@ -36,7 +36,7 @@ export interface BatcherOptions {
   maxBatch: number;
   /** Most lines (sku, qty pairs) in one transaction, to bound statement size. */
   maxLines: number;
-  /** Batches in flight at once: a second one waits on the row locks, ready the moment the first commits. */
+  /** Batches in flight at once: a second one writes its rows while the first holds the sku's lock. */
   concurrency: number;
 }
 
@@ -130,7 +130,11 @@ export class ReservationBatcher {
   private async tryAllAtOnce(batch: Pending[]): Promise<ReserveOutcome[] | undefined> {
     const sku = batch[0]!.items[0]!.sku;
     if (batch.some((p) => p.items.length !== 1 || p.items[0]!.sku !== sku)) return undefined;
-    if ((this.shortUntil.get(sku) ?? 0) > Date.now()) return undefined;
+    const shortUntil = this.shortUntil.get(sku);
+    if (shortUntil !== undefined) {
+      if (shortUntil > Date.now()) return undefined;
+      this.shortUntil.delete(sku);
+    }
     const total = batch.reduce((sum, p) => sum + p.items[0]!.qty, 0);
     const held = batch.map((p) => this.hold(p));
     try {
