@@ -98,9 +98,10 @@ export const inventoryBenchmark: Benchmark = {
     const admin = await mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password });
     await admin.query(`CREATE DATABASE \`${dbname}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     const dir = await mkdtemp(join(tmpdir(), 'saleday-bench-'));
+    // Run in order at the end; later set-up steps are put in front (stopped before the database goes).
     const cleanup: Array<() => Promise<unknown>> = [
-      () => admin.end(),
       () => admin.query(`DROP DATABASE IF EXISTS \`${dbname}\``),
+      () => admin.end(),
       () => rm(dir, { recursive: true, force: true }),
     ];
     try {
