@@ -1,0 +1,5 @@
+// Starts the users service: `node dist/services/users/main.js` (environment in README.md).
+import { runServiceMain } from '../kit/service.js';
+import { usersService } from './service.js';
+
+runServiceMain(usersService);

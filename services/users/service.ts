@@ -1,0 +1,65 @@
+// The users service: accounts, password login with throttling, and the only signer of tokens.
+import { TokenSigner } from '../kit/auth.js';
+import { int, secretRef, type Env } from '../kit/config.js';
+import type { ServiceDefinition } from '../kit/service.js';
+import { LoginThrottle } from './login-throttle.js';
+import { migrations } from './migrations/index.js';
+import { warmUpPasswordPolicy } from './password-policy.js';
+import { createPasswordHasher } from './passwords.js';
+import { registerUsersRoutes } from './routes.js';
+import { UserStore } from './user-store.js';
+
+export interface UsersConfig {
+  jwtSigningSecret: string;
+  tokenTtlSeconds: number;
+  scryptLogN: number;
+  loginMaxFailuresPerAccount: number;
+  loginMaxFailuresPerClient: number;
+  loginWindowSeconds: number;
+  trustedProxyHops: number;
+}
+
+/** scrypt's cost as log2(N): 15 is N = 32768 with r = 8, 32 MiB and tens of milliseconds per hash. */
+export const readScryptLogN = (env: Env): number => int(env, 'SCRYPT_LOG_N', { default: 15, min: 14, max: 20 });
+
+export function readUsersConfig(env: Env): UsersConfig {
+  return {
+    jwtSigningSecret: secretRef(env, 'JWT_SIGNING_SECRET'),
+    tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', { default: 3600, min: 60, max: 7 * 24 * 3600 }),
+    scryptLogN: readScryptLogN(env),
+    loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', { default: 10, min: 1, max: 10_000 }),
+    loginMaxFailuresPerClient: int(env, 'LOGIN_MAX_FAILURES_PER_CLIENT', { default: 50, min: 1, max: 1_000_000 }),
+    loginWindowSeconds: int(env, 'LOGIN_THROTTLE_WINDOW_SECONDS', { default: 900, min: 1, max: 86_400 }),
+    trustedProxyHops: int(env, 'TRUSTED_PROXY_HOPS', { default: 0, min: 0, max: 10 }),
+  };
+}
+
+export const usersService: ServiceDefinition<UsersConfig> = {
+  name: 'users',
+  defaultPort: 3001,
+  migrations,
+  config: readUsersConfig,
+  async register(server, ctx) {
+    const cfg = ctx.config;
+    const signer = await TokenSigner.fromSecret(await ctx.secret(cfg.jwtSigningSecret).get(), cfg.tokenTtlSeconds);
+    // Refuse to start with a signing key that the verifying services would not accept.
+    const probe = await signer.sign({ id: '0', email: 'probe@saleday.invalid', role: 'customer' });
+    await ctx.verifier.verify(probe).catch(() => {
+      throw new Error('JWT_SIGNING_SECRET and JWT_VERIFY_SECRET are not one key pair: tokens signed here would be refused');
+    });
+    warmUpPasswordPolicy();
+    registerUsersRoutes(server, {
+      users: new UserStore(ctx.db.sequelize),
+      hasher: createPasswordHasher(cfg.scryptLogN),
+      signer,
+      verifier: ctx.verifier,
+      throttle: new LoginThrottle({
+        maxFailuresPerAccount: cfg.loginMaxFailuresPerAccount,
+        maxFailuresPerClient: cfg.loginMaxFailuresPerClient,
+        windowSeconds: cfg.loginWindowSeconds,
+        trustedProxyHops: cfg.trustedProxyHops,
+      }),
+      log: ctx.log,
+    });
+  },
+};
