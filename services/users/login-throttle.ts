@@ -4,7 +4,7 @@
 // right password. Every attempt is counted before the password is checked (so concurrent guesses
 // cannot slip past the limit) and a successful one is taken back. Counts live in this process: a
 // fleet of N instances lets an attacker try at most N times the limit.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Request } from 'restify';
 import { tooManyRequests } from '../kit/errors.js';
 

@@ -135,7 +135,7 @@ t.test('me: 200 with a valid token; 401 missing, malformed, forged, expired, or 
   t.equal((await api.get('/api/users/me')).status, 401);
   t.equal((await api.get('/api/users/me', { headers: { authorization: 'Basic abc' } })).status, 401);
   t.equal((await api.get('/api/users/me', { token: 'not-a-jwt' })).status, 401);
-  t.equal((await api.get('/api/users/me', { token: `${login.body.token.slice(0, -3)}AAA` })).status, 401);
+  t.equal((await api.get('/api/users/me', { token: `${String(login.body.token).slice(0, -3)}AAA` })).status, 401);
   const expired = await signToken(db, 'customer', { id: me.body.id, ttlSeconds: -30 });
   const res = await api.get('/api/users/me', { token: expired });
   t.equal(res.status, 401);
