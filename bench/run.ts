@@ -12,6 +12,7 @@ export interface Benchmark {
 const benchmarks: Array<() => Promise<Benchmark>> = [
   () => import('./render.js').then((m) => m.renderBench),
   () => import('./inventory.js').then((m) => m.inventoryBenchmark),
+  () => import('./catalog.js').then((m) => m.catalogBenchmark),
 ];
 
 const only = process.argv.slice(2);
