@@ -14,7 +14,7 @@ export interface DatabaseOptions {
   poolMax: number;
   poolMin?: number;
   tls?: TlsMode;
-  /** Read replica hosts (same credentials); reads are spread over them, writes go to the primary. */
+  /** Read replica hosts, `host` or `host:port` (same credentials); reads are spread over them, writes go to the primary. */
   readHosts?: string[];
   log?: Logger;
 }
@@ -42,6 +42,13 @@ export function tlsFor(host: string, mode: TlsMode): Options['dialectOptions'] {
   return RDS_HOST.test(host) ? { ssl: 'Amazon RDS' } : { ssl: { rejectUnauthorized: true } };
 }
 
+/** `host`, `host:port` or `[v6]:port` → Sequelize's replica config (the port defaults to the primary's). */
+export function readHost(entry: string): { host: string; port?: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? /^([^:]+)(?::(\d+))?$/.exec(entry);
+  if (!m) return { host: entry };
+  return m[2] === undefined ? { host: m[1]! } : { host: m[1]!, port: Number(m[2]) };
+}
+
 const RETRYABLE_TX = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
 export function isRetryableTransactionError(err: unknown): boolean {
@@ -64,7 +71,7 @@ export async function connectDatabase(opts: DatabaseOptions): Promise<Database> 
     dialectOptions: { connectTimeout: 5000, ...tlsFor(secret.host, opts.tls ?? 'auto') },
     pool: { max: opts.poolMax, min: opts.poolMin ?? 0, acquire: 5000, idle: 10_000, evict: 1000 },
     ...(opts.readHosts?.length
-      ? { replication: { read: opts.readHosts.map((host) => ({ host })), write: { host: secret.host } } }
+      ? { replication: { read: opts.readHosts.map(readHost), write: { host: secret.host } } }
       : {}),
     // Only "access denied" is retried here: the connection was refused before any statement ran.
     retry: { max: 3, match: [AccessDeniedError], backoffBase: 50, backoffExponent: 1.5 },

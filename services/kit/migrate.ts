@@ -16,6 +16,18 @@ export interface Migration {
   down?(ctx: MigrationContext): Promise<void>;
 }
 
+/**
+ * umzug's storage, reading which migrations ran from the primary: with DB_READ_HOSTS set, a plain
+ * SELECT would go to a replica, and a lagging replica would make a migration run twice.
+ */
+class PrimarySequelizeStorage extends SequelizeStorage {
+  override async executed(): Promise<string[]> {
+    await this.syncModel();
+    const rows = await this.model.findAll({ order: [[this.columnName, 'ASC']], useMaster: true } as Parameters<typeof this.model.findAll>[0]);
+    return rows.map((row) => String(row.get(this.columnName)));
+  }
+}
+
 export function createMigrator(sequelize: Sequelize, migrations: readonly Migration[]): Umzug<MigrationContext> {
   const names = migrations.map((m) => m.name);
   if (new Set(names).size !== names.length) throw new Error('migration names must be unique');
@@ -31,7 +43,7 @@ export function createMigrator(sequelize: Sequelize, migrations: readonly Migrat
         },
       })),
     context: { queryInterface: sequelize.getQueryInterface(), sequelize },
-    storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
+    storage: new PrimarySequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
     logger: undefined,
   });
 }

@@ -93,4 +93,6 @@ t.test('users: logins in flight at SIGTERM complete, exit 0', async (t) => {
   t.equal(await svc.exited, 0, 'exit code 0');
   await traffic.done;
   checkOutcomes(t, svc, traffic.outcomes, 200);
+  t.ok(svc.logs.some((l) => l.msg === 'login'), 'logins were logged');
+  t.notMatch(JSON.stringify(svc.logs), /plum-harbour|scrypt\$/, 'no password or hash in the logs');
 });
