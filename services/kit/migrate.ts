@@ -1,7 +1,7 @@
 // Versioned migrations with umzug, tracked in the `schema_migrations` table of the service's own
 // database. A MySQL named lock serialises instances that migrate at the same start-up.
 import { Umzug, SequelizeStorage } from 'umzug';
-import type { QueryInterface, Sequelize } from 'sequelize';
+import type { Model, ModelStatic, QueryInterface, Sequelize } from 'sequelize';
 import { QueryTypes } from 'sequelize';
 
 export interface MigrationContext {
@@ -23,7 +23,9 @@ export interface Migration {
 class PrimarySequelizeStorage extends SequelizeStorage {
   override async executed(): Promise<string[]> {
     await this.syncModel();
-    const rows = await this.model.findAll({ order: [[this.columnName, 'ASC']], useMaster: true } as Parameters<typeof this.model.findAll>[0]);
+    // umzug types its model loosely; it is the Sequelize model it defined for schema_migrations.
+    const model = this.model as unknown as ModelStatic<Model>;
+    const rows = await model.findAll({ order: [[this.columnName, 'ASC']], useMaster: true });
     return rows.map((row) => String(row.get(this.columnName)));
   }
 }
