@@ -1,0 +1,92 @@
+// Every AWS client is created here and nowhere else: one region, AWS_ENDPOINT_URL honoured by all
+// of them (LocalStack, a test fake), SDK retries off because ./retry.ts decides what to repeat,
+// and one credentials check that turns "no provider found" into a line saying what to do.
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CredentialsMissingError } from '../errors.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+
+export interface AwsSettings {
+  region: string;
+  /** Defaults to AWS_ENDPOINT_URL when set. */
+  endpoint?: string | undefined;
+  retry?: Partial<RetryPolicy>;
+  /** How often waits poll AWS (stack events, change sets, drift, target health). */
+  pollMs?: number;
+}
+
+export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = env.AWS_ENDPOINT_URL?.trim();
+  return url ? url : undefined;
+}
+
+export class AwsClients {
+  readonly region: string;
+  readonly endpoint: string | undefined;
+  readonly retry: RetryPolicy;
+  readonly pollMs: number;
+  private readonly made = new Map<string, unknown>();
+
+  constructor(settings: AwsSettings) {
+    this.region = settings.region;
+    this.endpoint = settings.endpoint ?? endpointFromEnv();
+    this.retry = { ...DEFAULT_RETRY, ...settings.retry };
+    this.pollMs = settings.pollMs ?? 5000;
+  }
+
+  private config(): { region: string; maxAttempts: number; endpoint?: string } {
+    return { region: this.region, maxAttempts: 1, ...(this.endpoint ? { endpoint: this.endpoint } : {}) };
+  }
+
+  private once<T>(key: string, make: () => T): T {
+    if (!this.made.has(key)) this.made.set(key, make());
+    return this.made.get(key) as T;
+  }
+
+  get cloudformation(): CloudFormationClient {
+    return this.once('cloudformation', () => new CloudFormationClient(this.config()));
+  }
+
+  get s3(): S3Client {
+    // Endpoints other than AWS (LocalStack, fakes) address buckets by path, not by host name.
+    return this.once('s3', () => new S3Client({ ...this.config(), forcePathStyle: Boolean(this.endpoint) }));
+  }
+
+  get secretsManager(): SecretsManagerClient {
+    return this.once('secretsManager', () => new SecretsManagerClient(this.config()));
+  }
+
+  get elbv2(): ElasticLoadBalancingV2Client {
+    return this.once('elbv2', () => new ElasticLoadBalancingV2Client(this.config()));
+  }
+
+  get cloudfront(): CloudFrontClient {
+    return this.once('cloudfront', () => new CloudFrontClient(this.config()));
+  }
+
+  get autoScaling(): AutoScalingClient {
+    return this.once('autoScaling', () => new AutoScalingClient(this.config()));
+  }
+
+  /** Every client made so far (tests check their endpoints). */
+  all(): Array<{ config: { endpoint?: unknown } }> {
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling];
+  }
+
+  /**
+   * Resolves credentials through the SDK's provider chain (env vars, AWS_PROFILE, SSO, web
+   * identity, instance roles) without calling AWS; none found → CredentialsMissingError.
+   */
+  async checkCredentials(): Promise<void> {
+    try {
+      const creds = await this.cloudformation.config.credentials();
+      if (!creds?.accessKeyId) throw new Error('empty credentials');
+    } catch {
+      throw new CredentialsMissingError();
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// The narrow part of S3 the playbooks use: is an object there (and with which checksum), put one,
+// list a prefix. Puts are idempotent here (content-addressed keys, or the same bytes to the same
+// key), so transient failures are retried.
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type CallOptions, type RetryPolicy, withRetry } from './retry.js';
+
+export interface ObjectInfo {
+  key: string;
+  etag: string;
+  size: number;
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface PutOptions {
+  contentType?: string | undefined;
+  cacheControl?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface S3Api {
+  headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  putObject(bucket: string, key: string, body: Buffer, opts?: PutOptions): Promise<void>;
+  listObjects(bucket: string, prefix: string): Promise<ObjectInfo[]>;
+}
+
+const isNotFound = (err: unknown): boolean =>
+  err instanceof Error &&
+  (err.name === 'NotFound' || err.name === 'NoSuchKey' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+
+const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g, '');
+
+export class SdkS3 implements S3Api {
+  constructor(
+    private readonly client: S3Client,
+    private readonly retry: RetryPolicy,
+    private readonly opts: Omit<CallOptions, 'idempotent'> = {},
+  ) {}
+
+  async headObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await withRetry('HeadObject', this.retry, { ...this.opts, idempotent: true }, () =>
+        this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+      );
+      return { key, etag: unquote(out.ETag), size: out.ContentLength ?? 0, metadata: out.Metadata };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async putObject(bucket: string, key: string, body: Buffer, opts: PutOptions = {}): Promise<void> {
+    await withRetry('PutObject', this.retry, { ...this.opts, idempotent: true }, () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: opts.contentType,
+          CacheControl: opts.cacheControl,
+          Metadata: opts.metadata,
+        }),
+      ),
+    );
+  }
+
+  async listObjects(bucket: string, prefix: string): Promise<ObjectInfo[]> {
+    const all: ObjectInfo[] = [];
+    let token: string | undefined;
+    do {
+      const out = await withRetry('ListObjectsV2', this.retry, { ...this.opts, idempotent: true }, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token })),
+      );
+      for (const o of out.Contents ?? []) all.push({ key: o.Key ?? '', etag: unquote(o.ETag), size: o.Size ?? 0 });
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return all;
+  }
+}

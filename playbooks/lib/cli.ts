@@ -1,0 +1,121 @@
+// The command line every playbook understands, parsed with node:util's parseArgs. A bad flag is a
+// UsageError (exit code 1) whose message says what to type instead.
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+
+export interface PlaybookOptions {
+  /** -i/--inventory; undefined means the playbook's default inventory. */
+  inventory: string | undefined;
+  check: boolean;
+  diff: boolean;
+  tags: string[];
+  skipTags: string[];
+  /** --limit <service>: only that service's tasks change anything. */
+  limit: string | undefined;
+  verbose: boolean;
+  yes: boolean;
+  json: string | undefined;
+  /** -e key=value, in the order given. */
+  extraVars: Record<string, string>;
+  allowReplace: string[];
+  reviewMd: string | undefined;
+  keepChangeSets: boolean;
+  executeReviewed: boolean;
+  detailedExitcode: boolean;
+  help: boolean;
+}
+
+export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
+
+  -i, --inventory <file>     inventory YAML (default playbooks/inventories/local.yaml)
+      --check                change nothing anywhere; every task says what it would do
+      --diff                 show what would change (template differences)
+      --tags <a,b>           run only tasks with one of these tags
+      --skip-tags <a,b>      skip tasks with one of these tags
+      --limit <service>      deploy one service without touching the others
+  -v, --verbose              details and stack traces
+  -y, --yes                  approve reviews without a prompt
+      --json <file>          write a machine-readable record of the run
+  -e, --extra-vars <k=v>     override an inventory value (repeatable)
+      --allow-replace <Id>   allow replacing or removing this stateful resource (repeatable)
+      --review-md <file>     write the change-set review as Markdown
+      --keep-change-sets     with --check: keep the reviewed change sets for --execute-reviewed
+      --execute-reviewed     execute exactly the change sets kept by --check --keep-change-sets
+      --detailed-exitcode    with --check: exit 0 when nothing would change, 3 when something would
+  -h, --help                 this text
+
+exit codes: 0 nothing failed, 1 usage error, 2 a task failed, 3 changes present (--check --detailed-exitcode)`;
+
+const list = (values: string[] | undefined): string[] =>
+  (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+
+export function parseCli(argv: string[]): PlaybookOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        inventory: { type: 'string', short: 'i' },
+        check: { type: 'boolean' },
+        diff: { type: 'boolean' },
+        tags: { type: 'string', multiple: true },
+        'skip-tags': { type: 'string', multiple: true },
+        limit: { type: 'string' },
+        verbose: { type: 'boolean', short: 'v', multiple: true },
+        yes: { type: 'boolean', short: 'y' },
+        json: { type: 'string' },
+        'extra-vars': { type: 'string', short: 'e', multiple: true },
+        'allow-replace': { type: 'string', multiple: true },
+        'review-md': { type: 'string' },
+        'keep-change-sets': { type: 'boolean' },
+        'execute-reviewed': { type: 'boolean' },
+        'detailed-exitcode': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    // parseArgs says e.g. "Unknown option '--foo'"; drop its hint about "--" which does not apply.
+    const first = (err as Error).message.split('. ')[0] ?? 'bad arguments';
+    throw new UsageError(`${first}; see --help`);
+  }
+  const v = parsed.values;
+  const extraVars: Record<string, string> = {};
+  for (const pair of v['extra-vars'] ?? []) {
+    const m = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(pair);
+    if (!m) throw new UsageError(`-e expects key=value (for example -e region=eu-west-1), got "${pair}"`);
+    extraVars[m[1]!] = m[2]!;
+  }
+  const options: PlaybookOptions = {
+    inventory: v.inventory,
+    check: v.check ?? false,
+    diff: v.diff ?? false,
+    tags: list(v.tags),
+    skipTags: list(v['skip-tags']),
+    limit: v.limit,
+    verbose: (v.verbose?.length ?? 0) > 0,
+    yes: v.yes ?? false,
+    json: v.json,
+    extraVars,
+    allowReplace: list(v['allow-replace']),
+    reviewMd: v['review-md'],
+    keepChangeSets: v['keep-change-sets'] ?? false,
+    executeReviewed: v['execute-reviewed'] ?? false,
+    detailedExitcode: v['detailed-exitcode'] ?? false,
+    help: v.help ?? false,
+  };
+  if (options.keepChangeSets && !options.check) {
+    throw new UsageError('--keep-change-sets goes with --check (review now, execute later with --execute-reviewed)');
+  }
+  if (options.detailedExitcode && !options.check) {
+    throw new UsageError('--detailed-exitcode goes with --check (exit 0 for no changes, 3 for changes present)');
+  }
+  if (options.executeReviewed && options.check) {
+    throw new UsageError('--execute-reviewed executes change sets, so it cannot go with --check');
+  }
+  if (options.limit !== undefined && !/^[a-z][a-z0-9-]*$/.test(options.limit)) {
+    throw new UsageError(`--limit expects a service name such as catalog, got "${options.limit}"`);
+  }
+  return options;
+}

@@ -1,0 +1,65 @@
+// Templates as the stack module sends them: the body (the smaller of YAML and compact JSON, both
+// of which CloudFormation reads), its hash, and the parameters a template declares, filled from
+// the outputs of earlier stacks by name. The renderers never see AWS; this is where their output
+// meets the API.
+import { createHash } from 'node:crypto';
+import { parse, stringify } from 'yaml';
+
+export type Template = Record<string, unknown>;
+
+/** CloudFormation's limit for TemplateBody; larger templates go through S3 (TemplateURL). */
+export const INLINE_TEMPLATE_LIMIT = 51_200;
+
+export function templateBody(template: Template): string {
+  const yaml = stringify(template, { lineWidth: 0, aliasDuplicateObjects: false });
+  const json = JSON.stringify(template);
+  return json.length < yaml.length ? json : yaml;
+}
+
+/** Reads a template body back (GetTemplate answers what was sent: YAML or JSON). */
+export function parseTemplate(body: string | undefined): Template | undefined {
+  if (!body) return undefined;
+  try {
+    const doc: unknown = parse(body, { logLevel: 'silent' });
+    return doc && typeof doc === 'object' ? (doc as Template) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+interface ParameterDeclaration {
+  Default?: unknown;
+  NoEcho?: unknown;
+}
+
+export function declaredParameters(template: Template): Record<string, ParameterDeclaration> {
+  return (template.Parameters ?? {}) as Record<string, ParameterDeclaration>;
+}
+
+export interface ResolvedParameters {
+  values: Record<string, string>;
+  /** Declared, without a default, and nowhere to be found. */
+  missing: string[];
+}
+
+/**
+ * Fills a template's parameters: explicit values first, then values registered by earlier tasks
+ * (stack outputs, artifact keys, secret ARNs) under the same name. Parameters with a Default are
+ * left out when no value is known, so CloudFormation uses the default.
+ */
+export function resolveParameters(template: Template, known: Record<string, string>, explicit: Record<string, string> = {}): ResolvedParameters {
+  const values: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [name, decl] of Object.entries(declaredParameters(template))) {
+    const value = explicit[name] ?? known[name];
+    if (value !== undefined) values[name] = value;
+    else if (decl?.Default === undefined) missing.push(name);
+  }
+  return { values, missing };
+}
+
+export function resourceCount(template: Template): number {
+  return Object.keys((template.Resources ?? {}) as object).length;
+}
