@@ -1,0 +1,64 @@
+// The narrow part of Secrets Manager the secret module uses. Values pass through, never logged;
+// errors are rethrown with the secret's name only.
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { type CallOptions, type RetryPolicy, withRetry } from './retry.js';
+
+export interface SecretsApi {
+  /** The secret's ARN, or undefined when there is no such secret. */
+  describe(name: string): Promise<string | undefined>;
+  create(name: string, value: string, opts: { description: string; tags: Record<string, string>; token: string }): Promise<string>;
+  putValue(name: string, value: string, token: string): Promise<void>;
+  getValue(name: string): Promise<string>;
+}
+
+export class SdkSecrets implements SecretsApi {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly retry: RetryPolicy,
+    private readonly opts: Omit<CallOptions, 'idempotent'> = {},
+  ) {}
+
+  async describe(name: string): Promise<string | undefined> {
+    try {
+      const out = await withRetry('DescribeSecret', this.retry, { ...this.opts, idempotent: true }, () => this.client.send(new DescribeSecretCommand({ SecretId: name })));
+      return out.DeletedDate ? undefined : out.ARN;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ResourceNotFoundException') return undefined;
+      throw err;
+    }
+  }
+
+  async create(name: string, value: string, o: { description: string; tags: Record<string, string>; token: string }): Promise<string> {
+    // ClientRequestToken makes a repeated CreateSecret the same request, so retrying is safe.
+    const out = await withRetry('CreateSecret', this.retry, { ...this.opts, idempotent: true }, () =>
+      this.client.send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: value,
+          Description: o.description,
+          ClientRequestToken: o.token,
+          Tags: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
+    );
+    return out.ARN ?? name;
+  }
+
+  async putValue(name: string, value: string, token: string): Promise<void> {
+    await withRetry('PutSecretValue', this.retry, { ...this.opts, idempotent: true }, () =>
+      this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value, ClientRequestToken: token })),
+    );
+  }
+
+  async getValue(name: string): Promise<string> {
+    const out = await withRetry('GetSecretValue', this.retry, { ...this.opts, idempotent: true }, () => this.client.send(new GetSecretValueCommand({ SecretId: name })));
+    if (typeof out.SecretString !== 'string') throw new Error(`secret ${name} has no string value`);
+    return out.SecretString;
+  }
+}
