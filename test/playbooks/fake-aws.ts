@@ -125,13 +125,13 @@ export class FakeCloudFormation {
 
   constructor() {
     const m = this.mock;
-    const guard = <I>(cmd: string, fn: (input: I) => unknown) => (input: I) => {
+    const guard = <I>(cmd: string, fn: (input: I) => unknown) => (input: any) => {
       const left = this.throttle.get(cmd) ?? 0;
       if (left > 0) {
         this.throttle.set(cmd, left - 1);
         throw throttling();
       }
-      return fn(input);
+      return fn(input as I);
     };
     m.on(DescribeStacksCommand).callsFake(guard('DescribeStacks', (i: { StackName: string }) => this.describeStacks(i.StackName)));
     m.on(GetTemplateCommand).callsFake(guard('GetTemplate', (i: { StackName: string }) => ({ TemplateBody: this.find(i.StackName)?.templateBody })));
