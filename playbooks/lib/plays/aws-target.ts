@@ -1,0 +1,16 @@
+// The aws target: AWS clients for the inventory's region, then the deploy or drift play.
+import { AwsClients } from '../aws/clients.js';
+import type { TargetRun } from '../targets.js';
+import { awsApis } from './aws-apis.js';
+import { awsDeploy } from './aws-deploy.js';
+import { awsDrift } from './aws-drift.js';
+
+export async function deploy(run: TargetRun): Promise<void> {
+  const clients = new AwsClients({ region: run.inventory.region, ...run.aws });
+  await awsDeploy(run.play, { inventory: run.inventory, source: run.source, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, ...run.deploy });
+}
+
+export async function drift(run: TargetRun): Promise<void> {
+  const clients = new AwsClients({ region: run.inventory.region, ...run.aws });
+  await awsDrift(run.play, { inventory: run.inventory, source: run.source, apis: awsApis(clients, run.play) });
+}
