@@ -121,6 +121,8 @@ export class FakeCloudFormation {
   inProgressPolls = 1;
   private pending = new Map<string, { polls: number; finish: () => void }>();
   drifts = new Map<string, StackResourceDrift[]>();
+  /** Output values by output name, instead of "<stack>:<name>". */
+  readonly outputValues = new Map<string, string>();
   private seq = 0;
 
   constructor() {
@@ -270,7 +272,8 @@ export class FakeCloudFormation {
     if (!cs || !stack) throw awsError('ChangeSetNotFoundException', `ChangeSet [${i.ChangeSetName}] does not exist`);
     if (cs.executionStatus !== 'AVAILABLE') throw awsError('InvalidChangeSetStatusException', `ChangeSet is in ${cs.executionStatus} state`);
     // Executing a change set makes the others of the stack obsolete, as CloudFormation does.
-    for (const [k, other] of this.changeSets) if (other.stackName === i.StackName) { this.changeSets.delete(k); void other; }
+    this.changeSets.delete(key);
+    for (const other of this.changeSets.values()) if (other.stackName === i.StackName) other.executionStatus = 'OBSOLETE';
     const op = cs.type;
     const script = this.nextExecution.get(i.StackName) ?? {};
     this.nextExecution.delete(i.StackName);
@@ -291,7 +294,7 @@ export class FakeCloudFormation {
         }
         stack.templateBody = cs.templateBody;
         stack.parameters = cs.parameters;
-        stack.outputs = Object.fromEntries(Object.keys(readTemplate(cs.templateBody).Outputs ?? {}).map((k) => [k, `${stack.name}:${k}`]));
+        stack.outputs = Object.fromEntries(Object.keys(readTemplate(cs.templateBody).Outputs ?? {}).map((k) => [k, this.outputValues.get(k) ?? `${stack.name}:${k}`]));
         stack.status = `${op}_COMPLETE`;
         if (op === 'UPDATE') stack.updated = tick();
         this.event(stack, stack.name, 'AWS::CloudFormation::Stack', stack.status);

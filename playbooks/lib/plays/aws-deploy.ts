@@ -93,7 +93,8 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
           );
         },
       };
-      if (!entry.service && play.selected(spec)) {
+      // Shared stacks are only read with --limit (and when tags leave them out): later stacks need their outputs.
+      if (!entry.service && (o.limit !== undefined || play.selected(spec))) {
         return { name: `stack ${entry.key} (outputs)`, tags: ['always'], run: () => readStackOutputs(name, deps) };
       }
       return spec;

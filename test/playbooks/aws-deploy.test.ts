@@ -1,0 +1,170 @@
+// deploy.mjs's aws play end to end against the AWS fakes: the order of stacks, outputs passed on
+// as parameters, a second run that changes nothing, --check touching nothing but change sets,
+// --limit touching one service, kept change sets executed later (and refused when the stack
+// moved), --detailed-exitcode, and secrets never printed.
+import t from 'tap';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import { artifactRoot, inventory, templateSource, SERVICES } from '../fixtures/aws-play.js';
+import { publicSite, run, world, type World } from './harness.js';
+
+process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+process.env.AWS_SECRET_ACCESS_KEY = 'not-a-real-secret';
+delete process.env.AWS_ENDPOINT_URL;
+
+const root = await artifactRoot();
+const site = await publicSite();
+t.teardown(async () => {
+  site.server.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+let w: World;
+t.beforeEach(() => {
+  w = world();
+  w.cfn.outputValues.set('PublicUrl', site.url);
+  w.elbv2.health.set('saleday-test-load-balancer:CatalogTargetGroupArn', [['healthy', 'healthy']]);
+});
+t.afterEach(() => w.restore());
+
+const env = (source = templateSource()) => ({ inventory, source, root });
+const stackOf = (call: string) => call.split(' ')[1]!.split('/')[0]!;
+
+t.test('first deploy creates every stack in order, passes outputs on, and a second run changes nothing', async (t) => {
+  const source = templateSource();
+  const first = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
+  t.equal(first.code, 0, first.text);
+  const created = w.cfn.calls().filter((c) => c.startsWith('CreateChangeSet')).map(stackOf);
+  t.same(created.slice(0, 4), ['saleday-test-network', 'saleday-test-database', 'saleday-test-artifacts', 'saleday-test-load-balancer']);
+  t.same(created.slice(4, 8).sort(), SERVICES.map((s) => `saleday-test-service-${s}`).sort(), 'services after the load balancer');
+  t.same(created.slice(8), ['saleday-test-static-site', 'saleday-test-monitoring']);
+  // Outputs became parameters: the database got the network's VpcId, catalog its artifact key.
+  const inputs = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c) => c.args[0].input);
+  const params = (stack: string) => Object.fromEntries((inputs.find((i) => i.StackName === stack)!.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
+  t.equal(params('saleday-test-database').VpcId, 'saleday-test-network:VpcId');
+  t.match(params('saleday-test-service-catalog').ArtifactKey, /^artifacts\/catalog\/[0-9a-f]{64}\.tgz$/);
+  t.equal(params('saleday-test-service-catalog').ArtifactBucket, 'saleday-test-artifacts:ArtifactBucket');
+  t.equal(w.s3.puts().filter((p) => p.includes('/artifacts/')).length, 4, 'four artifacts uploaded');
+  t.same([...w.secrets.secrets.keys()].sort(), ['saleday/test/jwt', 'saleday/test/jwt-public', 'saleday/test/service-credential']);
+  for (const s of w.secrets.secrets.values()) {
+    const value = JSON.parse(s.value) as Record<string, string>;
+    for (const v of Object.values(value)) t.notOk(first.text.includes(v.slice(40, 80)), 'secret values never printed');
+  }
+  t.match(first.text, /ok: \[smoke check\]/);
+  t.ok(site.hits.length > 0, 'the smoke check went through the public URL');
+  t.match(first.text, /PLAY RECAP/);
+
+  w.cfn.mock.resetHistory();
+  w.s3.mock.resetHistory();
+  w.secrets.mock.resetHistory();
+  const second = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
+  t.equal(second.code, 0);
+  t.match(second.text, /ok=\d+ {2}changed=0 {2}skipped=0 {2}failed=0/, 'every task ok');
+  t.notMatch(second.text, /^changed:/m);
+  t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), [], 'nothing but change sets created and deleted');
+});
+
+t.test('--check makes no mutating call except creating and deleting change sets', async (t) => {
+  const fresh = await run('deploy', ['-i', 'test.yaml', '--check'], env());
+  t.equal(fresh.code, 0, fresh.text);
+  t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), []);
+  t.match(fresh.text, /changed: \[stack network\] would create: 1 to add/);
+  t.match(fresh.text, /skipped: \[stack database\] needs VpcId from a stack that is not deployed yet/);
+  t.match(fresh.text, /changed: \[secret jwt\] would create saleday\/test\/jwt/);
+  t.equal(w.cfn.changeSets.size, 0, 'no change set left behind');
+  t.equal([...w.cfn.stacks.values()].filter((s) => s.status !== 'REVIEW_IN_PROGRESS').length, 0, 'no stack created');
+
+  await run('deploy', ['-i', 'test.yaml', '--yes'], env());
+  w.cfn.mock.resetHistory();
+  w.s3.mock.resetHistory();
+  w.secrets.mock.resetHistory();
+  const changedSource = templateSource({ cidr: '10.9.0.0/16', catalogMax: '2' });
+  await writeFile(join(root, 'static/index.html'), '<!doctype html><title>shop v2</title>');
+  const check = await run('deploy', ['-i', 'test.yaml', '--check', '--diff'], env(changedSource));
+  t.equal(check.code, 0);
+  t.match(check.text, /would update: 1 to modify/);
+  t.match(check.text, /would upload 1 of 3 files changed, 2 paths to invalidate/);
+  t.match(check.text, /\[~\] AWS::EC2::VPC Vpc/, '--diff shows the template difference');
+  t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), []);
+});
+
+t.test('--detailed-exitcode: 3 with changes present, 0 without', async (t) => {
+  const changes = await run('deploy', ['-i', 'test.yaml', '--check', '--detailed-exitcode'], env());
+  t.equal(changes.code, 3);
+  await run('deploy', ['-i', 'test.yaml', '--yes'], env());
+  const none = await run('deploy', ['-i', 'test.yaml', '--check', '--detailed-exitcode'], env());
+  t.equal(none.code, 0, none.text);
+  const usage = await run('deploy', ['-i', 'test.yaml', '--detailed-exitcode'], env());
+  t.equal(usage.code, 1);
+  t.match(usage.errors.join('\n'), /--detailed-exitcode goes with --check/);
+});
+
+t.test('--limit catalog touches only the catalog stack and artifact', async (t) => {
+  await run('deploy', ['-i', 'test.yaml', '--yes'], env());
+  w.cfn.mock.resetHistory();
+  w.s3.mock.resetHistory();
+  w.secrets.mock.resetHistory();
+  w.cloudfront.mock.resetHistory();
+  // Catalog's code and template change; so does the network template, which --limit must leave alone.
+  await writeFile(join(root, 'dist/services/catalog/main.js'), "import { serve } from '../kit/server.js';\nexport const catalog = serve() + 'v2';\n");
+  const r = await run('deploy', ['-i', 'test.yaml', '--yes', '--limit', 'catalog'], env(templateSource({ cidr: '10.7.0.0/16', catalogMax: '5' })));
+  t.equal(r.code, 0, r.text);
+  const touched = w.mutations();
+  t.ok(touched.length > 0);
+  for (const c of touched) t.match(c, /saleday-test-service-catalog|artifacts\/catalog\//, `only catalog: ${c}`);
+  t.ok(touched.some((c) => c.startsWith('cfn:ExecuteChangeSet saleday-test-service-catalog')));
+  t.ok(touched.some((c) => /s3:PutObject artifacts\/catalog\//.test(c)));
+  t.match(r.text, /ok: \[stack network \(outputs\)\]/);
+  t.match(r.text, /skipped: \[stack service-users\] not in --limit catalog/);
+  const unknown = await run('deploy', ['-i', 'test.yaml', '--limit', 'nope'], env());
+  t.equal(unknown.code, 1);
+  t.match(unknown.errors[0], /--limit nope: no such service/);
+});
+
+t.test('--keep-change-sets then --execute-reviewed, and refusal when the stack moved', async (t) => {
+  await run('deploy', ['-i', 'test.yaml', '--yes'], env());
+  const next = templateSource({ cidr: '10.5.0.0/16', catalogMax: '4' });
+  const review = await run('deploy', ['-i', 'test.yaml', '--check', '--keep-change-sets'], env(next));
+  t.equal(review.code, 0, review.text);
+  t.match(review.text, /Change sets kept for --execute-reviewed:\n {2}saleday-test-network: saleday-reviewed-[0-9a-f]{12}\n {2}saleday-test-service-catalog: saleday-reviewed-/);
+  const kept = [...w.cfn.changeSets.values()].map((c) => c.stackName).sort();
+  t.same(kept, ['saleday-test-network', 'saleday-test-service-catalog']);
+
+  w.cfn.mock.resetHistory();
+  const exec = await run('deploy', ['-i', 'test.yaml', '--execute-reviewed'], env(next));
+  t.equal(exec.code, 0, exec.text);
+  const executed = w.cfn.calls().filter((c) => c.startsWith('ExecuteChangeSet')).map(stackOf).sort();
+  t.same(executed, ['saleday-test-network', 'saleday-test-service-catalog']);
+  t.notOk(w.cfn.calls().some((c) => c.startsWith('CreateChangeSet')), 'no new change set: exactly the reviewed ones');
+  t.match(w.cfn.stacks.get('saleday-test-network')!.templateBody, /10\.5\.0\.0\/16/);
+  t.match(exec.text, /ok: \[stack database\] no reviewed change set: nothing to execute/);
+
+  // Review again, then someone deploys the network before the approval: refused.
+  const again = templateSource({ cidr: '10.6.0.0/16', catalogMax: '4' });
+  await run('deploy', ['-i', 'test.yaml', '--check', '--keep-change-sets'], env(again));
+  await run('deploy', ['-i', 'test.yaml', '--yes', '--tags', 'network'], env(templateSource({ cidr: '10.8.0.0/16', catalogMax: '4' })));
+  w.cfn.mock.resetHistory();
+  const moved = await run('deploy', ['-i', 'test.yaml', '--execute-reviewed'], env(again));
+  t.equal(moved.code, 2);
+  t.match(moved.text, /failed: \[stack network\] saleday-test-network changed since the review .*Review again with --check --keep-change-sets/);
+  t.notOk(w.cfn.calls().some((c) => c.startsWith('ExecuteChangeSet')), 'nothing executed');
+});
+
+t.test('--review-md writes the reviews as Markdown', async (t) => {
+  const file = join(root, 'review.md');
+  const r = await run('deploy', ['-i', 'test.yaml', '--check', '--review-md', file], env());
+  t.equal(r.code, 0);
+  const md = (await import('node:fs')).readFileSync(file, 'utf8');
+  t.match(md, /^## saleday test: change-set review/);
+  t.match(md, /### `saleday-test-network`: change set `saleday-[0-9a-f]+` \(new stack\)/);
+  t.match(md, /\| Add \| Vpc \| AWS::EC2::VPC \| +\| +\|/);
+});
+
+t.test('an approval is needed without a TTY or --yes', async (t) => {
+  const r = await run('deploy', ['-i', 'test.yaml'], env());
+  t.equal(r.code, 2);
+  t.match(r.text, /failed: \[stack network\] Execute change set saleday-[0-9a-f]+ on saleday-test-network \(1 to add\)\?: not approved \(no terminal to ask and no --yes\)\. Re-run with --yes/);
+  t.match(r.text, /PLAY RECAP/);
+  t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), []);
+});

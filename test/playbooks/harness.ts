@@ -1,0 +1,66 @@
+// Runs deploy/drift playbooks in-process against the AWS fakes, with output captured.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
+import type { InventoryView, TemplateSource } from '../../playbooks/lib/templates.js';
+import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets } from './fake-aws.js';
+import { capturedOutput, FAST_RETRY } from './support.js';
+
+export interface World {
+  cfn: FakeCloudFormation;
+  s3: FakeS3;
+  secrets: FakeSecrets;
+  cloudfront: FakeCloudFront;
+  elbv2: FakeElbv2;
+  restore(): void;
+  /** Every mutating call across the fakes, "Service:Command target". */
+  mutations(): string[];
+}
+
+export function world(): World {
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2() };
+  const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
+    mock.calls().map((c) => {
+      const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, unknown> };
+      const target = cmd.input.StackName ?? cmd.input.Key ?? cmd.input.Name ?? cmd.input.SecretId ?? cmd.input.DistributionId ?? '';
+      return `${svc}:${cmd.constructor.name.replace(/Command$/, '')} ${String(target)}`;
+    });
+  return {
+    ...w,
+    restore: () => Object.values(w).forEach((f) => f.restore()),
+    mutations: () =>
+      [...names(w.cfn.mock, 'cfn'), ...names(w.s3.mock, 's3'), ...names(w.secrets.mock, 'secrets'), ...names(w.cloudfront.mock, 'cloudfront')].filter((c) =>
+        /:(Create|Delete|Execute|Update|Put|Continue|Detect|Rotate)/.test(c),
+      ),
+  };
+}
+
+export async function run(
+  playbook: PlaybookName,
+  argv: string[],
+  env: { inventory: InventoryView; source: TemplateSource; root: string; staticDir?: string },
+): Promise<{ code: number; text: string; errors: string[] }> {
+  const { output, out } = capturedOutput();
+  const errors: string[] = [];
+  const code = await runPlaybook(playbook, argv, {
+    root: env.root,
+    loadInventory: () => env.inventory,
+    templates: () => env.source,
+    output,
+    aws: { retry: FAST_RETRY, pollMs: 1 },
+    deploy: { healthTimeoutMs: 2000, smokeTimeoutMs: 2000, smokePaths: ['/'], ...(env.staticDir ? { staticDir: env.staticDir } : {}) },
+    error: (line) => errors.push(line),
+  });
+  return { code, text: out.text, errors };
+}
+
+/** A 127.0.0.1 server standing in for the public URL in smoke checks. */
+export async function publicSite(): Promise<{ url: string; server: Server; hits: string[] }> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits };
+}
