@@ -1,0 +1,113 @@
+// The runner and the command line: statuses, PLAY RECAP, exit codes 0/1/2/3, tags and --limit,
+// the --json record, the live status line on a terminal, and usage errors that say what to do.
+import t from 'tap';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCli } from '../../playbooks/lib/cli.js';
+import { UsageError } from '../../playbooks/lib/errors.js';
+import { runPlay, changed, ok, skipped, type Play } from '../../playbooks/lib/runner.js';
+import { capturedOutput, options } from './support.js';
+
+const play4 = async (play: Play): Promise<void> => {
+  await play.task({ name: 'first', tags: ['a'], run: async () => ok('fine') });
+  await play.task({ name: 'second', tags: ['b'], service: 'catalog', run: async () => changed('did it', { Out: 'x' }) });
+  await play.parallel([
+    { name: 'third', tags: ['a'], service: 'users', run: async () => skipped('nothing to do') },
+    { name: 'fourth', tags: ['b'], run: async (ctx) => (ctx.progress('halfway'), ok()) },
+  ]);
+};
+
+t.test('one line per task, a PLAY RECAP, exit 0', async (t) => {
+  const { output, out } = capturedOutput();
+  const code = await runPlay({ playbook: 'test', title: 'demo', options: options([]), output }, play4);
+  t.equal(code, 0);
+  t.match(out.text, /^PLAY \[demo\]/);
+  t.match(out.text, /ok: \[first\] fine\nchanged: \[second\] did it\n/);
+  t.match(out.text, /\[fourth\] halfway/);
+  t.match(out.text, /PLAY RECAP \*+\ndemo {2}ok=2 {2}changed=1 {2}skipped=1 {2}failed=0/);
+});
+
+t.test('a failed task stops the play: exit 2, the reason shown, later tasks not run', async (t) => {
+  const { output, out } = capturedOutput();
+  let after = false;
+  const code = await runPlay({ playbook: 'test', title: 'demo', options: options([]), output }, async (play) => {
+    await play.task({ name: 'breaks', run: async () => { throw new Error('the reason\nsecond line'); } });
+    after = true;
+  });
+  t.equal(code, 2);
+  t.notOk(after);
+  t.match(out.text, /failed: \[breaks\] the reason\n {4}second line/);
+  t.notMatch(out.text, /at .*runner/, 'no stack trace without -v');
+  const verbose = capturedOutput();
+  await runPlay({ playbook: 'test', title: 'demo', options: options(['-v']), output: verbose.output }, async (play) => {
+    await play.task({ name: 'breaks', run: async () => { throw new Error('boom'); } });
+  });
+  t.match(verbose.out.text, /Error: boom\n +at /, '-v shows the stack trace');
+});
+
+t.test('--check with --detailed-exitcode: 3 when something would change, 0 when not', async (t) => {
+  t.equal(await runPlay({ playbook: 't', title: 't', options: options(['--check', '--detailed-exitcode']), output: capturedOutput().output }, play4), 3);
+  t.equal(
+    await runPlay({ playbook: 't', title: 't', options: options(['--check', '--detailed-exitcode']), output: capturedOutput().output }, async (p) => {
+      await p.task({ name: 'x', run: async () => ok() });
+    }),
+    0,
+  );
+});
+
+t.test('--tags, --skip-tags and --limit select tasks', async (t) => {
+  const { output, out } = capturedOutput();
+  await runPlay({ playbook: 't', title: 't', options: options(['--tags', 'a']), output }, play4);
+  t.match(out.text, /skipped: \[second\] no tag in --tags a/);
+  t.match(out.text, /ok: \[first\] fine/);
+  const skip = capturedOutput();
+  await runPlay({ playbook: 't', title: 't', options: options(['--skip-tags', 'a,b']), output: skip.output }, play4);
+  t.match(skip.out.text, /skipped: \[first\] tagged a \(--skip-tags\)/);
+  const limit = capturedOutput();
+  await runPlay({ playbook: 't', title: 't', options: options(['--limit', 'catalog']), output: limit.output }, play4);
+  t.match(limit.out.text, /changed: \[second\] did it/);
+  t.match(limit.out.text, /skipped: \[third\] not in --limit catalog/);
+  t.match(limit.out.text, /ok: \[first\] fine/, 'tasks of no service still run');
+});
+
+t.test('--json writes a record of the run', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'saleday-json-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'sub/run.json');
+  const code = await runPlay({ playbook: 'deploy', title: 'demo', options: options(['--json', file]), output: capturedOutput().output }, play4);
+  const rec = JSON.parse(await readFile(file, 'utf8'));
+  t.equal(rec.exitCode, code);
+  t.same(rec.recap, { ok: 2, changed: 1, skipped: 1, failed: 0 });
+  t.same(rec.tasks.map((x: { name: string; status: string }) => `${x.name}:${x.status}`), ['first:ok', 'second:changed', 'third:skipped', 'fourth:ok']);
+  t.same(rec.tasks[1].data, { Out: 'x' });
+});
+
+t.test('on a terminal: a live status line names running tasks, and colours', async (t) => {
+  const { output, out } = capturedOutput({ tty: true });
+  await runPlay({ playbook: 't', title: 't', options: options([]), output }, async (play) => {
+    await play.task({ name: 'slow one', run: async (ctx) => (ctx.progress('working'), ok()) });
+  });
+  t.match(out.text, /… slow one \(\d+ms\)/);
+  t.match(out.text, /\r\x1b\[2K/, 'the status line is cleared before permanent lines');
+  t.match(out.text, /\x1b\[32mok:\x1b\[39m \[slow one\]/);
+});
+
+t.test('the command line', async (t) => {
+  const o = parseCli(['-i', 'inv.yaml', '--check', '--diff', '--tags', 'a,b', '--tags', 'c', '-e', 'region=eu-central-1', '-e', 'x.y=1=2', '--allow-replace', 'Database', '--json', 'r.json', '-v', '--keep-change-sets']);
+  t.equal(o.inventory, 'inv.yaml');
+  t.same(o.tags, ['a', 'b', 'c']);
+  t.same(o.extraVars, { region: 'eu-central-1', 'x.y': '1=2' });
+  t.same(o.allowReplace, ['Database']);
+  t.ok(o.verbose && o.check && o.diff && o.keepChangeSets);
+  const bad: Array<[string[], RegExp]> = [
+    [['--nope'], /Unknown option '--nope'; see --help/],
+    [['-e', 'novalue'], /-e expects key=value/],
+    [['--keep-change-sets'], /--keep-change-sets goes with --check/],
+    [['--execute-reviewed', '--check'], /cannot go with --check/],
+    [['--limit', 'Bad Name'], /--limit expects a service name/],
+    [['stray'], /Unexpected argument 'stray'|positional/i],
+  ];
+  for (const [argv, msg] of bad) t.throws(() => parseCli(argv), { name: 'UsageError', message: msg }, argv.join(' '));
+  t.ok(new UsageError('x') instanceof Error);
+});
