@@ -4,6 +4,7 @@
 // meets the API.
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
+import type { Input } from './templates.js';
 
 export type Template = Record<string, unknown>;
 
@@ -40,22 +41,36 @@ export function declaredParameters(template: Template): Record<string, Parameter
 
 export interface ResolvedParameters {
   values: Record<string, string>;
-  /** Declared, without a default, and nowhere to be found. */
+  /** Declared, without a default, and nowhere to be found (with where it would come from). */
   missing: string[];
 }
 
+/** Where input values come from during a run. */
+export interface InputSources {
+  outputs(stack: string): Record<string, string> | undefined;
+  artifact(service: string): Record<'bucket' | 'key' | 'sha256', string> | undefined;
+  secret(name: string): string | undefined;
+}
+
+const describeInput = (i: Input): string =>
+  i.from === 'output' ? `output ${i.output} of ${i.stack}` : i.from === 'artifact' ? `the ${i.service} artifact ${i.field}` : `secret ${i.secret}`;
+
 /**
- * Fills a template's parameters: explicit values first, then values registered by earlier tasks
- * (stack outputs, artifact keys, secret ARNs) under the same name. Parameters with a Default are
- * left out when no value is known, so CloudFormation uses the default.
+ * Fills a template's parameters from the inputs the renderer declared (outputs of earlier
+ * stacks, artifacts, secrets). Parameters with a Default and no input are left out, so
+ * CloudFormation uses the default.
  */
-export function resolveParameters(template: Template, known: Record<string, string>, explicit: Record<string, string> = {}): ResolvedParameters {
+export function resolveParameters(template: Template, inputs: Record<string, Input>, sources: InputSources): ResolvedParameters {
   const values: Record<string, string> = {};
   const missing: string[] = [];
   for (const [name, decl] of Object.entries(declaredParameters(template))) {
-    const value = explicit[name] ?? known[name];
+    const input = inputs[name];
+    let value: string | undefined;
+    if (input?.from === 'output') value = sources.outputs(input.stack)?.[input.output];
+    else if (input?.from === 'artifact') value = sources.artifact(input.service)?.[input.field];
+    else if (input?.from === 'secret') value = sources.secret(input.secret);
     if (value !== undefined) values[name] = value;
-    else if (decl?.Default === undefined) missing.push(name);
+    else if (decl?.Default === undefined) missing.push(input ? `${name} (${describeInput(input)})` : `${name} (no source declared)`);
   }
   return { values, missing };
 }

@@ -23,7 +23,7 @@ t.teardown(async () => {
 let w: World;
 t.beforeEach(() => {
   w = world();
-  w.cfn.outputValues.set('PublicUrl', site.url);
+  w.cfn.outputValues.set('SiteUrl', site.url);
   w.elbv2.health.set('saleday-test-load-balancer:CatalogTargetGroupArn', [['healthy', 'healthy']]);
 });
 t.afterEach(() => w.restore());
@@ -36,15 +36,18 @@ t.test('first deploy creates every stack in order, passes outputs on, and a seco
   const first = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
   t.equal(first.code, 0, first.text);
   const created = w.cfn.calls().filter((c) => c.startsWith('CreateChangeSet')).map(stackOf);
-  t.same(created.slice(0, 4), ['saleday-test-network', 'saleday-test-database', 'saleday-test-artifacts', 'saleday-test-load-balancer']);
-  t.same(created.slice(4, 8).sort(), SERVICES.map((s) => `saleday-test-service-${s}`).sort(), 'services after the load balancer');
-  t.same(created.slice(8), ['saleday-test-static-site', 'saleday-test-monitoring']);
+  t.same(created.slice(0, 3), ['saleday-test-network', 'saleday-test-database', 'saleday-test-load-balancer']);
+  t.same(created.slice(3, 7).sort(), SERVICES.map((s) => `saleday-test-service-${s}`).sort(), 'services after the load balancer');
+  t.same(created.slice(7), ['saleday-test-static-site', 'saleday-test-monitoring']);
+  t.ok(w.s3.buckets.has('saleday-artifacts-123456789012-eu-west-1'), 'the artifacts bucket is named after the account and region');
   // Outputs became parameters: the database got the network's VpcId, catalog its artifact key.
   const inputs = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c) => c.args[0].input);
   const params = (stack: string) => Object.fromEntries((inputs.find((i) => i.StackName === stack)!.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
   t.equal(params('saleday-test-database').VpcId, 'saleday-test-network:VpcId');
   t.match(params('saleday-test-service-catalog').ArtifactKey, /^artifacts\/catalog\/[0-9a-f]{64}\.tgz$/);
-  t.equal(params('saleday-test-service-catalog').ArtifactBucket, 'saleday-test-artifacts:ArtifactBucket');
+  t.equal(params('saleday-test-service-catalog').ArtifactBucket, 'saleday-artifacts-123456789012-eu-west-1');
+  t.match(params('saleday-test-service-catalog').ArtifactSha256, /^[0-9a-f]{64}$/);
+  t.equal(params('saleday-test-service-catalog').JwtVerifySecretArn, w.secrets.secrets.get('saleday/test/jwt-public')!.arn, 'secret ARNs become parameters');
   t.equal(w.s3.puts().filter((p) => p.includes('/artifacts/')).length, 4, 'four artifacts uploaded');
   t.same([...w.secrets.secrets.keys()].sort(), ['saleday/test/jwt', 'saleday/test/jwt-public', 'saleday/test/service-credential']);
   for (const s of w.secrets.secrets.values()) {
@@ -70,7 +73,7 @@ t.test('--check makes no mutating call except creating and deleting change sets'
   t.equal(fresh.code, 0, fresh.text);
   t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), []);
   t.match(fresh.text, /changed: \[stack network\] would create: 1 to add/);
-  t.match(fresh.text, /skipped: \[stack database\] needs VpcId from a stack that is not deployed yet/);
+  t.match(fresh.text, /skipped: \[stack database\] needs VpcId \(output VpcId of network\), not there yet \(an earlier stack is not deployed\)/);
   t.match(fresh.text, /changed: \[secret jwt\] would create saleday\/test\/jwt/);
   t.equal(w.cfn.changeSets.size, 0, 'no change set left behind');
   t.equal([...w.cfn.stacks.values()].filter((s) => s.status !== 'REVIEW_IN_PROGRESS').length, 0, 'no stack created');

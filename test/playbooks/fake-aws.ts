@@ -19,7 +19,10 @@ import {
   ListChangeSetsCommand,
   type StackResourceDrift,
 } from '@aws-sdk/client-cloudformation';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutBucketTaggingCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateInvalidationCommand, CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -335,8 +338,18 @@ export interface FakeObject {
 export class FakeS3 {
   readonly mock = mockClient(S3Client);
   readonly objects = new Map<string, FakeObject>();
+  readonly buckets = new Set<string>();
 
   constructor() {
+    this.mock.on(HeadBucketCommand).callsFake((i: { Bucket: string }) => {
+      if (!this.buckets.has(i.Bucket)) throw awsError('NotFound', 'Not Found', 404);
+      return {};
+    });
+    this.mock.on(CreateBucketCommand).callsFake((i: { Bucket: string }) => {
+      this.buckets.add(i.Bucket);
+      return {};
+    });
+    for (const cmd of [PutPublicAccessBlockCommand, PutBucketPolicyCommand, PutBucketTaggingCommand]) this.mock.on(cmd as never).resolves({});
     this.mock.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
       const o = this.objects.get(`${i.Bucket}/${i.Key}`);
       if (!o) throw awsError('NotFound', 'Not Found', 404);
@@ -355,6 +368,18 @@ export class FakeS3 {
 
   puts(): string[] {
     return this.mock.commandCalls(PutObjectCommand).map((c) => `${c.args[0].input.Bucket}/${c.args[0].input.Key}`);
+  }
+
+  restore(): void {
+    this.mock.restore();
+  }
+}
+
+export class FakeSts {
+  readonly mock = mockClient(STSClient);
+
+  constructor(account = '123456789012') {
+    this.mock.on(GetCallerIdentityCommand).resolves({ Account: account, Arn: `arn:aws:iam::${account}:user/tester`, UserId: 'AIDEXAMPLE' });
   }
 
   restore(): void {

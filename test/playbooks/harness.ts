@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
 import type { InventoryView, TemplateSource } from '../../playbooks/lib/templates.js';
-import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets } from './fake-aws.js';
+import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
 
 export interface World {
@@ -12,17 +12,18 @@ export interface World {
   secrets: FakeSecrets;
   cloudfront: FakeCloudFront;
   elbv2: FakeElbv2;
+  sts: FakeSts;
   restore(): void;
   /** Every mutating call across the fakes, "Service:Command target". */
   mutations(): string[];
 }
 
 export function world(): World {
-  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2() };
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), sts: new FakeSts() };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
       const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, unknown> };
-      const target = cmd.input.StackName ?? cmd.input.Key ?? cmd.input.Name ?? cmd.input.SecretId ?? cmd.input.DistributionId ?? '';
+      const target = cmd.input.StackName ?? cmd.input.Key ?? cmd.input.Bucket ?? cmd.input.Name ?? cmd.input.SecretId ?? cmd.input.DistributionId ?? '';
       return `${svc}:${cmd.constructor.name.replace(/Command$/, '')} ${String(target)}`;
     });
   return {

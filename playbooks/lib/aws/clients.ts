@@ -7,8 +7,9 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CredentialsMissingError } from '../errors.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 
 export interface AwsSettings {
   region: string;
@@ -72,9 +73,20 @@ export class AwsClients {
     return this.once('autoScaling', () => new AutoScalingClient(this.config()));
   }
 
-  /** Every client made so far (tests check their endpoints). */
+  get sts(): STSClient {
+    return this.once('sts', () => new STSClient(this.config()));
+  }
+
+  /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling, this.sts];
+  }
+
+  /** The account the credentials belong to (names the artifacts bucket); also proves they work. */
+  async accountId(): Promise<string> {
+    const out = await withRetry('GetCallerIdentity', this.retry, { idempotent: true }, () => this.sts.send(new GetCallerIdentityCommand({})));
+    if (!out.Account) throw new Error('STS did not say which account these credentials belong to');
+    return out.Account;
   }
 
   /**

@@ -1,7 +1,18 @@
 // The narrow part of S3 the playbooks use: is an object there (and with which checksum), put one,
 // list a prefix. Puts are idempotent here (content-addressed keys, or the same bytes to the same
 // key), so transient failures are retried.
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type CallOptions, type RetryPolicy, withRetry } from './retry.js';
 
 export interface ObjectInfo {
@@ -21,6 +32,10 @@ export interface S3Api {
   headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   putObject(bucket: string, key: string, body: Buffer, opts?: PutOptions): Promise<void>;
   listObjects(bucket: string, prefix: string): Promise<ObjectInfo[]>;
+  /** owned: exists and this account may use it; forbidden: another account's (or no permission). */
+  bucketState(bucket: string): Promise<'owned' | 'missing' | 'forbidden'>;
+  /** Creates a private bucket: public access blocked, TLS only, tagged (S3 encrypts by default). */
+  createBucket(bucket: string, region: string, tags: Record<string, string>): Promise<void>;
 }
 
 const isNotFound = (err: unknown): boolean =>
@@ -74,5 +89,49 @@ export class SdkS3 implements S3Api {
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return all;
+  }
+
+  async bucketState(bucket: string): Promise<'owned' | 'missing' | 'forbidden'> {
+    try {
+      await withRetry('HeadBucket', this.retry, { ...this.opts, idempotent: true }, () => this.client.send(new HeadBucketCommand({ Bucket: bucket })));
+      return 'owned';
+    } catch (err) {
+      if (isNotFound(err) || (err instanceof Error && err.name === 'NoSuchBucket')) return 'missing';
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) return 'forbidden';
+      throw err;
+    }
+  }
+
+  async createBucket(bucket: string, region: string, tags: Record<string, string>): Promise<void> {
+    const call = <T>(what: string, fn: () => Promise<T>) => withRetry(what, this.retry, { ...this.opts, idempotent: true }, fn);
+    try {
+      await call('CreateBucket', () =>
+        this.client.send(
+          new CreateBucketCommand({
+            Bucket: bucket,
+            ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+          }),
+        ),
+      );
+    } catch (err) {
+      // A retried create finds the bucket it made: that is success.
+      if (!(err instanceof Error && err.name === 'BucketAlreadyOwnedByYou')) throw err;
+    }
+    await call('PutPublicAccessBlock', () =>
+      this.client.send(
+        new PutPublicAccessBlockCommand({
+          Bucket: bucket,
+          PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+        }),
+      ),
+    );
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+    };
+    await call('PutBucketPolicy', () => this.client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) })));
+    await call('PutBucketTagging', () =>
+      this.client.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } })),
+    );
   }
 }

@@ -127,7 +127,7 @@ async function sha256File(file: string): Promise<string> {
 }
 
 /** Builds (or finds in the cache) the artifact of one service. */
-export async function buildArtifact(root: string, service: string, cacheDir: string): Promise<BuiltArtifact> {
+export async function buildArtifact(root: string, service: string, cacheDir: string, keyPrefix = 'artifacts/'): Promise<BuiltArtifact> {
   const files = await artifactFiles(root, service);
   // The cache is keyed by what goes in (paths, sizes, mtimes), the artifact by what came out.
   const fingerprint = createHash('sha256');
@@ -148,31 +148,31 @@ export async function buildArtifact(root: string, service: string, cacheDir: str
     await writeFile(`${base}.sha256`, `${sha}\n`);
   }
   const size = (await stat(`${base}.tgz`)).size;
-  return { service, file: `${base}.tgz`, sha256: sha, size, files: files.length, key: `artifacts/${service}/${sha}.tgz` };
+  return { service, file: `${base}.tgz`, sha256: sha, size, files: files.length, key: `${keyPrefix}${service}/${sha}.tgz` };
 }
 
 export interface ArtifactArgs {
   service: string;
   root: string;
   cacheDir: string;
-  /** Undefined while the artifacts bucket does not exist yet (a first --check). */
-  bucket: string | undefined;
+  bucket: string;
+  /** False while the bucket does not exist yet (a first --check): nothing to look up. */
+  bucketExists: boolean;
+  keyPrefix: string;
 }
 
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-/** Builds the artifact and uploads it when absent; data: ArtifactKey and ArtifactSha256. */
+/** Builds the artifact and uploads it when absent; data: bucket, key and sha256 (service stack inputs). */
 export async function artifactTask(args: ArtifactArgs, s3: S3Api, ctx: TaskContext): Promise<TaskOutcome> {
   ctx.progress(`building the ${args.service} artifact`);
-  const a = await buildArtifact(args.root, args.service, args.cacheDir);
-  const data = { ArtifactKey: a.key, ArtifactSha256: a.sha256, ArtifactBucket: args.bucket ?? '' };
+  const a = await buildArtifact(args.root, args.service, args.cacheDir, args.keyPrefix);
+  const data = { bucket: args.bucket, key: a.key, sha256: a.sha256 };
   ctx.detail(`${relative(process.cwd(), a.file)}: ${a.files} files, ${mb(a.size)}`);
   const short = a.sha256.slice(0, 12);
-  if (args.bucket && (await s3.headObject(args.bucket, a.key))) return ok(`${short} already uploaded (${mb(a.size)})`, data);
-  if (ctx.check) return changed(`would upload ${short} (${mb(a.size)}, ${a.files} files) to ${args.bucket ? `s3://${args.bucket}/` : 'the artifacts bucket at '}${a.key}`, data);
-  if (!args.bucket) throw new RefusedError('the artifacts bucket is not known: deploy the artifacts stack first');
+  if (args.bucketExists && (await s3.headObject(args.bucket, a.key))) return ok(`${short} already uploaded (${mb(a.size)})`, data);
+  if (ctx.check) return changed(`would upload ${short} (${mb(a.size)}, ${a.files} files) to s3://${args.bucket}/${a.key}`, data);
   ctx.progress(`uploading ${short} (${mb(a.size)})`);
   await s3.putObject(args.bucket, a.key, await readFile(a.file), { contentType: 'application/gzip', metadata: { sha256: a.sha256, service: args.service } });
   return changed(`${short} uploaded (${mb(a.size)}) to s3://${args.bucket}/${a.key}`, data);
 }
-

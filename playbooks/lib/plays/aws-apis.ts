@@ -17,6 +17,7 @@ export interface AwsApis {
   elbv2: Elbv2Api;
   pollMs: number;
   checkCredentials(): Promise<void>;
+  accountId(): Promise<string>;
 }
 
 export function awsApis(clients: AwsClients, play: Play): AwsApis {
@@ -33,5 +34,6 @@ export function awsApis(clients: AwsClients, play: Play): AwsApis {
     elbv2: new SdkElbv2(clients.elbv2, clients.retry, opts),
     pollMs: clients.pollMs,
     checkCredentials: () => clients.checkCredentials(),
+    accountId: () => clients.accountId(),
   };
 }

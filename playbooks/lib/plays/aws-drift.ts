@@ -28,7 +28,7 @@ export async function awsDrift(play: Play, cfg: AwsDriftConfig): Promise<void> {
       name: `drift ${s.key}`,
       tags: ['stacks', s.key, ...(s.service ? ['services', s.service] : ['infra'])],
       ...(s.service ? { service: s.service } : {}),
-      run: (ctx) => detectDrift(stackName(inventory, s.key), apis.cfn, apis.pollMs, ctx),
+      run: (ctx) => detectDrift(stackName(inventory, s), apis.cfn, apis.pollMs, ctx),
     })),
   );
 }

@@ -21,7 +21,7 @@ export async function renderAndValidate(play: Play, source: TemplateSource): Pro
     name: 'validate templates',
     tags: ['always', 'render'],
     run: async (ctx) => {
-      const findings = source.validate(stacks);
+      const findings = await source.validate(stacks);
       for (const f of findings.filter((x) => x.severity === 'warning')) ctx.progress(`warning ${f.stack}: ${f.rule}: ${f.message}`);
       const errors = findings.filter((x) => x.severity === 'error');
       if (errors.length) {
