@@ -2,7 +2,7 @@
 // as parameters, a second run that changes nothing, --check touching nothing but change sets,
 // --limit touching one service, kept change sets executed later (and refused when the stack
 // moved), --detailed-exitcode, and secrets never printed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
@@ -30,11 +30,16 @@ t.afterEach(() => w.restore());
 
 const env = (source = templateSource()) => ({ inventory, source, root });
 const stackOf = (call: string) => call.split(' ')[1]!.split('/')[0]!;
+/** Asserts an exit code; the run's output is shown only when it is wrong. */
+const exitCode = (t: Test, r: { code: number; text: string }, code: number) => {
+  if (r.code !== code) t.comment(r.text);
+  t.equal(r.code, code, `exit code ${code}`);
+};
 
 t.test('first deploy creates every stack in order, passes outputs on, and a second run changes nothing', async (t) => {
   const source = templateSource();
   const first = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
-  t.equal(first.code, 0, first.text);
+  exitCode(t, first, 0);
   const created = w.cfn.calls().filter((c) => c.startsWith('CreateChangeSet')).map(stackOf);
   t.same(created.slice(0, 3), ['saleday-test-network', 'saleday-test-database', 'saleday-test-load-balancer']);
   t.same(created.slice(3, 7).sort(), SERVICES.map((s) => `saleday-test-service-${s}`).sort(), 'services after the load balancer');
@@ -70,7 +75,7 @@ t.test('first deploy creates every stack in order, passes outputs on, and a seco
 
 t.test('--check makes no mutating call except creating and deleting change sets', async (t) => {
   const fresh = await run('deploy', ['-i', 'test.yaml', '--check'], env());
-  t.equal(fresh.code, 0, fresh.text);
+  exitCode(t, fresh, 0);
   t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), []);
   t.match(fresh.text, /changed: \[stack network\] would create: 1 to add/);
   t.match(fresh.text, /skipped: \[stack database\] needs VpcId \(output VpcId of network\), not there yet \(an earlier stack is not deployed\)/);
@@ -97,7 +102,7 @@ t.test('--detailed-exitcode: 3 with changes present, 0 without', async (t) => {
   t.equal(changes.code, 3);
   await run('deploy', ['-i', 'test.yaml', '--yes'], env());
   const none = await run('deploy', ['-i', 'test.yaml', '--check', '--detailed-exitcode'], env());
-  t.equal(none.code, 0, none.text);
+  exitCode(t, none, 0);
   const usage = await run('deploy', ['-i', 'test.yaml', '--detailed-exitcode'], env());
   t.equal(usage.code, 1);
   t.match(usage.errors.join('\n'), /--detailed-exitcode goes with --check/);
@@ -112,7 +117,7 @@ t.test('--limit catalog touches only the catalog stack and artifact', async (t) 
   // Catalog's code and template change; so does the network template, which --limit must leave alone.
   await writeFile(join(root, 'dist/services/catalog/main.js'), "import { serve } from '../kit/server.js';\nexport const catalog = serve() + 'v2';\n");
   const r = await run('deploy', ['-i', 'test.yaml', '--yes', '--limit', 'catalog'], env(templateSource({ cidr: '10.7.0.0/16', catalogMax: '5' })));
-  t.equal(r.code, 0, r.text);
+  exitCode(t, r, 0);
   const touched = w.mutations();
   t.ok(touched.length > 0);
   for (const c of touched) t.match(c, /saleday-test-service-catalog|artifacts\/catalog\//, `only catalog: ${c}`);
@@ -129,14 +134,14 @@ t.test('--keep-change-sets then --execute-reviewed, and refusal when the stack m
   await run('deploy', ['-i', 'test.yaml', '--yes'], env());
   const next = templateSource({ cidr: '10.5.0.0/16', catalogMax: '4' });
   const review = await run('deploy', ['-i', 'test.yaml', '--check', '--keep-change-sets'], env(next));
-  t.equal(review.code, 0, review.text);
+  exitCode(t, review, 0);
   t.match(review.text, /Change sets kept for --execute-reviewed:\n {2}saleday-test-network: saleday-reviewed-[0-9a-f]{12}\n {2}saleday-test-service-catalog: saleday-reviewed-/);
   const kept = [...w.cfn.changeSets.values()].map((c) => c.stackName).sort();
   t.same(kept, ['saleday-test-network', 'saleday-test-service-catalog']);
 
   w.cfn.mock.resetHistory();
   const exec = await run('deploy', ['-i', 'test.yaml', '--execute-reviewed'], env(next));
-  t.equal(exec.code, 0, exec.text);
+  exitCode(t, exec, 0);
   const executed = w.cfn.calls().filter((c) => c.startsWith('ExecuteChangeSet')).map(stackOf).sort();
   t.same(executed, ['saleday-test-network', 'saleday-test-service-catalog']);
   t.notOk(w.cfn.calls().some((c) => c.startsWith('CreateChangeSet')), 'no new change set: exactly the reviewed ones');

@@ -104,7 +104,7 @@ t.test('ROLLBACK_COMPLETE: deleted and created again only with approval', async 
   t.same(fake.mutatingCalls(), [], '--check deletes nothing');
 
   const approved = await runTask(['--yes'], (ctx) => deployStack(net(), deps(), ctx));
-  t.equal(approved.outcome.status, 'changed', approved.outcome.message ?? '');
+  t.equal(approved.outcome.status, 'changed', `created after approval: ${approved.outcome.message ?? ''}`);
   const calls = fake.calls();
   const del = calls.indexOf('DeleteStack sd-test-network');
   const create = calls.findIndex((c) => c.startsWith('CreateChangeSet sd-test-network/'));
@@ -137,7 +137,7 @@ t.test('throttling is retried with backoff and the deploy goes through', async (
   fake.throttle.set('CreateChangeSet', 1);
   fake.throttle.set('ExecuteChangeSet', 1);
   const { outcome } = await runTask(['--yes'], (ctx) => deployStack(net(), deps(), ctx));
-  t.equal(outcome.status, 'changed', outcome.message ?? '');
+  t.equal(outcome.status, 'changed', `changed: ${outcome.message ?? ''}`);
   const calls = fake.calls();
   t.equal(calls.filter((c) => c.startsWith('CreateChangeSet')).length, 2, 'CreateChangeSet sent twice (once throttled)');
   t.equal(calls.filter((c) => c.startsWith('ExecuteChangeSet')).length, 2, 'ExecuteChangeSet sent twice (once throttled)');
@@ -156,7 +156,7 @@ t.test('a stack in progress is waited for, then updated', async (t) => {
   };
   const { outcome, text } = await runTask(['--yes'], (ctx) => deployStack(net('10.2.0.0/16'), { cfn: api, pollMs: 1, log: new ReviewLog() }, ctx));
   t.match(text, /the stack is UPDATE_IN_PROGRESS: waiting for that operation to end/);
-  t.equal(outcome.status, 'changed', outcome.message ?? '');
+  t.equal(outcome.status, 'changed', `changed: ${outcome.message ?? ''}`);
 });
 
 t.test('UPDATE_ROLLBACK_FAILED names the continue-update-rollback step', async (t) => {
