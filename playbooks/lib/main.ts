@@ -31,7 +31,8 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], env: P
   const error = env.error ?? ((line: string) => process.stderr.write(`${line}\n`));
   let options: PlaybookOptions;
   try {
-    options = parseCli(argv);
+    // Drift detection changes nothing, so drift always runs as a check (and --detailed-exitcode works).
+    options = parseCli(playbook === 'drift' && !argv.includes('--check') ? [...argv, '--check'] : argv);
   } catch (err) {
     error(`error: ${errorMessage(err)}`);
     return EXIT.usage;
@@ -40,8 +41,6 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], env: P
     (env.output ?? new Output()).line(usage(playbook));
     return EXIT.ok;
   }
-  // Drift detection changes nothing, so drift always runs as a check (and --detailed-exitcode works).
-  if (playbook === 'drift') options = { ...options, check: true };
 
   const inventoryFile = options.inventory ?? resolve(env.root, 'playbooks/inventories/local.yaml');
   const overrides = Object.fromEntries(Object.entries(options.extraVars).filter(([k]) => !PLAYBOOK_VARS.has(k)));
