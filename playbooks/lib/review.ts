@@ -125,12 +125,13 @@ export function buildReview(input: ReviewInput): Review {
     const before = input.oldParameters[name];
     const after = input.newParameters[name];
     if (before === after) continue;
-    const noEcho = String(types[name]?.NoEcho ?? '') === 'true';
+    const flag = types[name]?.NoEcho;
+    const noEcho = flag === true || flag === 'true';
     parameters.push({ name, old: maskedValue(name, before, noEcho), new: maskedValue(name, after, noEcho) });
   }
 
   // cloudformation-diff reads both raw templates; on a new stack the old one is empty.
-  const diff = input.newTemplate ? fullDiff((input.oldTemplate ?? {}) as never, input.newTemplate as never) : undefined;
+  const diff = input.newTemplate ? fullDiff(input.oldTemplate ?? {}, input.newTemplate) : undefined;
   const hasRows = (t: string[][] | undefined): string[][] => (t && t.length > 1 ? t : []);
   return {
     stackName: input.stackName,

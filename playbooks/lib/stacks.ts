@@ -76,5 +76,5 @@ export function resolveParameters(template: Template, inputs: Record<string, Inp
 }
 
 export function resourceCount(template: Template): number {
-  return Object.keys((template.Resources ?? {}) as object).length;
+  return Object.keys(template.Resources ?? {}).length;
 }

@@ -106,7 +106,14 @@ t.test('no credentials: one line saying they are needed and how to give them', a
 t.test('retries: throttling always, transient errors only when idempotent', async (t) => {
   const failing = (errors: Error[]) => {
     let calls = 0;
-    return { fn: async () => { calls++; const e = errors.shift(); if (e) throw e; return 'done'; }, calls: () => calls };
+    return {
+      fn: () => {
+        calls++;
+        const e = errors.shift();
+        return e ? Promise.reject(e) : Promise.resolve('done');
+      },
+      calls: () => calls,
+    };
   };
   const throttled = failing([throttling(), throttling()]);
   t.equal(await withRetry('Create', FAST_RETRY, { idempotent: false }, throttled.fn), 'done');

@@ -46,8 +46,9 @@ t.test('first deploy creates every stack in order, passes outputs on, and a seco
   t.same(created.slice(7), ['saleday-test-static-site', 'saleday-test-monitoring']);
   t.ok(w.s3.buckets.has('saleday-artifacts-123456789012-eu-west-1'), 'the artifacts bucket is named after the account and region');
   // Outputs became parameters: the database got the network's VpcId, catalog its artifact key.
-  const inputs = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c) => c.args[0].input);
-  const params = (stack: string) => Object.fromEntries((inputs.find((i) => i.StackName === stack)!.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
+  type Input = { StackName?: string; Parameters?: Array<{ ParameterKey?: string; ParameterValue?: string }> };
+  const inputs: Input[] = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c): Input => c.args[0].input);
+  const params = (stack: string) => Object.fromEntries((inputs.find((i) => i.StackName === stack)!.Parameters ?? []).map((p): [string, string] => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
   t.equal(params('saleday-test-database').VpcId, 'saleday-test-network:VpcId');
   t.match(params('saleday-test-service-catalog').ArtifactKey, /^artifacts\/catalog\/[0-9a-f]{64}\.tgz$/);
   t.equal(params('saleday-test-service-catalog').ArtifactBucket, 'saleday-artifacts-123456789012-eu-west-1');

@@ -186,7 +186,8 @@ t.test('NoEcho parameters are masked in the review', async (t) => {
   t.match(text, /MasterPassword +│ \*\*\*\* +│ \*\*\*\*/);
 });
 
-t.test('the template body sent is what render writes (YAML or compact JSON)', async (t) => {
+t.test('the template body sent is what render writes (YAML or compact JSON)', (t) => {
   const body = templateBody(networkTemplate());
   t.ok(body === JSON.stringify(networkTemplate()) || body === stringify(networkTemplate(), { lineWidth: 0, aliasDuplicateObjects: false }));
+  t.end();
 });

@@ -22,9 +22,9 @@ export function world(): World {
   const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), sts: new FakeSts() };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
-      const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, unknown> };
+      const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, string | undefined> };
       const target = cmd.input.StackName ?? cmd.input.Key ?? cmd.input.Bucket ?? cmd.input.Name ?? cmd.input.SecretId ?? cmd.input.DistributionId ?? '';
-      return `${svc}:${cmd.constructor.name.replace(/Command$/, '')} ${String(target)}`;
+      return `${svc}:${cmd.constructor.name.replace(/Command$/, '')} ${target}`;
     });
   return {
     ...w,

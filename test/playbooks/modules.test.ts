@@ -107,7 +107,7 @@ t.test('secret: created with a generated value, kept, rotated only when asked; n
   t.teardown(() => fake.restore());
   const api = new SdkSecrets(new SecretsManagerClient(cfg), FAST_RETRY);
   let n = 0;
-  const args = (rotate: boolean) => ({ name: 'saleday/test/token', description: 'd', generate: async () => JSON.stringify({ token: `generated-value-${++n}` }), rotate, tags: {}, outputName: 'arn' });
+  const args = (rotate: boolean) => ({ name: 'saleday/test/token', description: 'd', generate: () => Promise.resolve(JSON.stringify({ token: `generated-value-${++n}` })), rotate, tags: {}, outputName: 'arn' });
   const check = await runTask(['--check'], (ctx) => ensureSecret(args(false), api, ctx));
   t.equal(check.outcome.status, 'changed');
   t.equal(fake.secrets.size, 0, '--check creates nothing');

@@ -276,7 +276,7 @@ function templateDiff(oldTemplate: Template | undefined, newTemplate: Template):
       cb();
     },
   });
-  formatDifferences(sink as unknown as NodeJS.WritableStream, fullDiff((oldTemplate ?? {}) as never, newTemplate as never));
+  formatDifferences(sink, fullDiff(oldTemplate ?? {}, newTemplate));
   // formatDifferences colours with chalk; the review stays plain text in logs.
   // eslint-disable-next-line no-control-regex
   return chunks.join('').replace(/\x1b\[[0-9;]*m/g, '').trimEnd();

@@ -137,7 +137,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     };
     const generators: Record<string, () => Promise<string>> = {
       jwt: async () => JSON.stringify(await generateSigningKeys()),
-      'service-credential': async () => JSON.stringify({ token: randomBytes(32).toString('base64url') }),
+      'service-credential': () => Promise.resolve(JSON.stringify({ token: randomBytes(32).toString('base64url') })),
       'jwt-public': async () => {
         const pair = JSON.parse(await apis.secrets.getValue(`${project}/${inv.environment}/jwt`)) as { publicKey: string };
         return JSON.stringify({ publicKey: pair.publicKey });
