@@ -54,6 +54,8 @@ interface LockPackage {
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  /** Optional peers (sequelize's dialects): included when installed, since they are loaded at run time. */
+  peerDependenciesMeta?: Record<string, unknown>;
 }
 
 /** The lockfile entry a package `name` required from `from` resolves to (Node's lookup, upwards). */
@@ -105,7 +107,7 @@ export async function artifactFiles(root: string, service: string): Promise<stri
     const entry = lock.packages[p]!;
     if (entry.link || !existsSync(join(root, p))) continue;
     chosen.add(p);
-    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies })) {
+    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies, ...entry.peerDependenciesMeta })) {
       const r = resolveInLock(lock.packages, p, dep);
       if (r) pending.push(r);
     }
