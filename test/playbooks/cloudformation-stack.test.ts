@@ -5,7 +5,7 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { FakeCloudFormation } from './fake-aws.js';
 import { cloudFormationApi, runTask } from './support.js';
-import { ReviewLog, deployStack, type StackArgs } from '../../playbooks/lib/modules/cloudformation-stack.js';
+import { ReviewLog, deployStack, executeReviewedStack, type StackArgs } from '../../playbooks/lib/modules/cloudformation-stack.js';
 import { templateBody } from '../../playbooks/lib/stacks.js';
 import { databaseTemplate, networkTemplate } from '../fixtures/stack-templates.js';
 
@@ -190,4 +190,16 @@ t.test('the template body sent is what render writes (YAML or compact JSON)', (t
   const body = templateBody(networkTemplate());
   t.ok(body === JSON.stringify(networkTemplate()) || body === stringify(networkTemplate(), { lineWidth: 0, aliasDuplicateObjects: false }));
   t.end();
+});
+
+t.test('a new stack: reviewed and kept (after an earlier --check left it in REVIEW_IN_PROGRESS), then executed', async (t) => {
+  await runTask(['--check'], (ctx) => deployStack(net(), deps(), ctx));
+  t.equal(fake.stacks.get('sd-test-network')!.status, 'REVIEW_IN_PROGRESS', 'a CREATE change set leaves an empty stack shell');
+  const d = deps();
+  const kept = await runTask(['--check', '--keep-change-sets'], (ctx) => deployStack(net(), d, ctx));
+  t.match(kept.outcome.message, /would create: 1 to add; change set kept as saleday-reviewed-/);
+  t.same(d.log.kept.map((k) => k.stackName), ['sd-test-network']);
+  const exec = await runTask([], (ctx) => executeReviewedStack('sd-test-network', deps(), ctx));
+  t.equal(exec.outcome.status, 'changed', `executed: ${exec.outcome.message ?? ''}`);
+  t.equal(fake.stacks.get('sd-test-network')!.status, 'CREATE_COMPLETE');
 });

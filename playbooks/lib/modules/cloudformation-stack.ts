@@ -68,8 +68,9 @@ function countActions(cs: ChangeSetInfo): string {
   return parts.join(', ') || 'no resource changes';
 }
 
+/** The stack state a kept change set was reviewed at; a stack never created counts as none. */
 function reviewStamp(stack: StackInfo | undefined): string {
-  return stack ? `reviewed at ${stack.status} ${stack.lastChanged}` : 'reviewed at NONE';
+  return stack && stack.status !== 'REVIEW_IN_PROGRESS' ? `reviewed at ${stack.status} ${stack.lastChanged}` : 'reviewed at NONE';
 }
 
 /** Deploys one stack; the outcome's data are the stack's outputs. */
@@ -294,7 +295,7 @@ export async function executeReviewedStack(stackName: string, deps: StackDeps, c
   const kept = reviewed[0]!;
   const cs = await cfn.describeChangeSet(stackName, kept.name);
   const kind = stack!.status === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE';
-  const now = kind === 'CREATE' ? 'reviewed at NONE' : reviewStamp(stack);
+  const now = reviewStamp(stack);
   if (cs.executionStatus !== 'AVAILABLE' || (cs.description ?? '') !== now) {
     throw new RefusedError(
       `${stackName} changed since the review (${cs.description ?? 'no review stamp'}; now ${now.replace('reviewed at ', '')}; change set ${cs.executionStatus ?? 'UNKNOWN'}): ` +
