@@ -113,3 +113,25 @@ t.test('the command line', (t) => {
   t.ok(new UsageError('x') instanceof Error);
   t.end();
 });
+
+t.test('render, validate, write: invalid templates stop the play before anything is written', async (t) => {
+  const { renderAndValidate } = await import('../../playbooks/lib/plays/template-tasks.js');
+  let writes = 0;
+  const source = (findings: Array<{ severity: 'error' | 'warning'; stack: string; rule: string; message: string }>) => ({
+    render: () => [{ key: 'network', template: {} }],
+    validate: () => Promise.resolve(findings),
+    write: () => (writes++, Promise.resolve(['build/cloudformation/x/network.yaml'])),
+  });
+  const bad = capturedOutput();
+  const code = await runPlay({ playbook: 't', title: 't', options: options([]), output: bad.output }, async (play) => {
+    await renderAndValidate(play, source([{ severity: 'error', stack: 'network', rule: 'EC2_SG_OPEN', message: 'ingress from 0.0.0.0/0 on 22' }]));
+  });
+  t.equal(code, 2);
+  t.match(bad.out.text, /failed: \[validate templates\] 1 template error:\n {4}network: EC2_SG_OPEN: ingress from 0\.0\.0\.0\/0 on 22/);
+  t.equal(writes, 0, 'nothing written');
+  const good = capturedOutput();
+  await runPlay({ playbook: 't', title: 't', options: options([]), output: good.output }, async (play) => {
+    await renderAndValidate(play, source([{ severity: 'warning', stack: 'network', rule: 'W1', message: 'consider' }]));
+  });
+  t.match(good.out.text, /\[validate templates\] warning network: W1: consider\nok: \[validate templates\] 1 templates valid \(1 warnings\)\nchanged: \[write templates\] 1 files written/);
+});
