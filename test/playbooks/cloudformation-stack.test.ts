@@ -203,3 +203,28 @@ t.test('a new stack: reviewed and kept (after an earlier --check left it in REVI
   t.equal(exec.outcome.status, 'changed', `executed: ${exec.outcome.message ?? ''}`);
   t.equal(fake.stacks.get('sd-test-network')!.status, 'CREATE_COMPLETE');
 });
+
+t.test('a template over the inline limit goes through the artifacts bucket', async (t) => {
+  const { FakeS3 } = await import('./fake-aws.js');
+  const { SdkS3 } = await import('../../playbooks/lib/aws/s3.js');
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { FAST_RETRY, TEST_CREDENTIALS } = await import('./support.js');
+  const s3 = new FakeS3();
+  t.teardown(() => s3.restore());
+  fake.resolveTemplateUrl = (url) => s3.objects.get(`bkt/${url.split('.s3.amazonaws.com/')[1]}`)?.body.toString();
+  const big = networkTemplate();
+  big.Description = `a large template ${'x'.repeat(60_000)}`;
+  const args = { ...net(), template: big, templateBucket: 'bkt' };
+  const s3api = new SdkS3(new S3Client({ region: 'eu-west-1', credentials: TEST_CREDENTIALS }), FAST_RETRY);
+  const check = await runTask(['--check'], (ctx) => deployStack(args, { ...deps(), s3: s3api }, ctx));
+  t.match(check.outcome.message, /would upload the template \(\d+ bytes\) to s3:\/\/bkt\/templates\/sd-test-network\/[0-9a-f]{64}\.template and review it; --check uploads nothing/);
+  t.same(s3.puts(), [], '--check uploads nothing');
+  const { outcome } = await runTask(['--yes'], (ctx) => deployStack(args, { ...deps(), s3: s3api }, ctx));
+  t.equal(outcome.status, 'changed', `created: ${outcome.message ?? ''}`);
+  t.match(s3.puts()[0], /^bkt\/templates\/sd-test-network\/[0-9a-f]{64}\.template$/);
+  const input = fake.mock.commandCalls((await import('@aws-sdk/client-cloudformation')).CreateChangeSetCommand).at(-1)!.args[0].input;
+  t.match(input.TemplateURL, /^https:\/\/bkt\.s3\.amazonaws\.com\/templates\/sd-test-network\//);
+  t.equal(input.TemplateBody, undefined);
+  const none = await runTask(['--yes'], (ctx) => deployStack({ ...args, templateBucket: undefined }, deps(), ctx));
+  t.match(none.outcome.message, /over CloudFormation's inline limit of 51200, and there is no artifacts bucket yet/);
+});

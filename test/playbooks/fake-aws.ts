@@ -124,6 +124,8 @@ export class FakeCloudFormation {
   inProgressPolls = 1;
   private pending = new Map<string, { polls: number; finish: () => void }>();
   drifts = new Map<string, StackResourceDrift[]>();
+  /** Reads a TemplateURL (tests wire it to the S3 fake). */
+  resolveTemplateUrl: (url: string) => string | undefined = () => undefined;
   /** Output values by output name, instead of "<stack>:<name>". */
   readonly outputValues = new Map<string, string>();
   private seq = 0;
@@ -238,7 +240,8 @@ export class FakeCloudFormation {
     } else if (!stack) throw awsError('ValidationError', `Stack [${i.StackName}] does not exist`);
     const key = `${i.StackName}/${i.ChangeSetName}`;
     if (this.changeSets.has(key)) throw awsError('AlreadyExistsException', `ChangeSet ${i.ChangeSetName} already exists`);
-    const body = i.TemplateBody ?? '';
+    const body = i.TemplateBody ?? (i.TemplateURL ? this.resolveTemplateUrl(i.TemplateURL) : undefined) ?? '';
+    if (!body) throw awsError('ValidationError', 'Template format error: empty template');
     const parameters = Object.fromEntries((i.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
     const scripted = this.nextChanges.get(i.StackName);
     this.nextChanges.delete(i.StackName);
