@@ -228,3 +228,12 @@ t.test('a template over the inline limit goes through the artifacts bucket', asy
   const none = await runTask(['--yes'], (ctx) => deployStack({ ...args, templateBucket: undefined }, deps(), ctx));
   t.match(none.outcome.message, /over CloudFormation's inline limit of 51200, and there is no artifacts bucket yet/);
 });
+
+t.test('--execute-reviewed shows the full review (IAM tables included) of what it executes', async (t) => {
+  fake.addStack('sd-test-database', { templateBody: templateBody(databaseTemplate()), parameters: { VpcId: 'vpc-1' } });
+  await runTask(['--check', '--keep-change-sets'], (ctx) => deployStack(db({ extraStatement: true }), deps(), ctx));
+  const exec = await runTask([], (ctx) => executeReviewedStack('sd-test-database', deps(), ctx));
+  t.equal(exec.outcome.status, 'changed');
+  t.match(exec.outcome.message, /^updated: 1 modified$/);
+  t.match(exec.text, /IAM statement changes[\s\S]*secretsmanager:GetSecretValue/);
+});

@@ -141,7 +141,9 @@ export class FakeCloudFormation {
       return fn(input as I);
     };
     m.on(DescribeStacksCommand).callsFake(guard('DescribeStacks', (i: { StackName: string }) => this.describeStacks(i.StackName)));
-    m.on(GetTemplateCommand).callsFake(guard('GetTemplate', (i: { StackName: string }) => ({ TemplateBody: this.find(i.StackName)?.templateBody })));
+    m.on(GetTemplateCommand).callsFake(guard('GetTemplate', (i: { StackName: string; ChangeSetName?: string }) => ({
+      TemplateBody: i.ChangeSetName ? this.changeSets.get(`${i.StackName}/${i.ChangeSetName}`)?.templateBody : this.find(i.StackName)?.templateBody,
+    })));
     m.on(CreateChangeSetCommand).callsFake(guard('CreateChangeSet', (i: never) => this.createChangeSet(i)));
     m.on(DescribeChangeSetCommand).callsFake(guard('DescribeChangeSet', (i: { StackName: string; ChangeSetName: string }) => this.describeChangeSet(i)));
     m.on(ListChangeSetsCommand).callsFake(guard('ListChangeSets', (i: { StackName: string }) => ({

@@ -77,7 +77,8 @@ export interface CreateChangeSetInput {
 
 export interface CloudFormationApi {
   describeStack(name: string): Promise<StackInfo | undefined>;
-  getTemplate(name: string): Promise<string | undefined>;
+  /** The stack's template, or the one a change set holds. */
+  getTemplate(name: string, changeSet?: string): Promise<string | undefined>;
   createChangeSet(input: CreateChangeSetInput): Promise<string>;
   describeChangeSet(stackName: string, changeSet: string): Promise<ChangeSetInfo>;
   listChangeSets(stackName: string): Promise<ChangeSetSummary[]>;
@@ -132,8 +133,10 @@ export class SdkCloudFormation implements CloudFormationApi {
     }
   }
 
-  async getTemplate(name: string): Promise<string | undefined> {
-    const out = await this.call('GetTemplate', true, () => this.client.send(new GetTemplateCommand({ StackName: name, TemplateStage: 'Original' })));
+  async getTemplate(name: string, changeSet?: string): Promise<string | undefined> {
+    const out = await this.call('GetTemplate', true, () =>
+      this.client.send(new GetTemplateCommand({ StackName: name, ChangeSetName: changeSet, TemplateStage: 'Original' })),
+    );
     return out.TemplateBody;
   }
 

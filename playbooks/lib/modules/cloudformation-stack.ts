@@ -56,15 +56,22 @@ const CHANGE_SET_DONE = new Set(['CREATE_COMPLETE', 'FAILED', 'DELETE_COMPLETE',
 export const isNoChanges = (reason: string | undefined): boolean =>
   /didn't contain changes|No updates are to be performed|does not contain any changes/i.test(reason ?? '');
 
-function countActions(cs: ChangeSetInfo): string {
+const ACTIONS: Array<[action: string, pending: string, done: string]> = [
+  ['Add', 'to add', 'added'],
+  ['Modify', 'to modify', 'modified'],
+  ['Remove', 'to remove', 'removed'],
+  ['Import', 'to import', 'imported'],
+  ['Dynamic', 'dynamic', 'dynamic'],
+];
+
+/** "2 to add, 1 to modify" before execution, "2 added, 1 modified" after. */
+function countActions(cs: ChangeSetInfo, tense: 'pending' | 'done' = 'pending'): string {
   const n: Record<string, number> = {};
   for (const c of cs.changes) {
     const a = c.ResourceChange?.Action ?? 'Other';
     n[a] = (n[a] ?? 0) + 1;
   }
-  const parts = [['Add', 'to add'], ['Modify', 'to modify'], ['Remove', 'to remove'], ['Import', 'to import'], ['Dynamic', 'dynamic']]
-    .filter(([a]) => n[a!])
-    .map(([a, label]) => `${n[a!]} ${label}`);
+  const parts = ACTIONS.filter(([a]) => n[a]).map(([a, pending, done]) => `${n[a]} ${tense === 'pending' ? pending : done}`);
   return parts.join(', ') || 'no resource changes';
 }
 
@@ -200,10 +207,10 @@ export async function deployStack(args: StackArgs, deps: StackDeps, ctx: TaskCon
     await cfn.deleteChangeSet(name, changeSetName);
     throw new RefusedError(`${name}: not approved at the prompt; change set deleted, nothing executed`);
   }
-  return execute(name, changeSetName, kind, summary, deps, ctx);
+  return execute(name, changeSetName, kind, cs, deps, ctx);
 }
 
-async function execute(name: string, changeSetName: string, kind: 'CREATE' | 'UPDATE', summary: string, deps: StackDeps, ctx: TaskContext): Promise<TaskOutcome> {
+async function execute(name: string, changeSetName: string, kind: 'CREATE' | 'UPDATE', cs: ChangeSetInfo, deps: StackDeps, ctx: TaskContext): Promise<TaskOutcome> {
   const { cfn } = deps;
   const mark = kind === 'UPDATE' ? await latestEventId(cfn, name) : undefined;
   let status = 'executing';
@@ -231,7 +238,7 @@ async function execute(name: string, changeSetName: string, kind: 'CREATE' | 'UP
       throw new Error([`${name} ended in ${result.status}`, ...lines].join('\n'));
     }
     const after = await cfn.describeStack(name);
-    return changed(`${kind === 'CREATE' ? 'created' : 'updated'}: ${summary.replace(/to (add|modify|remove|import)/g, (_m, v: string) => `${v === 'add' ? 'added' : v === 'modify' ? 'modified' : v === 'remove' ? 'removed' : 'imported'}`)}`, after?.outputs);
+    return changed(`${kind === 'CREATE' ? 'created' : 'updated'}: ${countActions(cs, 'done')}`, after?.outputs);
   } finally {
     release();
   }
@@ -302,12 +309,13 @@ export async function executeReviewedStack(stackName: string, deps: StackDeps, c
         `nothing executed. Review again with --check --keep-change-sets`,
     );
   }
+  // The templates before and after, so the review carries the IAM and security-group tables too.
   const review = buildReview({
     stackName,
     changeSet: cs,
     kind,
-    oldTemplate: undefined,
-    newTemplate: undefined,
+    oldTemplate: kind === 'UPDATE' ? parseTemplate(await cfn.getTemplate(stackName)) : undefined,
+    newTemplate: parseTemplate(await cfn.getTemplate(stackName, kept.name)),
     oldParameters: stack!.parameters,
     newParameters: cs.parameters,
     allowReplace: ctx.options.allowReplace,
@@ -317,7 +325,7 @@ export async function executeReviewedStack(stackName: string, deps: StackDeps, c
   if (refused.length) {
     throw new RefusedError(`${stackName}: refused, the reviewed change set would replace or remove ${refused.map((r) => r.logicalId).join(', ')}; re-run with ${refused.map((r) => `--allow-replace ${r.logicalId}`).join(' ')} to allow it`);
   }
-  return execute(stackName, kept.name, kind, countActions(cs), deps, ctx);
+  return execute(stackName, kept.name, kind, cs, deps, ctx);
 }
 
 /** Outputs of a stack this run does not deploy (--limit, --tags): read only. */
