@@ -1,0 +1,148 @@
+// The command line of ./loadtest/run.mjs. Exit codes (as k6): 0 every threshold holds, 99 a
+// threshold failed (printed with its measured value), 1 a usage error (bad flag, bad profile,
+// unreachable or unknown target), printed as one message that says what to do.
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { mergeResults } from './merge.js';
+import { loadProfile, ProfileError } from './profile.js';
+import { Progress } from './progress.js';
+import { renderReport } from './report.js';
+import { writeResult, type RunResult } from './result.js';
+import { runProfile } from './runner.js';
+import { parseShard } from './schedule.js';
+import { resolveTarget } from './target.js';
+import { UsageError } from './usage-error.js';
+
+export const EXIT_PASS = 0;
+export const EXIT_USAGE = 1;
+export const EXIT_THRESHOLDS = 99;
+
+export const USAGE = `usage:
+  ./loadtest/run.mjs --profile <profile.yaml> --target local|<url>|<inventory.yaml> [options]
+  ./loadtest/run.mjs merge <result.json or its folder>... [--out <dir>]
+  ./loadtest/run.mjs check --profile <profile.yaml>
+
+options:
+  --shard i/n        run the i-th of n shares of the profile (merge the results with "merge")
+  --start-at <time>  ISO time at which the schedule starts (give every shard the same one)
+  --run-id <id>      names the run ({{run}} in profiles); shards of one run share it
+  --url <url>        load this URL instead of the one the inventory gives
+  --state-dir <dir>  where the local target keeps state.json (default .saleday/local)
+  --out <dir>        where results go (default build/loadtest)
+  --quiet            no live progress
+exit codes: 0 every threshold holds, 99 a threshold failed, 1 usage error`;
+
+export interface CliContext {
+  /** the repository root (defaults for --out and --state-dir) */
+  root: string;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const out = ctx.stdout ?? process.stdout;
+  const err = ctx.stderr ?? process.stderr;
+  try {
+    return await dispatch(argv, ctx, out, err);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ProfileError) {
+      err.write(`${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStream, err: CliContext['stderr'] & object): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        profile: { type: 'string' },
+        target: { type: 'string' },
+        shard: { type: 'string' },
+        'start-at': { type: 'string' },
+        'run-id': { type: 'string' },
+        url: { type: 'string' },
+        'state-dir': { type: 'string' },
+        out: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    out.write(`${USAGE}\n`);
+    return EXIT_PASS;
+  }
+  const outRoot = resolve(v.out ?? join(ctx.root, 'build', 'loadtest'));
+  const command = positionals[0];
+
+  if (command === 'merge') {
+    const files = positionals.slice(1);
+    if (files.length < 2) throw new UsageError(`merge needs the results of at least two shards\n${USAGE}`);
+    const results = await Promise.all(files.map(readResult));
+    const merged = mergeResults(results);
+    const dir = await writeResult(merged, outRoot, renderReport(merged), '-merged');
+    printVerdict(merged, dir, out);
+    return merged.passed ? EXIT_PASS : EXIT_THRESHOLDS;
+  }
+  if (command === 'check') {
+    if (!v.profile) throw new UsageError(`check needs --profile <profile.yaml>\n${USAGE}`);
+    const profile = loadProfile(v.profile);
+    out.write(`${v.profile}: ok (${profile.phases.length} phases, ${profile.journeys.length} journeys, ${profile.thresholds.length} thresholds)\n`);
+    return EXIT_PASS;
+  }
+  if (command !== undefined) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  if (!v.profile) throw new UsageError(`--profile is required (e.g. --profile loadtest/profiles/smoke.yaml)\n${USAGE}`);
+  if (!v.target) throw new UsageError(`--target is required: local, a URL or an inventory file\n${USAGE}`);
+  const shard = v.shard === undefined ? undefined : parseShard(v.shard);
+  if (v.shard !== undefined && !shard) throw new UsageError(`--shard ${v.shard} is not i/n with 1 ≤ i ≤ n (e.g. --shard 1/2)`);
+  let startAt: Date | undefined;
+  if (v['start-at'] !== undefined) {
+    startAt = new Date(v['start-at']);
+    if (Number.isNaN(startAt.getTime())) throw new UsageError(`--start-at ${v['start-at']} is not an ISO time (e.g. 2025-11-28T09:00:00Z)`);
+  }
+  const profile = loadProfile(v.profile);
+  const target = await resolveTarget(v.target, { stateDir: resolve(v['state-dir'] ?? join(ctx.root, '.saleday', 'local')), ...(v.url ? { url: v.url } : {}) });
+  const result = await runProfile({
+    profile,
+    target,
+    ...(shard ? { shard } : {}),
+    ...(v['run-id'] ? { runId: v['run-id'] } : {}),
+    ...(startAt ? { startAt } : {}),
+    progress: new Progress(err, v.quiet ?? false),
+  });
+  const suffix = shard && shard.count > 1 ? `-shard-${shard.index + 1}-of-${shard.count}` : '';
+  const dir = await writeResult(result, outRoot, renderReport(result), suffix);
+  printVerdict(result, dir, out);
+  if (shard && shard.count > 1) out.write(`merge the shards with: ./loadtest/run.mjs merge <the ${shard.count} result folders>\n`);
+  return result.passed ? EXIT_PASS : EXIT_THRESHOLDS;
+}
+
+async function readResult(path: string): Promise<RunResult> {
+  let file = path;
+  try {
+    if ((await stat(path)).isDirectory()) file = join(path, 'result.json');
+    const r = JSON.parse(await readFile(file, 'utf8')) as RunResult;
+    if (!r || r.version !== 1 || !r.recording) throw new Error('not a result');
+    return r;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : 'not a result.json of this harness'} (give each shard's result folder or result.json)`);
+  }
+}
+
+export function printVerdict(result: RunResult, dir: string, out: NodeJS.WritableStream): void {
+  const failed = result.verdicts.filter((v) => !v.ok);
+  out.write(`\nverdict: ${result.passed ? 'PASS' : 'FAIL'}${failed.length ? ` (${failed.length} of ${result.verdicts.length} failed)` : ` (${result.verdicts.length} thresholds)`}\n`);
+  for (const v of result.verdicts) out.write(`  ${v.ok ? '✓' : '✗'} ${v.label}: ${v.measured}${v.ok ? '' : `  [${v.path}]`}\n`);
+  out.write(`result: ${join(dir, 'result.json')}\nreport: ${join(dir, 'report.html')}\n`);
+}

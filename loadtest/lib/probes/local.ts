@@ -1,0 +1,97 @@
+// The local fleet's probe: the local target writes .saleday/local/state.json (fleet sizes and
+// workers) and appends one line per scaling activity to .saleday/local/activity.jsonl; both are
+// the contract between the local fleet and this harness (see the brief's "Local target state").
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FleetSize, ScalingActivity, ScalingProbe, TargetMetrics } from './probe.js';
+
+export interface LocalState {
+  environment: string;
+  gatewayUrl: string;
+  updatedAt: string;
+  services: Record<
+    string,
+    { min: number; max: number; desired: number; size: number; workers?: Array<{ pid: number; port: number; state: string }>; cpuTarget?: number; artifact?: string }
+  >;
+}
+
+export class LocalStateError extends Error {}
+
+export async function readLocalState(dir: string): Promise<LocalState> {
+  const file = join(dir, 'state.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new LocalStateError(`${file} does not exist: the local shop is not running (bring it up with ./playbooks/deploy.mjs)`);
+    throw new LocalStateError(`${file} cannot be read: ${(err as Error).message}`);
+  }
+  let state: LocalState;
+  try {
+    state = JSON.parse(text) as LocalState;
+  } catch {
+    throw new LocalStateError(`${file} is not JSON (is the local fleet writing it right now? try again)`);
+  }
+  if (typeof state?.gatewayUrl !== 'string' || !state.services || typeof state.services !== 'object') {
+    throw new LocalStateError(`${file} has no gatewayUrl or services: it does not look like the local target's state`);
+  }
+  return state;
+}
+
+export class LocalProbe implements ScalingProbe {
+  readonly kind = 'local' as const;
+  readonly intervalMs = 1000;
+  private last: Record<string, FleetSize> = {};
+
+  constructor(private readonly dir: string) {}
+
+  describe(): string {
+    return `local fleet (${join(this.dir, 'state.json')})`;
+  }
+
+  async sample(): Promise<Record<string, FleetSize>> {
+    let state: LocalState;
+    try {
+      state = await readLocalState(this.dir);
+    } catch (err) {
+      // The fleet rewrites the file while scaling; a torn read keeps the last good sample.
+      if (Object.keys(this.last).length) return this.last;
+      throw err;
+    }
+    const out: Record<string, FleetSize> = {};
+    for (const [name, s] of Object.entries(state.services)) {
+      const inService = Array.isArray(s.workers) ? s.workers.filter((w) => w.state === 'in-service').length : s.size;
+      out[name] = { inService, desired: s.desired, min: s.min, max: s.max };
+    }
+    this.last = out;
+    return out;
+  }
+
+  async activities(since: Date, until: Date): Promise<ScalingActivity[]> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'activity.jsonl'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: ScalingActivity[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      let a: Partial<ScalingActivity>;
+      try {
+        a = JSON.parse(line) as Partial<ScalingActivity>;
+      } catch {
+        continue; // a line being written right now
+      }
+      const time = Date.parse(String(a.time));
+      if (!Number.isFinite(time) || time < since.getTime() || time > until.getTime() || typeof a.service !== 'string') continue;
+      out.push({ time: new Date(time).toISOString(), service: a.service, from: Number(a.from), to: Number(a.to), cause: String(a.cause ?? '') });
+    }
+    return out;
+  }
+
+  metrics(): Promise<TargetMetrics | undefined> {
+    return Promise.resolve(undefined);
+  }
+}
