@@ -19,11 +19,18 @@ export interface SkusFeederSpec {
   hot?: { count: number; share: number; skus?: string[] };
 }
 
-export type FeederSpec = UsersFeederSpec | SkusFeederSpec;
+/** A plain list (search terms, categories), picked uniformly. */
+export interface ValuesFeederSpec {
+  type: 'values';
+  values: string[];
+}
+
+export type FeederSpec = UsersFeederSpec | SkusFeederSpec | ValuesFeederSpec;
 
 export const FEEDER_FIELDS: Record<FeederSpec['type'], string[]> = {
   users: ['email', 'password', 'name', 'n'],
   skus: ['sku', 'n'],
+  values: ['value', 'n'],
 };
 
 export type Row = Readonly<Record<string, string | number>>;
@@ -41,7 +48,16 @@ export interface Feeder {
 export const skuName = (n: number): string => `SKU-${String(n).padStart(6, '0')}`;
 
 export function createFeeder(name: string, spec: FeederSpec, seed: number): Feeder {
-  return spec.type === 'users' ? usersFeeder(name, spec, seed) : skusFeeder(name, spec);
+  switch (spec.type) {
+    case 'users':
+      return usersFeeder(name, spec, seed);
+    case 'skus':
+      return skusFeeder(name, spec);
+    case 'values': {
+      const rows = spec.values.map((value, i) => Object.freeze({ value, n: i + 1 }));
+      return { name, spec, size: rows.length, row: (i) => rows[i]!, pick: (rng) => rows[rng.int(rows.length)]! };
+    }
+  }
 }
 
 function usersFeeder(name: string, spec: UsersFeederSpec, seed: number): Feeder {

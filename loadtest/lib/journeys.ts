@@ -115,7 +115,10 @@ export class JourneyEngine {
     if (index === 0 && Number.isFinite(res.sentAt)) this.sink.journeyStarted(state.journey.name, res.sentAt);
     let ok = res.status > 0 && (step.expect ? step.expect.includes(res.status) : res.status >= 200 && res.status < 400);
     let label: string | undefined;
-    if (ok && step.captures.length) {
+    // An expected answer that is not a 2xx (409 OUT_OF_STOCK on a sold-out item) has nothing to
+    // capture: the journey ends there, successfully.
+    const endsHere = ok && step.captures.length > 0 && (res.status < 200 || res.status >= 300);
+    if (ok && step.captures.length && !endsHere) {
       let json: unknown;
       if (step.captures.some((c) => c.expr.from === 'body')) {
         try {
@@ -136,7 +139,7 @@ export class JourneyEngine {
     }
     this.sink.request(step.endpoint, intendedAt, res, ok, label);
     if (ok && step.sale && res.status >= 200 && res.status < 300) this.recordSale(body);
-    const last = index === state.journey.steps.length - 1;
+    const last = endsHere || index === state.journey.steps.length - 1;
     if (!ok || last) {
       this.active--;
       this.sink.journeyDone(state.journey.name, state.intendedAt, res.doneAt, ok);

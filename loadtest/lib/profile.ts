@@ -189,7 +189,15 @@ const SkusFeederSchema = Obj(
   'a skus feeder: {type: skus, count, first, hot: {count, share}}',
 );
 
-const FeederKinds: Record<string, TSchema> = { users: UsersFeederSchema, skus: SkusFeederSchema };
+const ValuesFeederSchema = Obj(
+  {
+    type: Type.Literal('values'),
+    values: Type.Array(Type.String(), { minItems: 1, description: 'the values to pick from, e.g. values: [chair, shirt, lamp]' }),
+  },
+  'a values feeder: {type: values, values: [...]}',
+);
+
+const FeederKinds: Record<string, TSchema> = { users: UsersFeederSchema, skus: SkusFeederSchema, values: ValuesFeederSchema };
 
 const SetupSchema = Obj(
   {
@@ -256,7 +264,7 @@ const ProfileSchema = Obj(
     timeout: Type.Optional(Dur('how long one request may take')),
     drain: Type.Optional(Dur('how long journeys still running after the last phase may take to finish')),
     phases: Type.Array(PhaseSchema, { minItems: 1, description: 'a list of phases, at least one: [{name, duration, rate, rampTo}]' }),
-    feeders: Type.Optional(Type.Record(Type.String(), Type.Object({ type: Type.Union([Type.Literal('users'), Type.Literal('skus')], { description: 'type: users or type: skus' }) }), { description: 'named feeders' })),
+    feeders: Type.Optional(Type.Record(Type.String(), Type.Object({ type: Type.Union([Type.Literal('users'), Type.Literal('skus'), Type.Literal('values')], { description: 'type: users, skus or values' }) }), { description: 'named feeders' })),
     setup: Type.Optional(Type.Array(SetupSchema, { description: 'setup tasks run before the phases' })),
     journeys: Type.Array(JourneySchema, { minItems: 1, description: 'a list of journeys, at least one' }),
     thresholds: Type.Optional(Type.Array(Type.Object({ metric: Type.Union(METRICS.map((m) => Type.Literal(m)), { description: `one of ${METRICS.join(', ')}` }) }), { description: 'a list of thresholds' })),
@@ -368,10 +376,12 @@ function schemaProblems(problems: Problems, schema: TSchema, value: unknown, bas
       const allowed = Object.keys(s.properties ?? {});
       problems.add(path, `unknown key "${key}"${didYouMean(key, allowed)}`, `remove it; the keys allowed here are ${allowed.join(', ')}`, true);
     } else if (e.message.startsWith('Expected required property')) {
-      problems.add(path, 'is missing', s.description ? `add ${String(rel[rel.length - 1])}: ${s.description}` : 'add it');
+      problems.add(path, 'is missing', s.description ? `add ${String(rel[rel.length - 1])}, ${s.description}` : 'add it');
     } else {
       const got = JSON.stringify(e.value);
-      problems.add(path, `${e.message.charAt(0).toLowerCase()}${e.message.slice(1).replace('union value', 'a different value')}, got ${got?.length > 60 ? `${got.slice(0, 60)}…` : got}`, s.description ? `use ${s.description}` : 'see the profile section of the README');
+      const key = String(rel[rel.length - 1] ?? '');
+      const fix = s.description ? (/^\d+$/.test(key) ? s.description : `${key}: ${s.description}`) : 'see the profile section of the README';
+      problems.add(path, `${e.message.charAt(0).toLowerCase()}${e.message.slice(1).replace('union value', 'a different value')}, got ${got?.length > 60 ? `${got.slice(0, 60)}…` : got}`, fix);
     }
   }
   return found;
@@ -448,7 +458,7 @@ interface RawProfile {
   timeout?: string | number;
   drain?: string | number;
   phases: Array<{ name: string; duration: string | number; rate: number; rampTo?: number }>;
-  feeders?: Record<string, Record<string, unknown> & { type: 'users' | 'skus' }>;
+  feeders?: Record<string, Record<string, unknown> & { type: 'users' | 'skus' | 'values' }>;
   setup?: Array<{ journey: string; each: string; rate?: number }>;
   journeys: Array<{ name: string; weight: number; steps: RawStep[] }>;
   thresholds?: Array<Record<string, unknown> & { metric: string }>;
@@ -495,6 +505,8 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
     if (BUILTINS.includes(name)) problems.add(['feeders', name], `"${name}" is a built-in variable`, `rename the feeder; ${BUILTINS.join(', ')} are built in`, true);
     if (f.type === 'users') {
       feeders[name] = { type: 'users', count: f.count as number, prefix: (f.prefix as string | undefined) ?? 'loadtest', domain: (f.domain as string | undefined) ?? 'loadtest.saleday.test' };
+    } else if (f.type === 'values') {
+      feeders[name] = { type: 'values', values: f.values as string[] };
     } else {
       const hot = f.hot as { count?: number; skus?: string[]; share: unknown } | undefined;
       if (hot && !hot.count && !hot.skus) problems.add(['feeders', name, 'hot'], 'names no hot skus', 'add count: N (the first N skus are hot) or skus: [SKU-000001, …]');

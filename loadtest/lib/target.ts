@@ -4,8 +4,8 @@
 //   <url>             any http(s) URL, no scaling probe;
 //   <inventory.yaml>  an inventory: `target: local` means the local target, `target: aws` loads
 //                     the environment's URL and watches its Auto Scaling groups.
-// The inventory is read narrowly here (target, environment, region, domain, loadtest.url,
-// loadtest.loadBalancer); playbooks/lib/inventory.ts owns its full schema.
+// The inventory is read narrowly here (project, target, environment, region, domain.aliases,
+// loadtest.url, loadtest.loadBalancer); playbooks/lib/inventory.ts owns its full schema.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { AwsProbe } from './probes/aws.js';
@@ -69,9 +69,15 @@ async function inventoryTarget(file: string, opts: TargetOptions): Promise<Targe
   const region = typeof doc.region === 'string' ? doc.region : undefined;
   if (!environment || !region) throw new UsageError(`--target ${file}: an aws inventory needs environment and region`);
   const lt = (doc.loadtest ?? {}) as { url?: unknown; loadBalancer?: unknown };
-  const domain = typeof doc.domain === 'string' ? doc.domain : (doc.domain as { name?: unknown } | undefined)?.name;
-  const url = opts.url ?? (typeof lt.url === 'string' ? lt.url : typeof domain === 'string' ? `https://${domain}` : undefined);
-  if (!url) throw new UsageError(`--target ${file}: the inventory gives no URL to load; add loadtest.url (or domain) to it, or pass --url https://…`);
-  const probe = new AwsProbe({ region, environment, ...(typeof lt.loadBalancer === 'string' ? { loadBalancer: lt.loadBalancer } : {}) });
+  const aliases = (doc.domain as { aliases?: unknown } | undefined)?.aliases;
+  const domain = Array.isArray(aliases) && typeof aliases[0] === 'string' ? aliases[0] : undefined;
+  const url = opts.url ?? (typeof lt.url === 'string' ? lt.url : domain ? `https://${domain}` : undefined);
+  if (!url) throw new UsageError(`--target ${file}: the inventory gives no URL to load; add loadtest.url (or domain.aliases) to it, or pass --url https://…`);
+  const probe = new AwsProbe({
+    region,
+    environment,
+    ...(typeof doc.project === 'string' ? { project: doc.project } : {}),
+    ...(typeof lt.loadBalancer === 'string' ? { loadBalancer: lt.loadBalancer } : {}),
+  });
   return { kind: 'aws', url: new URL(url).origin, label: file, probe };
 }
