@@ -487,6 +487,12 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
     });
   };
 
+  const requestTimeout = (value: unknown): number => {
+    const ms = duration(value, ['timeout'], 'the request timeout', true);
+    if (ms > 0 && ms < 1000) problems.add(['timeout'], `is ${formatMs(ms)}, shorter than autocannon's shortest timeout`, 'make it 1s or more');
+    return ms;
+  };
+
   // phases
   let at = 0;
   const phases: Phase[] = r.phases.map((p, i) => {
@@ -721,7 +727,7 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
     seed: r.seed ?? 1,
     maxInFlight: r.maxInFlight,
     maxQueued: r.maxQueued ?? 10_000,
-    timeoutMs: r.timeout === undefined ? 10_000 : duration(r.timeout, ['timeout'], 'the request timeout', true),
+    timeoutMs: r.timeout === undefined ? 10_000 : requestTimeout(r.timeout),
     drainMs: r.drain === undefined ? 30_000 : duration(r.drain, ['drain'], 'the drain time'),
     phases,
     durationMs: at,

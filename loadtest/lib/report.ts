@@ -169,27 +169,29 @@ const CHART_SCRIPT = `
     var ctx = u.ctx; ctx.save(); ctx.strokeStyle = '#8c959f'; ctx.fillStyle = '#57606a'; ctx.setLineDash([5, 4]); ctx.lineWidth = 1;
     ctx.font = (11 * devicePixelRatio) + 'px system-ui, sans-serif'; ctx.textBaseline = 'top';
     data.phases.concat([{ name: 'end', start: data.end }]).forEach(function (p) {
-      var x = Math.round(u.valToPos(p.start, 'x', true));
+      var x = Math.round(u.valToPos(p.start, 'x', true)) + 0.5;
       if (x < u.bbox.left - 1 || x > u.bbox.left + u.bbox.width + 1) return;
       ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
       ctx.fillText(p.name, x + 4, u.bbox.top + 2);
     });
     ctx.restore();
   }], ready: [function () { ready++; document.body.dataset.chartsReady = String(ready); }] } };
+  // whole seconds only on the time axis
+  var xAxis = { values: function (u, vs) { return vs.map(clock); }, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200] };
   function width(el) { return Math.max(400, el.clientWidth || 1100); }
   function empty(el, text) { var d = document.createElement('div'); d.className = 'empty'; d.textContent = text; el.appendChild(d); ready++; document.body.dataset.chartsReady = String(ready); }
   function chart(id, series, cols, opts) {
     var el = document.getElementById(id);
     if (!cols[0].length) return empty(el, 'no data');
     var o = Object.assign({ width: width(el), height: 280, plugins: [phasePlugin], scales: { x: { time: false, range: function (u, min, max) { return [0, Math.max(max, data.end)]; } } },
-      axes: [{ values: function (u, vs) { return vs.map(clock); } }, { size: 60 }], series: [{ label: 'time', value: function (u, v) { return v == null ? '' : clock(v); } }].concat(series) }, opts || {});
+      axes: [xAxis, { size: 60 }], series: [{ label: 'time', value: function (u, v) { return v == null ? '' : clock(v); } }].concat(series) }, opts || {});
     return new uPlot(o, cols, el);
   }
   chart('chart-rate', [
     { label: 'scheduled journeys/s', stroke: '#6e7781', dash: [6, 4], width: 2 },
     { label: 'achieved journeys/s', stroke: '#0969da', width: 2 },
     { label: 'requests/s', stroke: '#1f883d', width: 1, scale: 'req' }
-  ], [data.rate.t, data.rate.scheduled, data.rate.achieved, data.rate.requests], { axes: [{ values: function (u, vs) { return vs.map(clock); } }, { size: 60, label: 'journeys/s' }, { side: 1, scale: 'req', size: 60, grid: { show: false }, label: 'requests/s' }] });
+  ], [data.rate.t, data.rate.scheduled, data.rate.achieved, data.rate.requests], { axes: [xAxis, { size: 60, label: 'journeys/s' }, { side: 1, scale: 'req', size: 60, grid: { show: false }, label: 'requests/s' }] });
   chart('chart-latency', [
     { label: 'p50 ms', stroke: '#1f883d', width: 2, spanGaps: false },
     { label: 'p95 ms', stroke: '#bf8700', width: 2 },

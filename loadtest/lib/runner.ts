@@ -183,7 +183,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
     pid: process.pid,
     startedAt: processStart.toISOString(),
     endedAt: loadEnded.toISOString(),
-    autocannon: cannon ? { sent: cannon.requests.sent, completed: cannon.requests.total, errors: cannon.errors, timeouts: cannon.timeouts } : undefined,
+    autocannon: cannon ? { completed: cannon.requests.total } : undefined,
   };
   const result: RunResult = {
     version: 1,

@@ -105,6 +105,12 @@ function judgeOversell(t: Extract<Threshold, { kind: 'oversell' }>, result: RunR
   const o = result.oversell;
   const base = { path: t.path, label: t.label, kind: t.kind };
   if (!o) return { ...base, ok: false, measured: 'the check did not run' };
+  // One shard sees only its own sales while the others sell too: the merge judges.
+  const shards = Number(result.processes[0]?.shard.split('/')[1] ?? 1);
+  if (shards > result.processes.length) {
+    const sold = Object.values(result.recording.sales).reduce((a, n) => a + n, 0);
+    return { ...base, ok: true, measured: `judged when the ${shards} shards are merged (this shard sold ${sold} units)` };
+  }
   if (o.error) return { ...base, ok: false, measured: `stock could not be read: ${o.error}` };
   const bad = o.skus.filter((s) => s.before === null || s.after === null || s.after < 0 || s.before - s.after !== s.sold);
   const sold = o.skus.reduce((a, s) => a + s.sold, 0);

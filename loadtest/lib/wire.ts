@@ -87,6 +87,7 @@ export class Wire {
   }
 
   start(): void {
+    let refused: unknown;
     this.finished = new Promise((resolve, reject) => {
       this.instance = autocannon(
         {
@@ -100,10 +101,17 @@ export class Wire {
           sampleInt: 100,
           setupClient: (client) => this.adopt(client as AutocannonClient),
         },
-        (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)),
+        (err, result) => {
+          if (err) {
+            refused = err;
+            reject(err instanceof Error ? err : new Error(String(err)));
+          } else resolve(result);
+        },
       );
     });
     this.finished.catch(() => undefined);
+    // autocannon refuses bad options synchronously, through the callback.
+    if (refused) throw new Error(`autocannon refused its options: ${(refused as Error).message ?? String(refused)}`);
   }
 
   /** Requests waiting for a free connection. */

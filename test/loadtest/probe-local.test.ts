@@ -1,0 +1,43 @@
+// The local probe reads the local target's contract files: state.json (fleet sizes, workers and
+// their states) and activity.jsonl (one scaling activity per line).
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { LocalProbe, readLocalState } from '../../loadtest/lib/probes/local.js';
+import { tempDir } from './helpers.js';
+
+const state = (workers: string[]) => ({
+  environment: 'local',
+  gatewayUrl: 'http://127.0.0.1:8080',
+  updatedAt: '2025-11-28T09:00:00.000Z',
+  services: {
+    catalog: { min: 1, max: 3, desired: 3, size: workers.length, workers: workers.map((s, i) => ({ pid: 100 + i, port: 4000 + i, state: s })), cpuTarget: 70, artifact: 'x' },
+  },
+});
+
+t.test('sizes count the workers in service, not those starting or draining', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'state.json'), JSON.stringify(state(['in-service', 'starting', 'in-service', 'draining'])));
+  const probe = new LocalProbe(dir);
+  t.same(await probe.sample(), { catalog: { inService: 2, desired: 3, min: 1, max: 3 } });
+  // a torn read while the fleet rewrites the file keeps the last good sample
+  await writeFile(join(dir, 'state.json'), '{"environment": "lo');
+  t.same(await probe.sample(), { catalog: { inService: 2, desired: 3, min: 1, max: 3 } });
+});
+
+t.test('activities inside the run window, skipping lines being written', async (t) => {
+  const dir = await tempDir(t);
+  const line = (time: string, from: number, to: number) => `${JSON.stringify({ time, service: 'catalog', from, to, cause: 'cpu above target' })}\n`;
+  await appendFile(join(dir, 'activity.jsonl'), line('2025-11-28T08:59:00.000Z', 1, 2) + line('2025-11-28T09:00:30.000Z', 2, 3) + line('2025-11-28T09:02:00.000Z', 3, 1) + '{"time": "2025-11-28T09:0');
+  const list = await new LocalProbe(dir).activities(new Date('2025-11-28T09:00:00Z'), new Date('2025-11-28T09:05:00Z'));
+  t.same(list.map((a) => [a.time, a.from, a.to]), [['2025-11-28T09:00:30.000Z', 2, 3], ['2025-11-28T09:02:00.000Z', 3, 1]]);
+  t.same(await new LocalProbe(await tempDir(t)).activities(new Date(0), new Date()), [], 'no activity file yet: no activities');
+});
+
+t.test('a missing or foreign state file says what to do', async (t) => {
+  const dir = await tempDir(t);
+  await t.rejects(readLocalState(dir), { message: /state\.json does not exist: the local shop is not running \(bring it up with \.\/playbooks\/deploy\.mjs\)/ });
+  await writeFile(join(dir, 'state.json'), '{"hello": 1}');
+  await t.rejects(readLocalState(dir), { message: /has no gatewayUrl or services/ });
+  await t.rejects(new LocalProbe(dir).sample(), { message: /has no gatewayUrl/ });
+});
