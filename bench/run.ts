@@ -13,6 +13,7 @@ const benchmarks: Array<() => Promise<Benchmark>> = [
   () => import('./render.js').then((m) => m.renderBench),
   () => import('./inventory.js').then((m) => m.inventoryBenchmark),
   () => import('./catalog.js').then((m) => m.catalogBenchmark),
+  () => import('./loadtest.js').then((m) => m.loadtestBenchmark),
 ];
 
 const only = process.argv.slice(2);

@@ -27,8 +27,10 @@ interface State {
   journey: Journey;
   rng: Random;
   intendedAt: number;
-  vars: Map<string, unknown>;
-  rows: Map<string, Row>;
+  /** captured values, created on the first capture */
+  vars: Map<string, unknown> | undefined;
+  /** feeder rows drawn (or fixed by a setup task), created on the first draw */
+  rows: Map<string, Row> | undefined;
   uuid: string | undefined;
   onDone: ((ok: boolean) => void) | undefined;
 }
@@ -80,7 +82,7 @@ export class JourneyEngine {
   start(k: number, intendedAt: number, opts: { journey?: Journey; rng?: Random; rows?: Record<string, Row>; onDone?: (ok: boolean) => void } = {}): void {
     let { journey, rng } = opts;
     if (!journey || !rng) ({ journey, rng } = this.plan(k));
-    const state: State = { k, journey, rng, intendedAt, vars: new Map(), rows: new Map(Object.entries(opts.rows ?? {})), uuid: undefined, onDone: opts.onDone };
+    const state: State = { k, journey, rng, intendedAt, vars: undefined, rows: opts.rows ? new Map(Object.entries(opts.rows)) : undefined, uuid: undefined, onDone: opts.onDone };
     this.active++;
     this.step(state, 0, intendedAt);
   }
@@ -93,10 +95,10 @@ export class JourneyEngine {
 
   private step(state: State, index: number, intendedAt: number): void {
     const step = state.journey.steps[index]!;
-    const lookup = (ref: string[]): unknown => this.lookup(state, ref);
     let bytes = this.staticBytes.get(step);
     let body: unknown;
     if (!bytes || step.sale) {
+      const lookup = (ref: string[]): unknown => this.lookup(state, ref);
       const path = renderTemplate(step.path, lookup, encodeURIComponent);
       const headers: Array<[string, string]> = step.headers.map(([k, t]) => [k, renderTemplate(t, lookup)]);
       body = step.json ? renderJson(step.json, lookup) : undefined;
@@ -134,7 +136,7 @@ export class JourneyEngine {
           label = `${res.status} capture ${c.name} failed`;
           break;
         }
-        state.vars.set(c.name, value);
+        (state.vars ??= new Map()).set(c.name, value);
       }
     }
     this.sink.request(step.endpoint, intendedAt, res, ok, label);
@@ -169,7 +171,7 @@ export class JourneyEngine {
 
   private lookup(state: State, ref: string[]): unknown {
     const [head, field] = ref as [string, string | undefined];
-    if (state.vars.has(head)) return state.vars.get(head);
+    if (state.vars?.has(head)) return state.vars.get(head);
     switch (head) {
       case 'uuid':
         return (state.uuid ??= randomUUID());
@@ -180,12 +182,12 @@ export class JourneyEngine {
       case 'shard':
         return this.ctx.shardLabel;
     }
-    let row = state.rows.get(head);
+    let row = state.rows?.get(head);
     if (!row) {
       const feeder = this.feeders.get(head);
       if (!feeder) return undefined;
       row = feeder.pick(state.rng);
-      state.rows.set(head, row);
+      (state.rows ??= new Map()).set(head, row);
     }
     return field ? row[field] : undefined;
   }

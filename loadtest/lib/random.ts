@@ -17,13 +17,23 @@ function mix(a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-export function seeded(seed: number, stream: number): Random {
-  let state = mix(seed | 0, stream | 0);
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+/** mulberry32 over a state mixed from (seed, stream); a class, not closures: one per journey. */
+class Mulberry implements Random {
+  private state: number;
+  constructor(seed: number, stream: number) {
+    this.state = mix(seed | 0, stream | 0);
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n) => Math.floor(next() * n) };
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}
+
+export function seeded(seed: number, stream: number): Random {
+  return new Mulberry(seed, stream);
 }

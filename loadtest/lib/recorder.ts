@@ -105,16 +105,26 @@ export interface Recording {
   phases: Array<{ started: number; dropped: number }>;
 }
 
+/** One endpoint's figures: cumulative, and for the second being filled. */
 class Live {
   requests = 0;
   errors = 0;
-  readonly statuses: Record<string, number> = {};
+  /** responses by status code (an array: no string per request) */
+  readonly byStatus = new Array<number>(600).fill(0);
+  /** failures filed under a label (timeout, connection, capture …) */
+  readonly labels: Record<string, number> = {};
   readonly latency = newHistogram();
   readonly serviceTime = newHistogram();
-  // the second being filled
   secRequests = 0;
   secErrors = 0;
   readonly secLatency = newHistogram();
+
+  statuses(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.byStatus.forEach((n, status) => n && (out[String(status)] = n));
+    for (const [k, n] of Object.entries(this.labels)) out[k] = (out[k] ?? 0) + n;
+    return out;
+  }
 }
 
 class LiveJourney {
@@ -137,7 +147,10 @@ export interface Snapshot {
 export class Recorder implements Snapshot {
   private readonly endpoints = new Map<string, Live>();
   private readonly journeyStats = new Map<string, LiveJourney>();
-  private readonly all = new Live();
+  // Totals over every endpoint; the overall histograms are sums of the endpoints' (adding them
+  // once a second costs less than recording every value twice).
+  private readonly all = { requests: 0, errors: 0, secRequests: 0, secErrors: 0 };
+  private readonly scratch = newHistogram();
   private readonly seconds: SecondRecord[] = [];
   private current = 0;
   readonly sales: Record<string, number> = {};
@@ -188,8 +201,10 @@ export class Recorder implements Snapshot {
     const sec = this.secondOf(res.doneAt);
     if (sec > this.current) this.rollTo(sec);
     const e = this.endpoints.get(endpoint) ?? this.addEndpoint(endpoint);
-    const key = label ?? (res.status ? String(res.status) : (res.error ?? 'error'));
-    e.statuses[key] = (e.statuses[key] ?? 0) + 1;
+    if (label !== undefined || !res.status) {
+      const key = label ?? res.error ?? 'error';
+      e.labels[key] = (e.labels[key] ?? 0) + 1;
+    } else e.byStatus[res.status] = (e.byStatus[res.status] ?? 0) + 1;
     e.requests++;
     e.secRequests++;
     this.all.requests++;
@@ -204,11 +219,7 @@ export class Recorder implements Snapshot {
       const us = Math.max(1, Math.round((res.doneAt - intendedAt) * 1000));
       e.latency.recordValue(us);
       e.secLatency.recordValue(us);
-      this.all.latency.recordValue(us);
-      this.all.secLatency.recordValue(us);
-      const service = Math.max(1, Math.round((res.doneAt - res.sentAt) * 1000));
-      e.serviceTime.recordValue(service);
-      this.all.serviceTime.recordValue(service);
+      e.serviceTime.recordValue(Math.max(1, Math.round((res.doneAt - res.sentAt) * 1000)));
     }
   }
 
@@ -263,20 +274,30 @@ export class Recorder implements Snapshot {
     const rec = this.second(this.current);
     rec.requests += this.all.secRequests;
     rec.errors += this.all.secErrors;
-    rec.latency = this.all.secLatency.totalCount ? encode(this.all.secLatency) : '';
-    this.lastP99Ms = this.all.secLatency.totalCount ? this.all.secLatency.getValueAtPercentile(99) / 1000 : undefined;
+    this.scratch.reset();
     for (const [name, e] of this.endpoints) {
-      if (e.secRequests) rec.endpoints[name] = { requests: e.secRequests, errors: e.secErrors, latency: e.secLatency.totalCount ? encode(e.secLatency) : '' };
+      if (e.secRequests) {
+        rec.endpoints[name] = { requests: e.secRequests, errors: e.secErrors, latency: e.secLatency.totalCount ? encode(e.secLatency) : '' };
+        if (e.secLatency.totalCount) this.scratch.add(e.secLatency);
+      }
       e.secRequests = 0;
       e.secErrors = 0;
       e.secLatency.reset();
     }
+    rec.latency = this.scratch.totalCount ? encode(this.scratch) : '';
+    this.lastP99Ms = this.scratch.totalCount ? this.scratch.getValueAtPercentile(99) / 1000 : undefined;
     this.all.secRequests = 0;
     this.all.secErrors = 0;
-    this.all.secLatency.reset();
     this.lastSecond = rec;
     this.current = sec;
     this.second(sec);
+  }
+
+  /** The sum of every endpoint's cumulative histogram of `pick`. */
+  private total(pick: (e: Live) => Histogram): Histogram {
+    const h = newHistogram();
+    for (const e of this.endpoints.values()) if (pick(e).totalCount) h.add(pick(e));
+    return h;
   }
 
   tick(now: number): void {
@@ -286,7 +307,7 @@ export class Recorder implements Snapshot {
   latency(scope: { endpoint?: string; journey?: string }): Histogram | undefined {
     if (scope.endpoint) return this.endpoints.get(scope.endpoint)?.latency;
     if (scope.journey) return this.journeyStats.get(scope.journey)?.duration;
-    return this.all.latency;
+    return this.total((e) => e.latency);
   }
 
   errorRate(scope: { endpoint?: string; journey?: string }): number {
@@ -307,12 +328,12 @@ export class Recorder implements Snapshot {
     const seconds = this.seconds.slice(0, this.current);
     const endpoints: Record<string, EndpointTotals> = {};
     for (const [name, e] of this.endpoints) {
-      endpoints[name] = { requests: e.requests, errors: e.errors, statuses: e.statuses, latency: encode(e.latency), serviceTime: encode(e.serviceTime) };
+      endpoints[name] = { requests: e.requests, errors: e.errors, statuses: e.statuses(), latency: encode(e.latency), serviceTime: encode(e.serviceTime) };
     }
     const journeys: Record<string, JourneyTotals> = {};
     for (const [name, j] of this.journeyStats) {
       journeys[name] = { started: j.started, completed: j.completed, failed: j.failed, dropped: j.dropped, duration: encode(j.duration) };
     }
-    return { seconds, endpoints, journeys, latency: encode(this.all.latency), serviceTime: encode(this.all.serviceTime), sales: { ...this.sales }, phases: this.phaseCounts.map((p) => ({ ...p })) };
+    return { seconds, endpoints, journeys, latency: encode(this.total((e) => e.latency)), serviceTime: encode(this.total((e) => e.serviceTime)), sales: { ...this.sales }, phases: this.phaseCounts.map((p) => ({ ...p })) };
   }
 }

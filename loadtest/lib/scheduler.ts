@@ -10,7 +10,6 @@ import type { Schedule } from './schedule.js';
 import type { Wire } from './wire.js';
 
 export class Scheduler {
-  private readonly upcoming: Iterator<number>;
   private next: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private finished: (() => void) | undefined;
@@ -27,13 +26,13 @@ export class Scheduler {
     /** performance.now() of the schedule's time 0 */
     private readonly t0: number,
   ) {
-    this.upcoming = schedule.journeys();
-    this.next = this.pull();
+    this.next = schedule.shard.index < schedule.total ? schedule.shard.index : undefined;
   }
 
+  /** This shard's next journey number. */
   private pull(): number | undefined {
-    const r = this.upcoming.next();
-    return r.done ? undefined : r.value;
+    const k = this.next! + this.schedule.shard.count;
+    return k < this.schedule.total ? k : undefined;
   }
 
   /** Releases journeys until the schedule ends or stop() is called. */

@@ -58,7 +58,9 @@ export function renderTemplate(t: Template, lookup: Lookup, encode?: (s: string)
 
 function stringify(v: unknown): string {
   if (v === undefined || v === null) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v) ?? '';
 }
 
 /** A JSON body with templates in its strings; a string that is one placeholder keeps the value's type. */

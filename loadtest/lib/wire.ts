@@ -111,7 +111,7 @@ export class Wire {
     });
     this.finished.catch(() => undefined);
     // autocannon refuses bad options synchronously, through the callback.
-    if (refused) throw new Error(`autocannon refused its options: ${(refused as Error).message ?? String(refused)}`);
+    if (refused) throw new Error(`autocannon refused its options: ${refused instanceof Error ? refused.message : JSON.stringify(refused)}`);
   }
 
   /** Requests waiting for a free connection. */
@@ -152,8 +152,7 @@ export class Wire {
   private adopt(client: AutocannonClient): void {
     const own: OwnRequest = { method: 'GET', path: '/' };
     client.setRequests([own as autocannon.Request]);
-    const original = client._doRequest;
-    const conn = new Connection(client, own, () => original.call(client));
+    const conn = new Connection(client, own, client._doRequest.bind(client));
     this.connections.push(conn);
     client._doRequest = () => this.ready(conn);
     client.on('response', (status: number) => this.complete(conn, status));

@@ -11,12 +11,13 @@ const result = await runInProcess(shopProfile({ phases: '  - { name: shopping, d
 const journeys = result.recording.journeys;
 const total = Object.values(journeys).reduce((a, j) => a + j.started, 0);
 
-t.test('setup registered every account of the users feeder before the phases', async (t) => {
+t.test('setup registered every account of the users feeder before the phases', (t) => {
   t.same(result.setup, [{ journey: 'register-user', each: 'user', runs: 10, failed: 0 }]);
   for (let n = 1; n <= 10; n++) t.ok(shop.users.has(`test-${String(n).padStart(6, '0')}@loadtest.saleday.test`), `user ${n} exists`);
+  t.end();
 });
 
-t.test('every journey ran without an error and the thresholds hold', async (t) => {
+t.test('every journey ran without an error and the thresholds hold', (t) => {
   t.equal(total, 300, 'the schedule started 300 journeys');
   t.equal(Object.values(journeys).reduce((a, j) => a + j.failed, 0), 0, 'no journey failed');
   t.same(result.verdicts.map((v) => [v.label, v.ok]), [
@@ -24,17 +25,19 @@ t.test('every journey ran without an error and the thresholds hold', async (t) =
     ['no oversell (units sold = stock decrease, stock never negative)', true],
   ]);
   t.equal(result.passed, true);
+  t.end();
 });
 
-t.test('journeys are chosen by weight', async (t) => {
+t.test('journeys are chosen by weight', (t) => {
   const share = (name: string) => (journeys[name]?.started ?? 0) / total;
   for (const [name, weight] of [['browse', 0.6], ['search', 0.15], ['buyer', 0.2], ['newcomer', 0.05]] as const) {
     t.ok(Math.abs(share(name) - weight) < 0.08, `${name}: ${(share(name) * 100).toFixed(1)}% for a weight of ${weight * 100}`);
   }
   t.notOk(journeys['register-user']?.started, 'a weight-0 journey only runs in setup');
+  t.end();
 });
 
-t.test('captures feed later steps', async (t) => {
+t.test('captures feed later steps', (t) => {
   const buyers = journeys.buyer!.started;
   t.equal(shop.idempotencyKeys.length, buyers, 'every buyer reached checkout with the token it captured at login');
   t.equal(new Set(shop.idempotencyKeys).size, buyers, 'each checkout had its own Idempotency-Key');
@@ -43,18 +46,20 @@ t.test('captures feed later steps', async (t) => {
   t.same([...shop.orderReads].sort(), [...created].sort(), 'each created order was read back by the id captured from its checkout');
   t.equal(shop.hits.get('GET /api/users/me'), journeys.newcomer!.started, 'every newcomer read /me with its own token');
   t.equal(result.recording.endpoints['GET /api/catalog/products']!.errors, 0, 'cursors captured from one page fetched the next');
+  t.end();
 });
 
-t.test('the hot skus take most of the product traffic of the buyers', async (t) => {
+t.test('the hot skus take most of the product traffic of the buyers', (t) => {
   const buyerViews = result.recording.endpoints['GET /api/catalog/products/:sku']!.requests;
   t.ok(buyerViews > 0, `${buyerViews} product views`);
   const hotViews = shop.productViews.filter((s) => hot.includes(s)).length;
   const buyers = journeys.buyer!.started;
   // buyers view a feeder sku (80% hot); browse and search views are spread over the catalog
   t.ok(hotViews >= buyers * 0.6, `${hotViews} views of the 2 hot skus from ${buyers} buyers`);
+  t.end();
 });
 
-t.test('sold-out checkouts end the journey without an error, and sales add up', async (t) => {
+t.test('sold-out checkouts end the journey without an error, and sales add up', (t) => {
   const checkout = result.recording.endpoints['POST /api/orders']!;
   t.ok((checkout.statuses['409'] ?? 0) > 0, `${checkout.statuses['409']} checkouts found the hot skus sold out`);
   t.equal(checkout.errors, 0);
@@ -64,6 +69,7 @@ t.test('sold-out checkouts end the journey without an error, and sales add up', 
     ['SKU-000001', 5, 0, 5],
     ['SKU-000002', 5, 0, 5],
   ]);
+  t.end();
 });
 
 t.test('an oversold sku fails the oversell check', async (t) => {

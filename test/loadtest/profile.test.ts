@@ -28,29 +28,32 @@ function problems(text: string): ProfileError {
   throw new Error('the profile was accepted');
 }
 
-t.test('an unknown key names itself, its line and the keys allowed', async (t) => {
+t.test('an unknown key names itself, its line and the keys allowed', (t) => {
   const err = problems(base({ phases: '  - { name: one, duration: 10s, rate: 5, rampto: 9 }' }));
   t.equal(err.problems.length, 1);
   t.match(err.problems[0], { path: 'phases[0].rampto', line: 6, problem: 'unknown key "rampto" (did you mean "rampTo"?)', fix: /remove it; the keys allowed here are name, duration, rate, rampTo/ });
   t.match(err.message, /^profiles\/bad\.yaml: 1 problem in the profile\n {2}profiles\/bad\.yaml:6:\d+: phases\[0\]\.rampto: unknown key/);
   const top = problems(base({ top: 'maxInflight: 3' }));
   t.match(top.problems[0], { path: 'maxInflight', line: 4, problem: /unknown key "maxInflight" \(did you mean "maxInFlight"\?\)/ });
+  t.end();
 });
 
-t.test('a negative rate is refused with the fix', async (t) => {
+t.test('a negative rate is refused with the fix', (t) => {
   const err = problems(base({ phases: '  - { name: one, duration: 10s, rate: -5 }\n  - { name: two, duration: 10s, rate: 5, rampTo: -1 }' }));
   t.match(err.problems, [
     { path: 'phases[0].rate', line: 6, problem: /greater or equal to 0, got -5/, fix: /rate: journeys started per second .* 0 or more/ },
     { path: 'phases[1].rampTo', line: 7, problem: /got -1/ },
   ]);
+  t.end();
 });
 
-t.test('weights that do not add up to 100 are refused', async (t) => {
+t.test('weights that do not add up to 100 are refused', (t) => {
   const err = problems(base({ journeys: '  - name: a\n    weight: 60\n    steps: [{ request: GET /a }]\n  - name: b\n    weight: 30\n    steps: [{ request: GET /b }]' }));
   t.match(err.problems[0], { path: 'journeys', problem: 'the weights add up to 90, not 100 (a 60, b 30)', fix: /add up to 100/ });
+  t.end();
 });
 
-t.test('an unknown journey, endpoint, phase or variable is named', async (t) => {
+t.test('an unknown journey, endpoint, phase or variable is named', (t) => {
   const err = problems(
     base({
       top: 'feeders:\n  user: { type: users, count: 3 }\nsetup:\n  - { journey: registr, each: user }',
@@ -66,20 +69,23 @@ t.test('an unknown journey, endpoint, phase or variable is named', async (t) => 
     { path: 'thresholds[2].phase', problem: 'names the unknown phase "spike"', fix: 'use one of the phases: one' },
   ]);
   for (const p of err.problems) t.ok(p.line && p.line > 1, `${p.path} has a line number`);
+  t.end();
 });
 
-t.test('bad durations, ratios and YAML', async (t) => {
+t.test('bad durations, ratios and YAML', (t) => {
   t.match(problems(base({ phases: '  - { name: one, duration: soon, rate: 5 }' })).problems[0], { path: 'phases[0].duration', problem: '"soon" is not a positive duration' });
   t.match(problems(base({ thresholds: '  - { metric: errorRate, max: 150% }' })).problems[0], { path: 'thresholds[0].max', problem: /not a ratio/ });
   t.match(problems('name: x\nphases: [\n').problems[0], { problem: /^YAML syntax/, line: 3 });
   t.match(problems('- just\n- a list\n').problems[0], { problem: 'is not a YAML mapping' });
+  t.end();
 });
 
-t.test('a missing file says so', async (t) => {
+t.test('a missing file says so', (t) => {
   t.throws(() => loadProfile('/nonexistent/profile.yaml'), { name: 'ProfileError', message: /no such file\n\s+fix: give the path of a profile/ });
+  t.end();
 });
 
-t.test('the shipped profiles load and have the shapes the issue asks for', async (t) => {
+t.test('the shipped profiles load and have the shapes the issue asks for', (t) => {
   const smoke = loadProfile(join(ROOT, 'loadtest/profiles/smoke.yaml'));
   t.ok(smoke.durationMs < 60_000, 'smoke runs under a minute');
   const sale = loadProfile(join(ROOT, 'loadtest/profiles/sale-day.yaml'));
@@ -90,4 +96,5 @@ t.test('the shipped profiles load and have the shapes the issue asks for', async
   const soak = loadProfile(join(ROOT, 'loadtest/profiles/soak.yaml'));
   t.ok(soak.durationMs >= 3_600_000, 'soak lasts an hour');
   t.ok(new Schedule(sale.phases).total > 0);
+  t.end();
 });

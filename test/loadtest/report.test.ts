@@ -76,12 +76,13 @@ thresholds:
 const out = await tempDir(t);
 const dir = await writeResult(result, out, renderReport(result));
 
-t.test('the fleet scaled out in the spike and back in after it, and the verdicts say so', async (t) => {
+t.test('the fleet scaled out in the spike and back in after it, and the verdicts say so', (t) => {
   const byLabel = Object.fromEntries(result.verdicts.map((v) => [v.kind, v]));
-  t.equal(byLabel.scaleOut?.ok, true, byLabel.scaleOut?.measured);
-  t.equal(byLabel.scaleIn?.ok, true, byLabel.scaleIn?.measured);
+  t.equal(byLabel.scaleOut?.ok, true, byLabel.scaleOut?.measured ?? '');
+  t.equal(byLabel.scaleIn?.ok, true, byLabel.scaleIn?.measured ?? '');
   t.ok(result.fleet.samples.some((s) => s.services.catalog!.inService === 3), 'the probe saw 3 catalog workers');
   t.same(result.fleet.activities.map((a) => [a.service, a.from, a.to]), [['catalog', 1, 3], ['catalog', 3, 1]], 'both activities are in the report');
+  t.end();
 });
 
 t.test('report.html renders its charts in headless Chromium without the network', async (t) => {
@@ -103,7 +104,7 @@ t.test('report.html renders its charts in headless Chromium without the network'
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(`file://${join(dir, 'report.html')}`);
-  await page.waitForFunction(() => document.body.dataset.chartsReady === '4', undefined, { timeout: 15_000 });
+  await page.waitForFunction(() => (globalThis as any).document.body.dataset.chartsReady === '4', undefined, { timeout: 15_000 });
   t.same(errors, [], 'no script errors');
   t.same(requests.filter((u) => !u.startsWith('file://')), [], 'no network requests');
   t.equal(await page.locator('h1 .badge').textContent(), 'PASS');
@@ -111,10 +112,21 @@ t.test('report.html renders its charts in headless Chromium without the network'
 
   // Pixels of each series' colour on each chart's canvas: the lines were drawn.
   const drawn = await page.evaluate(() => {
+    // runs in the page (the project's TypeScript has no DOM types: just what is used here)
+    interface Canvas {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+    }
+    interface Doc {
+      querySelector(selector: string): Canvas | null;
+      querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
+    }
+    const document = (globalThis as unknown as { document: Doc }).document;
     const count = (id: string, [r, g, b]: [number, number, number]) => {
-      const canvas = document.querySelector<HTMLCanvasElement>(`#${id} canvas`);
+      const canvas = document.querySelector(`#${id} canvas`);
       if (!canvas || !canvas.width) return -1;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
       for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r) < 40 && Math.abs(data[i + 1]! - g) < 40 && Math.abs(data[i + 2]! - b) < 40 && data[i + 3]! > 200) n++;
       return n;
@@ -128,7 +140,7 @@ t.test('report.html renders its charts in headless Chromium without the network'
       errors: count('chart-errors', red),
       fleet: count('chart-fleet', blue),
       phaseLines: count('chart-rate', grey),
-      legends: [...document.querySelectorAll('#chart-fleet .u-legend .u-label')].map((e) => e.textContent),
+      legends: Array.from(document.querySelectorAll('#chart-fleet .u-legend .u-label')).map((e) => e.textContent),
     };
   });
   t.ok(drawn.rate > 100, `achieved rate line drawn (${drawn.rate} px)`);

@@ -10,7 +10,7 @@ const phases: Phase[] = [
   { name: 'down', startMs: 40_000, durationMs: 20_000, rate: 100, rampTo: 0 },
 ];
 
-t.test('journeys due add up to the integral of the rate', async (t) => {
+t.test('journeys due add up to the integral of the rate', (t) => {
   const s = new Schedule(phases);
   t.equal(s.total, 100 + 1650 + 1000);
   t.equal(s.dueBy(10_000), 100);
@@ -19,9 +19,10 @@ t.test('journeys due add up to the integral of the rate', async (t) => {
   t.same(perPhase, [100, 1650, 1000]);
   t.equal(perSecond.reduce((a, n) => a + n, 0), s.total);
   t.same(perSecond.slice(10, 14), [11, 15, 17, 21], 'the ramp adds about 3 journeys/s every second');
+  t.end();
 });
 
-t.test('journey times are increasing and sit inside their slots', async (t) => {
+t.test('journey times are increasing and sit inside their slots', (t) => {
   const s = new Schedule(phases);
   let last = -1;
   for (let k = 0; k < s.total; k++) {
@@ -32,9 +33,10 @@ t.test('journey times are increasing and sit inside their slots', async (t) => {
   }
   t.ok(last <= 60_000);
   t.equal(s.rateAt(25_000), 55);
+  t.end();
 });
 
-t.test('shards partition the journeys', async (t) => {
+t.test('shards partition the journeys', (t) => {
   const all = [...new Schedule(phases).journeys()];
   const parts = [0, 1, 2].map((index) => [...new Schedule(phases, { index, count: 3 }).journeys()]);
   t.same(parts.flat().sort((a, b) => a - b), all);
@@ -44,4 +46,5 @@ t.test('shards partition the journeys', async (t) => {
   t.equal(parseShard('0/3'), undefined);
   t.equal(parseShard('4/3'), undefined);
   t.equal(parseShard('x'), undefined);
+  t.end();
 });

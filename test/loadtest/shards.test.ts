@@ -8,7 +8,7 @@ import type { RunResult } from '../../loadtest/lib/result.js';
 import { startFakeShop, shopProfile } from './fake-shop.js';
 import { resultDir, runCli, tempDir, writeProfile } from './helpers.js';
 
-t.test('HDR histograms merge exactly', async (t) => {
+t.test('HDR histograms merge exactly', (t) => {
   const values = Array.from({ length: 20_000 }, (_, i) => 1 + ((i * 7919) % 250_000) + (i % 97 === 0 ? 2_000_000 : 0));
   const one = newHistogram();
   const a = newHistogram();
@@ -28,6 +28,7 @@ t.test('HDR histograms merge exactly', async (t) => {
   t.ok(Math.abs(whole.maxValue - one.maxValue) / one.maxValue < 0.001, 'within 3 significant digits of the values recorded');
   for (const p of [1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100]) t.equal(merged.getValueAtPercentile(p), one.getValueAtPercentile(p), `p${p}`);
   t.equal(encode(merged), encode(whole), 'the merged histogram encodes to the same bytes');
+  t.end();
 });
 
 const shop = await startFakeShop(t, { defaultStock: 1_000_000 });
@@ -42,7 +43,7 @@ const shards = await Promise.all(
 );
 const merge = await runCli(['merge', ...shards.map(resultDir), '--out', out]);
 
-t.test('every process passed and the merge command wrote one result', async (t) => {
+t.test('every process passed and the merge command wrote one result', (t) => {
   t.equal(single.code, 0, single.stderr + single.stdout);
   for (const s of shards) {
     t.equal(s.code, 0, s.stderr + s.stdout);
@@ -50,9 +51,10 @@ t.test('every process passed and the merge command wrote one result', async (t) 
   }
   t.equal(merge.code, 0, merge.stderr + merge.stdout);
   t.match(resultDir(merge), /-merged$/);
+  t.end();
 });
 
-t.test('two shards add up to the single process, exactly', async (t) => {
+t.test('two shards add up to the single process, exactly', (t) => {
   const one = read(resultDir(single));
   const parts = shards.map((s) => read(resultDir(s)));
   const merged = read(resultDir(merge));
@@ -72,6 +74,7 @@ t.test('two shards add up to the single process, exactly', async (t) => {
   }
   t.equal(merged.recording.seconds.reduce((a, s) => a + s.scheduled, 0), 140, 'the per-second series merge too');
   t.same(merged.processes.map((p) => p.shard), ['1/2', '2/2']);
+  t.end();
 });
 
 t.test('merge refuses results that are not the shards of one run', async (t) => {

@@ -68,12 +68,12 @@ ${thresholds}
     aborted: undefined,
     verdicts: [],
     passed: false,
-  } as RunResult;
+  };
 }
 
 const fleet = (points: Array<[number, number]>): FleetSample[] => points.map(([t, n]) => ({ t, services: { catalog: { inService: n, desired: n, min: 1, max: 4 } } }));
 
-t.test('scale out: reaching N within T of the phase start', async (t) => {
+t.test('scale out: reaching N within T of the phase start', (t) => {
   const rule = '  - { metric: scaleOut, service: catalog, reaches: 3, within: 45s, phase: spike }';
   const [ok] = evaluate(withFleet(rule, fleet([[0, 1], [60, 1], [80, 2], [95, 3], [130, 3]])));
   t.match(ok, { ok: true, measured: 'catalog had 3 in service 35 s after spike began' });
@@ -85,12 +85,14 @@ t.test('scale out: reaching N within T of the phase start', async (t) => {
   t.match(unknown, { ok: false, measured: /saw no service named search \(it saw catalog\)/ });
   const [blind] = evaluate(withFleet(rule, [], null));
   t.match(blind, { ok: false, measured: /no scaling probe for this target/ });
+  t.end();
 });
 
-t.test('scale in: back to the minimum within T after the last phase', async (t) => {
+t.test('scale in: back to the minimum within T after the last phase', (t) => {
   const rule = '  - { metric: scaleIn, service: catalog, within: 60s }';
   const [ok] = evaluate(withFleet(rule, fleet([[100, 3], [125, 3], [150, 1]])));
   t.match(ok, { ok: true, measured: 'catalog back to 1 (its minimum) 30 s after the last phase' });
   const [stuck] = evaluate(withFleet(rule, fleet([[100, 3], [150, 3], [180, 2]])));
   t.match(stuck, { ok: false, measured: 'catalog still had 2 in service (minimum 1) 60 s after the last phase' });
+  t.end();
 });

@@ -9,7 +9,7 @@ const seen: string[] = [];
 const { url } = await startServer(t, (req, res, body) => {
   const path = req.url ?? '/';
   if (path.startsWith('/echo')) {
-    seen.push(`${req.method} ${path} ${req.headers['x-journey'] ?? ''} ${body}`);
+    seen.push(`${req.method} ${path} ${String(req.headers['x-journey'] ?? '')} ${body}`);
     const text = JSON.stringify({ path, body, journey: req.headers['x-journey'] });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);

@@ -1,0 +1,172 @@
+// The load harness's own ceiling: the most requests per second it sustains against a trivial
+// endpoint (a private nginx serving a small file), as a ratio to plain autocannon with the same
+// connections in the same run (target ≥ 0.8: journeys, scheduling and recording may cost at most
+// a fifth), with wrk's figure beside it for reference.
+//
+// The harness runs open-model, so its ceiling is measured by scheduling more journeys than it can
+// start (4× what plain autocannon managed in a calibration run): every connection is always busy,
+// and the journeys beyond that are dropped and counted, which is part of its cost.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { parseProfile } from '../loadtest/lib/profile.js';
+import { Progress } from '../loadtest/lib/progress.js';
+import { decode } from '../loadtest/lib/recorder.js';
+import { runProfile } from '../loadtest/lib/runner.js';
+import { alternate, benchPairs, benchSeconds, runWrk, writeResult, type BenchResult, type LoadFigures } from './lib.js';
+import type { Benchmark } from './run.js';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A private nginx (Debian's) on a free port, with its own config, pid, logs and temp paths. */
+async function startNginx(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'saleday-nginx-'));
+  const www = join(dir, 'www');
+  await mkdir(www);
+  await writeFile(join(www, 'index.html'), 'saleday ok\n');
+  await chmod(dir, 0o755);
+  await chmod(www, 0o755);
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  await writeFile(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 10000000;
+  server {
+    listen 127.0.0.1:${port};
+    root ${www};
+    location / { }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn('/usr/sbin/nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`nginx did not start (install it: apt-get install nginx-light): ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGQUIT');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function plainAutocannon(url: string, seconds: number): Promise<LoadFigures> {
+  const r = await autocannon({ url: `${url}/index.html`, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
+  return { rate: r.requests.total / r.duration, p99Ms: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+async function harness(url: string, seconds: number, rate: number): Promise<LoadFigures> {
+  const profile = parseProfile(
+    `
+name: ceiling
+maxInFlight: ${CONNECTIONS}
+maxQueued: ${CONNECTIONS}
+drain: 5s
+phases:
+  - { name: saturate, duration: ${seconds}s, rate: ${Math.ceil(rate)} }
+journeys:
+  - name: get
+    weight: 100
+    steps:
+      - request: GET /index.html
+`,
+    'bench/loadtest.ts',
+  );
+  const r = await runProfile({ profile, target: { kind: 'url', url, label: url, probe: undefined }, progress: new Progress(process.stderr, true) });
+  const e = r.recording.endpoints['GET /index.html']!;
+  const answered = Object.entries(e.statuses).filter(([k]) => /^\d+$/.test(k)).reduce((a, [, n]) => a + n, 0);
+  // p99 from the write, comparable with autocannon's (which cannot see time spent queued)
+  return { rate: answered / seconds, p99Ms: decode(e.serviceTime).getValueAtPercentile(99) / 1000, errors: e.errors };
+}
+
+export const loadtestBenchmark: Benchmark = {
+  name: 'loadtest',
+  description: `the load harness's ceiling against nginx, as a ratio to plain autocannon (${CONNECTIONS} connections), wrk beside it`,
+  async run(): Promise<BenchResult[]> {
+    const seconds = benchSeconds(10);
+    const pairs = benchPairs(3);
+    const nginx = await startNginx();
+    try {
+      const calibration = await plainAutocannon(nginx.url, Math.min(2, seconds));
+      // Far more than it can start, so that it is always saturated even when the machine is noisy.
+      const rate = Math.max(20_000, calibration.rate * 4);
+      process.stdout.write(`  calibration: plain autocannon ${calibration.rate.toFixed(0)} req/s; the harness is scheduled at ${rate.toFixed(0)} journeys/s\n`);
+      const { subject, baseline, ratios } = await alternate(
+        pairs,
+        () => harness(nginx.url, seconds, rate),
+        () => plainAutocannon(nginx.url, seconds),
+      );
+      const wrk = await runWrk({ url: `${nginx.url}/index.html`, connections: CONNECTIONS, durationSeconds: seconds, threads: 1 });
+      process.stdout.write(`  wrk (reference): ${wrk.rate.toFixed(0)} req/s, p99 ${wrk.p99Ms.toFixed(2)} ms\n`);
+      const result: BenchResult = {
+        name: 'loadtest-ceiling',
+        value: subject.rate,
+        baseline: baseline.rate,
+        ratio: subject.rate / baseline.rate,
+        unit: 'req/s',
+        p99: subject.p99Ms,
+        baselineP99: baseline.p99Ms,
+        target: 0.8,
+        connections: CONNECTIONS,
+        seconds,
+        pairs,
+        roundRatios: ratios,
+        wrk: wrk.rate,
+        wrkP99: wrk.p99Ms,
+        errors: subject.errors + baseline.errors,
+      };
+      await writeResult(result);
+      return [result];
+    } finally {
+      await nginx.stop();
+    }
+  },
+};
