@@ -53,6 +53,10 @@ export class JourneyEngine {
   /** Journeys started and not yet finished. */
   active = 0;
 
+  get journeys(): Journey[] {
+    return this.profile.journeys;
+  }
+
   constructor(
     private readonly profile: Profile,
     private readonly feeders: Map<string, Feeder>,

@@ -243,10 +243,10 @@ export class Recorder implements Snapshot {
     j.duration.recordValue(Math.max(1, Math.round((doneAt - intendedAt) * 1000)));
   }
 
-  dropped(journey: string, intendedAt: number): void {
-    this.second(this.secondOf(intendedAt)).dropped++;
-    this.phaseOf(intendedAt).dropped++;
-    this.journey(journey).dropped++;
+  dropped(journey: string, intendedAt: number, count = 1): void {
+    this.second(this.secondOf(intendedAt)).dropped += count;
+    this.phaseOf(intendedAt).dropped += count;
+    this.journey(journey).dropped += count;
   }
 
   sold(sku: string, qty: number): void {

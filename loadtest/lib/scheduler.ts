@@ -16,6 +16,8 @@ export class Scheduler {
   private stopped = false;
   released = 0;
   droppedCount = 0;
+  /** the journey every journey is, when only one has a weight (drops need no choice then) */
+  private readonly onlyJourney: string | undefined;
 
   constructor(
     private readonly schedule: Schedule,
@@ -27,6 +29,8 @@ export class Scheduler {
     private readonly t0: number,
   ) {
     this.next = schedule.shard.index < schedule.total ? schedule.shard.index : undefined;
+    const weighted = engine.journeys.filter((j) => j.weight > 0);
+    this.onlyJourney = weighted.length === 1 ? weighted[0]!.name : undefined;
   }
 
   /** This shard's next journey number. */
@@ -52,17 +56,15 @@ export class Scheduler {
   private loop(): void {
     if (this.stopped) return;
     const elapsed = performance.now() - this.t0;
-    while (this.next !== undefined) {
-      const at = this.schedule.timeOf(this.next);
-      if (at > elapsed) break;
-      const intendedAt = this.t0 + at;
+    // Journey k is due once A(elapsed) ≥ k + ½.
+    const lastDue = Math.min(this.schedule.total - 1, Math.floor(this.schedule.dueBy(elapsed) - 0.5));
+    while (this.next !== undefined && this.next <= lastDue) {
       if (this.wire.queued >= this.maxQueued) {
-        this.recorder.dropped(this.engine.plan(this.next).journey.name, intendedAt);
-        this.droppedCount++;
-      } else {
-        this.engine.start(this.next, intendedAt);
-        this.released++;
+        this.drop(lastDue, this.t0 + elapsed);
+        break;
       }
+      this.engine.start(this.next, this.t0 + this.schedule.timeOf(this.next));
+      this.released++;
       this.next = this.pull();
     }
     if (this.next === undefined) {
@@ -71,5 +73,16 @@ export class Scheduler {
     }
     const wait = this.t0 + this.schedule.timeOf(this.next) - performance.now();
     this.timer = setTimeout(() => this.loop(), Math.min(100, Math.max(0, wait)));
+  }
+
+  /** The queue is full: every journey due up to `lastDue` is dropped (filed under this moment). */
+  private drop(lastDue: number, at: number): void {
+    const { count } = this.schedule.shard;
+    const n = Math.floor((lastDue - this.next!) / count) + 1;
+    if (this.onlyJourney) this.recorder.dropped(this.onlyJourney, at, n);
+    else for (let k = this.next!; k <= lastDue; k += count) this.recorder.dropped(this.engine.plan(k).journey.name, at);
+    this.droppedCount += n;
+    const k = this.next! + n * count;
+    this.next = k < this.schedule.total ? k : undefined;
   }
 }
