@@ -28,6 +28,7 @@ options:
   --start-at <time>  ISO time at which the schedule starts (give every shard the same one)
   --run-id <id>      names the run ({{run}} in profiles); shards of one run share it
   --url <url>        load this URL instead of the one the inventory gives
+  --load-balancer <app/name/id>  the ALB whose CloudWatch figures go in the report (aws)
   --state-dir <dir>  where the local target keeps state.json (default .saleday/local)
   --out <dir>        where results go (default build/loadtest)
   --quiet            no live progress
@@ -68,6 +69,7 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
         'start-at': { type: 'string' },
         'run-id': { type: 'string' },
         url: { type: 'string' },
+        'load-balancer': { type: 'string' },
         'state-dir': { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -111,7 +113,7 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
     if (Number.isNaN(startAt.getTime())) throw new UsageError(`--start-at ${v['start-at']} is not an ISO time (e.g. 2025-11-28T09:00:00Z)`);
   }
   const profile = loadProfile(v.profile);
-  const target = await resolveTarget(v.target, { stateDir: resolve(v['state-dir'] ?? join(ctx.root, '.saleday', 'local')), ...(v.url ? { url: v.url } : {}) });
+  const target = await resolveTarget(v.target, { stateDir: resolve(v['state-dir'] ?? join(ctx.root, '.saleday', 'local')), ...(v.url ? { url: v.url } : {}), ...(v['load-balancer'] ? { loadBalancer: v['load-balancer'] } : {}) });
   const result = await runProfile({
     profile,
     target,

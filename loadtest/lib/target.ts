@@ -4,10 +4,9 @@
 //   <url>             any http(s) URL, no scaling probe;
 //   <inventory.yaml>  an inventory: `target: local` means the local target, `target: aws` loads
 //                     the environment's URL and watches its Auto Scaling groups.
-// The inventory is read narrowly here (project, target, environment, region, domain.aliases,
-// loadtest.url, loadtest.loadBalancer); playbooks/lib/inventory.ts owns its full schema.
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+// Inventories are loaded and validated by playbooks/lib/inventory.ts; the Auto Scaling groups are
+// found by the standard tags the stacks put on them (Project, Environment, Service).
+import { InventoryError, loadInventory, type Inventory } from '../../playbooks/lib/inventory.js';
 import { AwsProbe } from './probes/aws.js';
 import { LocalProbe, LocalStateError, readLocalState } from './probes/local.js';
 import type { ScalingProbe } from './probes/probe.js';
@@ -26,6 +25,8 @@ export interface TargetOptions {
   stateDir: string;
   /** overrides the URL an inventory gives */
   url?: string;
+  /** CloudWatch's LoadBalancer dimension (app/<name>/<id>) for the ALB's figures */
+  loadBalancer?: string;
 }
 
 export async function resolveTarget(spec: string, opts: TargetOptions): Promise<Target> {
@@ -54,30 +55,23 @@ async function localTarget(opts: TargetOptions, label: string): Promise<Target> 
 }
 
 async function inventoryTarget(file: string, opts: TargetOptions): Promise<Target> {
-  let doc: Record<string, unknown>;
+  let inv: Inventory;
   try {
-    doc = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    inv = await loadInventory(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--target ${file}: ${code === 'ENOENT' ? 'no such inventory file' : `cannot be read as YAML (${(err as Error).message.split('\n')[0]})`}`);
+    if (err instanceof InventoryError) throw new UsageError(`--target ${err.message}`);
+    throw err;
   }
-  if (!doc || typeof doc !== 'object') throw new UsageError(`--target ${file}: not an inventory (a YAML mapping with target: local or aws)`);
-  const kind = doc.target;
-  if (kind === 'local') return localTarget(opts, file);
-  if (kind !== 'aws') throw new UsageError(`--target ${file}: target is ${JSON.stringify(kind)}; an inventory says target: local or target: aws`);
-  const environment = typeof doc.environment === 'string' ? doc.environment : typeof doc.name === 'string' ? doc.name : undefined;
-  const region = typeof doc.region === 'string' ? doc.region : undefined;
-  if (!environment || !region) throw new UsageError(`--target ${file}: an aws inventory needs environment and region`);
-  const lt = (doc.loadtest ?? {}) as { url?: unknown; loadBalancer?: unknown };
-  const aliases = (doc.domain as { aliases?: unknown } | undefined)?.aliases;
-  const domain = Array.isArray(aliases) && typeof aliases[0] === 'string' ? aliases[0] : undefined;
-  const url = opts.url ?? (typeof lt.url === 'string' ? lt.url : domain ? `https://${domain}` : undefined);
-  if (!url) throw new UsageError(`--target ${file}: the inventory gives no URL to load; add loadtest.url (or domain.aliases) to it, or pass --url https://…`);
+  if (inv.target === 'local') return localTarget(opts, file);
+  const alias = inv.domain?.aliases[0];
+  const url = opts.url ?? (alias ? `https://${alias}` : undefined);
+  if (!url) throw new UsageError(`--target ${file}: the inventory has no domain.aliases to load; pass the environment's URL with --url https://…`);
   const probe = new AwsProbe({
-    region,
-    environment,
-    ...(typeof doc.project === 'string' ? { project: doc.project } : {}),
-    ...(typeof lt.loadBalancer === 'string' ? { loadBalancer: lt.loadBalancer } : {}),
+    region: inv.region,
+    environment: inv.environment,
+    project: inv.project,
+    tagKeys: { project: 'Project', environment: 'Environment', service: 'Service' },
+    ...(opts.loadBalancer ? { loadBalancer: opts.loadBalancer } : {}),
   });
   return { kind: 'aws', url: new URL(url).origin, label: file, probe };
 }

@@ -28,9 +28,9 @@ const group = (service: string, name: string, inService: number, desired: number
   HealthCheckType: 'ELB',
   CreatedTime: new Date(0),
   Tags: [
-    { Key: 'project', Value: 'saleday' },
-    { Key: 'environment', Value: 'production' },
-    { Key: 'service', Value: service },
+    { Key: 'Project', Value: 'saleday' },
+    { Key: 'Environment', Value: 'production' },
+    { Key: 'Service', Value: service },
   ],
   Instances: [
     ...Array.from({ length: inService }, (_, i) => ({ InstanceId: `i-${name}-${i}`, LifecycleState: 'InService' as const, AvailabilityZone: 'eu-west-1a', HealthStatus: 'Healthy', ProtectedFromScaleIn: false })),
@@ -43,7 +43,7 @@ const probe = () =>
 
 t.test('finds the groups by tag (across pages) and samples their sizes', async (t) => {
   asg
-    .on(DescribeAutoScalingGroupsCommand, { NextToken: undefined, Filters: [{ Name: 'tag:project', Values: ['saleday'] }, { Name: 'tag:environment', Values: ['production'] }] })
+    .on(DescribeAutoScalingGroupsCommand, { NextToken: undefined, Filters: [{ Name: 'tag:Project', Values: ['saleday'] }, { Name: 'tag:Environment', Values: ['production'] }] })
     .resolves({ AutoScalingGroups: [group('catalog', 'sd-catalog', 3, 4)], NextToken: 'p2' })
     .on(DescribeAutoScalingGroupsCommand, { NextToken: 'p2' })
     .resolves({ AutoScalingGroups: [group('orders', 'sd-orders', 2, 2)] })
@@ -107,7 +107,7 @@ t.test('load-balancer request count and p99 from CloudWatch', async (t) => {
 
 t.test('unhappy states say what to do', async (t) => {
   asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
-  await t.rejects(probe().sample(), { message: /no Auto Scaling group tagged project=saleday, environment=production .* in eu-west-1: is the environment deployed\?/ });
+  await t.rejects(probe().sample(), { message: /no Auto Scaling group tagged Project=saleday, Environment=production .* in eu-west-1: is the environment deployed\?/ });
 
   asg.reset();
   asg.on(DescribeAutoScalingGroupsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));

@@ -52,7 +52,7 @@ export class AwsProbe implements ScalingProbe {
   constructor(private readonly opts: AwsProbeOptions) {
     this.asg = opts.autoScaling ?? new AutoScalingClient({ region: opts.region });
     this.cw = opts.cloudWatch ?? new CloudWatchClient({ region: opts.region });
-    this.keys = opts.tagKeys ?? { project: 'project', environment: 'environment', service: 'service' };
+    this.keys = opts.tagKeys ?? { project: 'Project', environment: 'Environment', service: 'Service' };
   }
 
   describe(): string {
