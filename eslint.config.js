@@ -31,4 +31,9 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { parserOptions: { projectService: false, project: null }, globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
   },
+  {
+    // The storefront's static assets run in the browser.
+    files: ['static/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', fetch: 'readonly', Intl: 'readonly' } },
+  },
 );

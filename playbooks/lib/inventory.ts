@@ -193,7 +193,8 @@ export const InventorySchema = Type.Object(
       Type.Object(
         {
           gatewayPort: Int(0, 65535, { expected: 'a TCP port (0 picks a free one)' }),
-          workersPerCpu: Type.Number({ minimum: 0.25, maximum: 16, expected: 'how many service processes one CPU may run, 0.25 to 16' }),
+          workersPerCpu: Type.Number({ minimum: 0.25, maximum: 16, expected: 'how many processes of one service one CPU may run, 0.25 to 16' }),
+          evaluationSeconds: Type.Optional(Int(1, 3600, { expected: 'the target-tracking metric window in seconds, 1 to 3600' })),
           mysqlUrl: Type.Optional(
             Type.String({ pattern: '^mysql://[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+(:\\d+)?/?$', expected: 'mysql://user@host:port (no password; it comes from the secrets file)' }),
           ),

@@ -10,7 +10,7 @@ import { EXIT, runPlay } from './runner.js';
 import { TARGETS, type TargetModule, type TargetRun } from './targets.js';
 import type { InventoryView, TemplateSource } from './templates.js';
 
-export type PlaybookName = 'deploy' | 'drift';
+export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy';
 
 export interface PlaybookEnv {
   /** Repository root. */
