@@ -106,9 +106,11 @@ export class Load {
 
   constructor(
     private readonly baseUrl: string,
-    private readonly next: (i: number) => { method: string; path: string; body?: string },
+    private readonly next: (i: number) => { method: string; path: string; body?: string; headers?: Record<string, string> },
     private readonly concurrency: number,
     private readonly maxRequests = 20_000,
+    /** A pause after each answer, so a long run stays within maxRequests. */
+    private readonly paceMs = 0,
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   }
@@ -119,7 +121,8 @@ export class Load {
     this.loops = Array.from({ length: this.concurrency }, async () => {
       while (this.running && n < this.maxRequests) {
         const r = this.next(n++);
-        this.outcomes.push(await send(this.baseUrl, r.method, r.path, r.body, this.agent));
+        this.outcomes.push(await send(this.baseUrl, r.method, r.path, r.body, this.agent, r.headers));
+        if (this.paceMs) await new Promise((resolve) => setTimeout(resolve, this.paceMs));
       }
     });
     return this;
