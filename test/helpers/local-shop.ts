@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RowDataPacket } from 'mysql2';
 import { adminConnection } from './mysql.js';
 import { ROOT, type CommandResult } from './processes.js';
 import type { TestTap } from './mysql.js';
@@ -44,10 +45,10 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
     await playbook('destroy');
     const a = await adminConnection();
     try {
-      const [dbs] = await a.query<Array<{ name: string }> & import('mysql2').RowDataPacket[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${project}\\_%`]);
-      for (const d of dbs) await a.query(`DROP DATABASE IF EXISTS \`${d.name}\``);
-      const [users] = await a.query<Array<{ u: string; h: string }> & import('mysql2').RowDataPacket[]>('SELECT User AS u, Host AS h FROM mysql.user WHERE User LIKE ?', [`${project}\\_%`]);
-      for (const u of users) await a.query('DROP USER IF EXISTS ?@?', [u.u, u.h]);
+      const [dbs] = await a.query<RowDataPacket[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${project}\\_%`]);
+      for (const d of dbs) await a.query(`DROP DATABASE IF EXISTS \`${String(d.name)}\``);
+      const [users] = await a.query<RowDataPacket[]>('SELECT User AS u, Host AS h FROM mysql.user WHERE User LIKE ?', [`${project}\\_%`]);
+      for (const u of users) await a.query('DROP USER IF EXISTS ?@?', [String(u.u), String(u.h)]);
     } finally {
       await a.end();
     }
