@@ -4,6 +4,7 @@
 // usage errors (exit 1) that say what to do.
 import t from 'tap';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -78,11 +79,16 @@ t.test('usage errors: exit 1 with a line that says what to do', async (t) => {
   t.match(missing.stderr, /nope\.yaml.*no such file/);
 });
 
-t.test('with no inventory: the local inventory, rendered and validated; the local modules are not there yet', async (t) => {
-  const r = await deploy([], userEnv());
+t.test('with no inventory: the local inventory; --check renders, validates and changes nothing', async (t) => {
+  const dir = join(home, 'local-check');
+  const r = await deploy(['--check'], userEnv({ SALEDAY_LOCAL_DIR: dir }));
   t.match(r.stdout, /^PLAY \[deploy local · local\]/);
   t.match(r.stdout, /ok: \[render templates\] \d+ stacks rendered\nok: \[validate templates\] \d+ templates valid/);
-  t.match(r.stdout, /(ok|changed): \[write templates\]/);
-  t.match(r.stdout, /failed: \[local target\] the local target modules are not there yet/);
-  t.equal(r.code, 2);
+  t.match(r.stdout, /skipped: \[write templates\] --check writes nothing/);
+  t.match(r.stdout, /changed: \[secrets file\] would write/);
+  t.match(r.stdout, /changed: \[fleet supervisor\] would start the supervisor/);
+  t.match(r.stdout, /skipped: \[migrations catalog\] --check runs no migrations/);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.notOk(existsSync(join(dir, 'secrets.json')), 'no secrets file was written');
+  t.notOk(existsSync(join(dir, 'supervisor.json')), 'no supervisor was started');
 });
