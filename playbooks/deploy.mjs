@@ -8,14 +8,6 @@
 // executed) or local (this machine; the default inventory). The play itself lives in
 // playbooks/lib (compiled to dist/); this script only hands it the command line and exits with
 // its code: 0 ok, 1 usage error, 2 a task failed, 3 changes present (--check --detailed-exitcode).
-import { path } from 'zx';
+import { runPlaybookScript } from './script.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-let lib;
-try {
-  lib = await import(path.join(root, 'dist/playbooks/lib/playbook-env.js'));
-} catch (err) {
-  process.stderr.write(`deploy: the compiled playbook library is missing (${err.code ?? err.message}): run npm run build first\n`);
-  process.exit(1);
-}
-process.exitCode = await lib.runPlaybook('deploy', process.argv.slice(2), lib.playbookEnv(root));
+await runPlaybookScript('deploy');

@@ -2,11 +2,11 @@
 // profile through ./loadtest/run.mjs as a user would, and expect every threshold to hold (exit 0),
 // the oversell check included; then a copy of it with an impossible threshold exits 99 naming it.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, type CommandResult } from '../helpers/processes.js';
+import { ROOT } from '../helpers/processes.js';
+import { runCli } from '../loadtest/helpers.js';
 import { expectExit, localShop } from '../helpers/local-shop.js';
 
 t.setTimeout(400_000);
@@ -15,21 +15,7 @@ const shop = await localShop(t);
 const out = await mkdtemp(join(tmpdir(), 'saleday-loadtest-'));
 t.teardown(() => rm(out, { recursive: true, force: true }));
 
-function harness(args: string[]): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'loadtest', 'run.mjs'), ...args, '--target', 'local', '--state-dir', shop.dir, '--out', out, '--quiet'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_NO_WARNINGS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const harness = (args: string[]) => runCli([...args, '--target', 'local', '--state-dir', shop.dir, '--out', out, '--quiet'], { NODE_NO_WARNINGS: '1' });
 
 t.test('deploy', async (t) => {
   expectExit(t, await shop.playbook('deploy', ['--skip-tags', 'render']), 0, 'deploy');

@@ -2,14 +2,13 @@
 // processes, each test file with its own folder (SALEDAY_LOCAL_DIR), its own project name (so its
 // databases and users are its own) and a free gateway port. Teardown destroys the shop, checks
 // that no process is left, and drops the databases and users the deploy made.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
 import { adminConnection } from './mysql.js';
-import { ROOT, type CommandResult } from './processes.js';
+import { ROOT, runNode, type CommandResult } from './processes.js';
 import type { TestTap } from './mysql.js';
 import type { LocalState } from '../../playbooks/lib/local/state-file.js';
 
@@ -31,16 +30,7 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SALEDAY_LOCAL_DIR: dir, NODE_NO_WARNINGS: '1', ...(opts.env ?? {}) };
   if (process.env.MYSQL_URL && !opts.env?.MYSQL_URL) baseEnv.MYSQL_URL = process.env.MYSQL_URL;
   const playbook: LocalShop['playbook'] = (name, args = [], env = {}) =>
-    new Promise((resolve, reject) => {
-      const extra = name === 'deploy' ? overrides.flatMap((o) => ['-e', o]) : [];
-      const child = spawn(process.execPath, [join(ROOT, 'playbooks', `${name}.mjs`), ...extra, ...args], { cwd: ROOT, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    runNode(join(ROOT, 'playbooks', `${name}.mjs`), [...(name === 'deploy' ? overrides.flatMap((o) => ['-e', o]) : []), ...args], { ...baseEnv, ...env });
   t.teardown(async () => {
     await playbook('destroy');
     const a = await adminConnection();

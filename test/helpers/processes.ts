@@ -93,12 +93,13 @@ export interface CommandResult {
 
 /** Runs `node dist/<script> ...args` to completion, with `input` on stdin. */
 export function runCommand(script: string, args: string[], env: Record<string, string>, input?: string): Promise<CommandResult> {
+  return runNode(distFile(script), args, { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env }, input);
+}
+
+/** Runs `node <file> ...args` from the repository root with exactly `env`, to completion. */
+export function runNode(file: string, args: string[], env: Record<string, string>, input?: string): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [distFile(script), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, NODE_NO_WARNINGS: '1', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [file, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
