@@ -26,12 +26,13 @@ t.test('workers still warming count toward capacity, not toward the metric', (t)
   t.end();
 });
 
-t.test('scale-in: one step, after the cool-down, only if one fewer stays under target', (t) => {
+t.test('scale-in: one step, after the cool-down, only if one fewer stays under 90% of target', (t) => {
   const lastScalingAt = 1_000_000 - 301_000;
   t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 5, lastScalingAt })), { action: 'in', to: 3 }, 'one step even when far below');
   t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 5, lastScalingAt: 1_000_000 - 299_000 })), { action: 'none', reason: /cool-down/ });
   t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 40, lastScalingAt })), { action: 'none' }, 'ceil(4 × 40 / 50) = 4: stays');
-  t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 37, lastScalingAt })), { action: 'in', to: 3 }, 'ceil(4 × 37 / 50) = 3');
+  t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 37, lastScalingAt })), { action: 'none', reason: /one worker fewer/ }, '3 would run at 49.3%, above 90% of target: no flapping');
+  t.match(decideScaling(policy, view({ desired: 4, contributing: 4, metric: 33, lastScalingAt })), { action: 'in', to: 3 }, 'ceil(4 × 33 / 45) = 3');
   t.match(decideScaling(policy, view({ desired: 1, contributing: 1, metric: 0, lastScalingAt })), { action: 'none' }, 'never below min');
   t.match(decideScaling(policy, view({ metric: undefined })), { action: 'none', reason: /no metric/ });
   t.end();

@@ -4,8 +4,12 @@
 //   scale-out already under way is not repeated while its workers warm up;
 // - scale in one worker at a time, never while a worker warms up, never within the cool-down of
 //   the previous scaling activity, and only when one worker fewer would still stay at or under
-//   the target (ceil(n × metric / target) < n).
+//   90% of the target (ceil(n × metric / (0.9 × target)) < n): the margin AWS keeps between its
+//   scale-out and scale-in alarms, so a group near its target does not flap between n and n-1.
 import type { ScalingPolicy } from './fleet-spec.js';
+
+/** Scale-in only when one worker fewer would run at or under this share of the target. */
+export const SCALE_IN_MARGIN = 0.9;
 
 export interface GroupView {
   /** The group's current desired capacity (workers starting and warming included). */
@@ -36,6 +40,8 @@ export function decideScaling(policy: ScalingPolicy, g: GroupView): ScalingDecis
     return { action: 'out', to: clamped, cause: `target tracking: ${over} asks for ${wanted}; changing the desired capacity from ${g.desired} to ${clamped}` };
   }
   if (wanted >= g.desired || g.desired <= policy.min) return { action: 'none', reason: `${over}: capacity ${g.desired} fits` };
+  const fewer = Math.ceil((g.contributing * g.metric) / (policy.cpuTarget * SCALE_IN_MARGIN) - 1e-9);
+  if (fewer >= g.desired) return { action: 'none', reason: `${over}: one worker fewer would run above ${SCALE_IN_MARGIN * 100}% of the target` };
   if (g.warming > 0) return { action: 'none', reason: `scale-in held: ${g.warming} worker(s) still warming up` };
   if (g.lastScalingAt !== undefined && g.now - g.lastScalingAt < policy.cooldownSeconds * 1000) {
     return { action: 'none', reason: 'scale-in held: within the cool-down of the previous scaling activity' };
