@@ -40,7 +40,9 @@ function checkOutcomes(t: Test, svc: SpawnedService, outcomes: Outcome[], expect
   t.same([...new Set(answered.map((o) => o.status))], [expected], `every answer was ${expected}`);
   const errors = outcomes.filter((o) => o.error !== undefined);
   t.ok(errors.every((o) => o.afterSigterm), 'no client error before SIGTERM');
-  t.ok(errors.every((o) => o.error === 'ECONNREFUSED'), `after SIGTERM only refused connections (${JSON.stringify([...new Set(errors.map((o) => o.error))])})`);
+  // A request sent after SIGTERM is refused, or reset when the client picked a keep-alive socket
+  // the draining server was closing as idle at that moment: either way it never reached a handler.
+  t.ok(errors.every((o) => o.error === 'ECONNREFUSED' || o.error === 'ECONNRESET'), `after SIGTERM only refused or reset connections (${JSON.stringify([...new Set(errors.map((o) => o.error))])})`);
   t.notOk(svc.logs.some((l) => l.level === 'error' || l.level === 'fatal'), 'no error logged');
   t.equal(svc.stderr(), '', 'nothing on stderr');
 }
