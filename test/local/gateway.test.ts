@@ -151,6 +151,31 @@ t.test('health checks take a worker out of rotation and bring it back', async (t
   t.same(changes, [true, false, true]);
 });
 
+t.test('fails open like an ALB when every worker that served fails its checks', async (t) => {
+  const a = await upstream('a');
+  const b = await upstream('b');
+  const g = await gateway();
+  g.setRoutes({ s: ['/api/s'] });
+  register(g, 's', a);
+  register(g, 's', b);
+  await healthy(g, 's', 2);
+  a.ready = false;
+  b.ready = false;
+  await waitFor('both out of rotation', () => g.targetsOf('s').every((x) => !x.healthy));
+  const names = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const res = await get(g, '/api/s/x');
+    t.equal(res.status, 200, 'a busy group still serves');
+    names.add(res.json.name as string);
+  }
+  t.same([...names].sort(), ['a', 'b'], 'spread over the workers that served before');
+  await b.close();
+  const afterClose = await get(g, '/api/s/x', {}, 'POST', '{}');
+  t.equal(afterClose.status, 200, 'a refused connection goes to the other worker');
+  t.equal(afterClose.json.name, 'a');
+  for (let i = 0; i < 4; i++) t.equal((await get(g, '/api/s/x')).json.name, 'a', 'the closed worker is no longer a candidate');
+});
+
 t.test('retries only when safe', async (t) => {
   // "flaky" drops the connection after reading the request: it may have acted on it.
   const drop = (req: IncomingMessage) => req.socket.destroy();

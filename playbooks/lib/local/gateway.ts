@@ -45,6 +45,8 @@ interface Target {
   outstanding: number;
   idle: Array<() => void>;
   onHealth: (healthy: boolean) => void;
+  /** Passed a health check at least once (it was in service): a fail-open candidate. */
+  served: boolean;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -117,6 +119,7 @@ export class Gateway {
       ...t,
       agent,
       draining: false,
+      served: false,
       outstanding: 0,
       idle: [],
       check: undefined as unknown as HealthCheck,
@@ -131,7 +134,10 @@ export class Gateway {
       timeoutMs: Math.max(2000, Math.min(5000, this.opts.healthIntervalMs)),
       healthyThreshold: this.opts.healthyThreshold,
       unhealthyThreshold: this.opts.unhealthyThreshold,
-      onChange: (healthy) => target.onHealth(healthy),
+      onChange: (healthy) => {
+        if (healthy) target.served = true;
+        target.onHealth(healthy);
+      },
     });
     this.targets.set(t.id, target);
   }
@@ -193,7 +199,12 @@ export class Gateway {
   }
 
   private pick(service: string, exclude: Set<string>): Target | undefined {
-    const candidates = [...this.targets.values()].filter((t) => t.service === service && t.check.healthy && !t.draining && !exclude.has(t.id));
+    const open = [...this.targets.values()].filter((t) => t.service === service && !t.draining && !exclude.has(t.id));
+    let candidates = open.filter((t) => t.check.healthy);
+    // Fail open, as an ALB does when every target of a group is unhealthy: a worker too busy to
+    // answer its health check in time (CPU-starved on sale day) still serves better than a 503.
+    // Only workers that were in service once; a refused connection still takes one out at once.
+    if (candidates.length === 0 && ![...this.targets.values()].some((t) => t.service === service && t.check.healthy)) candidates = open.filter((t) => t.served);
     if (candidates.length === 0) return undefined;
     const least = Math.min(...candidates.map((t) => t.outstanding));
     const tied = candidates.filter((t) => t.outstanding === least);
@@ -276,7 +287,10 @@ export class Gateway {
       if (res.headersSent) return void res.destroy();
       if (res.destroyed) return;
       const refused = !connected && ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'EADDRNOTAVAIL'].includes(err.code ?? '');
-      if (refused) target.check.markFailed();
+      if (refused) {
+        target.check.markFailed();
+        target.served = false; // gone: not even a fail-open candidate until it passes a check again
+      }
       if (err.code === 'UPSTREAM_TIMEOUT') return fail(504, 'GATEWAY_TIMEOUT', `the ${service} service did not answer within ${this.opts.upstreamTimeoutMs} ms`);
       // Safe to send elsewhere: nothing reached the worker, or sending it twice does no harm.
       const safe = refused || IDEMPOTENT.has(req.method ?? '');
