@@ -1,20 +1,20 @@
-// The hot-product cache: rendered products (JSON bytes + ETag) kept for a short TTL in this process,
+// The hot-product cache: product pages (JSON bytes + ETag) kept for a short TTL in this process,
 // so a flash-sale product page costs no database round trip per view. Concurrent misses for one
 // sku share a single load (lru-cache's fetch coalesces them). Writes in this process invalidate the
 // entry; other instances see the change within the TTL. A TTL of 0 turns the cache off.
 import { LRUCache } from 'lru-cache';
-import type { RenderedProduct } from './product.js';
+import type { ProductPage } from './product-page.js';
 
 export interface ProductCacheOptions {
   ttlMs: number;
   maxEntries: number;
 }
 
-type Loader = (sku: string) => Promise<RenderedProduct | undefined>;
+type Loader<P> = (sku: string) => Promise<P | undefined>;
 
 /** "No such product" is cached too, so a hot missing sku does not hit the database either. */
 const MISSING = Symbol('missing');
-type Entry = RenderedProduct | typeof MISSING;
+type Entry<P> = P | typeof MISSING;
 
 /** A loader failure, told apart from lru-cache aborting a fetch because the entry was invalidated. */
 class LoadFailed extends Error {
@@ -23,17 +23,17 @@ class LoadFailed extends Error {
   }
 }
 
-export class ProductCache {
-  private readonly lru: LRUCache<string, Entry> | undefined;
+export class ProductCache<P extends ProductPage = ProductPage> {
+  private readonly lru: LRUCache<string, Entry<P>> | undefined;
   /** Database loads started, for tests and diagnostics. */
   loads = 0;
 
   constructor(
-    private readonly loader: Loader,
+    private readonly loader: Loader<P>,
     opts: ProductCacheOptions,
   ) {
     if (opts.ttlMs > 0) {
-      this.lru = new LRUCache<string, Entry>({
+      this.lru = new LRUCache<string, Entry<P>>({
         max: opts.maxEntries,
         ttl: opts.ttlMs,
         fetchMethod: async (sku) => {
@@ -52,12 +52,12 @@ export class ProductCache {
   }
 
   /** A fresh cached answer without waiting: a product, null for a known-missing sku, undefined on a miss. */
-  peek(sku: string): RenderedProduct | null | undefined {
+  peek(sku: string): P | null | undefined {
     const hit = this.lru?.get(sku);
     return hit === MISSING ? null : hit;
   }
 
-  async get(sku: string): Promise<RenderedProduct | undefined> {
+  async get(sku: string): Promise<P | undefined> {
     if (!this.lru) return this.load(sku);
     const hit = this.lru.get(sku);
     if (hit !== undefined) return hit === MISSING ? undefined : hit;
@@ -75,7 +75,7 @@ export class ProductCache {
     this.lru?.delete(sku);
   }
 
-  private load(sku: string): Promise<RenderedProduct | undefined> {
+  private load(sku: string): Promise<P | undefined> {
     this.loads++;
     return this.loader(sku);
   }

@@ -5,7 +5,8 @@ import { authenticate, type TokenVerifier } from '../kit/auth.js';
 import { ApiError, notFound } from '../kit/errors.js';
 import { noneMatchHits } from './conditional.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { renderProduct, type RenderedProduct } from './product.js';
+import { renderProduct } from './product.js';
+import type { ProductPage } from './product-page.js';
 import type { ProductCache } from './product-cache.js';
 import type { ProductStore } from './products.js';
 import { CategoryCreate, DEFAULT_LIMIT, MAX_LIMIT, NoBody, ProductCreate, ProductListQuery, ProductUpdate, isSku } from './schemas.js';
@@ -27,7 +28,7 @@ function skuParam(req: Request): string {
 }
 
 /** A read is cacheable and conditional (If-None-Match → 304); a write's answer is neither. */
-function sendProduct(req: Request, res: Response, rendered: RenderedProduct, kind: 'read' | 'created' | 'updated'): void {
+function sendProduct(req: Request, res: Response, rendered: ProductPage, kind: 'read' | 'created' | 'updated'): void {
   if (kind === 'read' && noneMatchHits(req.headers['if-none-match'], rendered.etag)) {
     res.sendRaw(304, '', { ETag: rendered.etag, 'Cache-Control': PRODUCT_CACHE_CONTROL });
     return;

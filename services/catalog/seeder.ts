@@ -1,7 +1,9 @@
 // Loads the deterministic seed catalog into the database: categories first, then products in
-// batches. Idempotent: rows already present (by slug or sku) are left exactly as they are.
+// batches, each with its stored product page. Idempotent: rows already present (by slug or sku)
+// are left exactly as they are (a missing or stale stored page is refreshed).
 import { QueryTypes } from 'sequelize';
 import type { Database } from '../kit/db.js';
+import { refreshPages } from './product-page.js';
 import { SEED_CATEGORIES, seedProducts, type SeedProduct } from './seed-data.js';
 
 const BATCH = 500;
@@ -30,6 +32,7 @@ export async function seedCatalog(db: Database, count: number, progress: (done: 
       { replacements: batch.flatMap((p) => [p.sku, p.name, p.description, p.priceCents, p.currency, p.category, p.imagePath, p.active]), type: QueryTypes.INSERT },
     );
     inserted += Number(affected);
+    await refreshPages(sequelize, { skus: batch.map((p) => p.sku) });
     done += batch.length;
     batch = [];
     progress(done, count);

@@ -3,7 +3,6 @@
 import { int, type Env } from '../kit/config.js';
 import type { ServiceDefinition } from '../kit/service.js';
 import { migrations } from './migrations/index.js';
-import { renderProduct } from './product.js';
 import { ProductCache } from './product-cache.js';
 import { ProductStore } from './products.js';
 import { registerCatalogRoutes } from './routes.js';
@@ -28,13 +27,7 @@ export const catalogService: ServiceDefinition<CatalogConfig> = {
   config: readCatalogConfig,
   register(server, ctx) {
     const store = new ProductStore(ctx.db);
-    const cache = new ProductCache(
-      async (sku) => {
-        const product = await store.findBySku(sku);
-        return product && renderProduct(product);
-      },
-      { ttlMs: ctx.config.cacheTtlMs, maxEntries: ctx.config.cacheMaxEntries },
-    );
+    const cache = new ProductCache((sku) => store.findPage(sku), { ttlMs: ctx.config.cacheTtlMs, maxEntries: ctx.config.cacheMaxEntries });
     registerCatalogRoutes(server, { store, cache, verifier: ctx.verifier });
   },
 };

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse, Server as HttpServer } from 'node
 import type { Server } from 'restify';
 import { ConfigError, bool, int, list, oneOf, secretRef, str, type Env } from './config.js';
 import { connectDatabase, type Database, type TlsMode } from './db.js';
-import { createLogger, type Logger } from './log.js';
+import { DEFAULT_LOG_BUFFER_MS, createBufferedLogger, type Logger } from './log.js';
 import { migrateUp, type Migration } from './migrate.js';
 import { SecretError, SecretSource } from './secrets.js';
 import { createApiServer } from './server.js';
@@ -16,6 +16,7 @@ export interface KitConfig {
   host: string;
   logLevel: string;
   accessLog: boolean;
+  logBufferMs: number;
   dbSecret: string;
   dbPoolMax: number;
   dbTls: TlsMode;
@@ -32,6 +33,7 @@ export function readKitConfig(env: Env, defaultPort: number): KitConfig {
     host: str(env, 'HOST', { default: '127.0.0.1' }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
     accessLog: bool(env, 'ACCESS_LOG', true),
+    logBufferMs: int(env, 'LOG_BUFFER_MS', { default: DEFAULT_LOG_BUFFER_MS, min: 0, max: 10_000 }),
     dbSecret: secretRef(env, 'DB_SECRET'),
     dbPoolMax: int(env, 'DB_POOL_MAX', { default: 10, min: 1, max: 1000 }),
     dbTls: oneOf(env, 'DB_TLS', ['auto', 'on', 'off'], 'auto'),
@@ -76,7 +78,8 @@ export interface RunningService<C = object> {
 
 export async function startService<C>(def: ServiceDefinition<C>, env: Env = process.env): Promise<RunningService<C>> {
   const config = { ...readKitConfig(env, def.defaultPort), ...(def.config?.(env) ?? ({} as C)) };
-  const log = createLogger(def.name, config.logLevel);
+  const logger = createBufferedLogger(def.name, { level: config.logLevel, bufferMs: config.logBufferMs });
+  const log = logger.log;
   const secrets = new Map<string, SecretSource>();
   const secret = (ref: string): SecretSource => {
     let s = secrets.get(ref);
@@ -153,6 +156,7 @@ export async function startService<C>(def: ServiceDefinition<C>, env: Env = proc
       for (const hook of shutdownHooks) await hook();
       await db.close();
       log.info('stopped');
+      logger.close();
     })());
 
   return { server, url, port, ctx, close };
