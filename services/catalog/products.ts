@@ -1,11 +1,11 @@
 // Where products live. The product page's read (one row by primary key) is the sale-day hot path:
-// it takes a pooled mysql2 connection from Sequelize's read pool and runs one prepared statement
-// that answers the stored page (product-page.ts), skipping the model layer (which costs about two
-// thirds of the throughput there). Everything else goes through Sequelize: listings as plain
-// SELECTs, writes through the models in a transaction that also refreshes the stored page.
-import { AccessDeniedError, ConnectionError, ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
-import type { Connection as MysqlConnection } from 'mysql2';
+// one prepared statement on the kit's raw mysql2 read pools that answers the stored page
+// (product-page.ts), skipping Sequelize's model layer and per-field casting. Everything else goes
+// through Sequelize: listings as plain SELECTs, writes through the models in a transaction that
+// also refreshes the stored page.
+import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import type { Database } from '../kit/db.js';
+import type { RawReader } from '../kit/raw-read.js';
 import { ApiError, conflict, notFound } from '../kit/errors.js';
 import { matchHits } from './conditional.js';
 import { defineCatalogModels, type CatalogModels, type ProductInstance } from './models.js';
@@ -16,9 +16,6 @@ const COLUMNS = `sku, name, description, price_cents AS priceCents, currency, ca
   CONCAT(LEFT(DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z') AS updatedAt`;
 /** The plain statement for one product by sku (the benchmark's baselines run this one). */
 export const SELECT_PRODUCT_BY_SKU = `SELECT ${COLUMNS} FROM products WHERE sku = ?`;
-// Sequelize routes `type: 'SELECT'` to the read pool (its typings only name 'read' | 'write').
-const READ = { type: 'SELECT' } as unknown as Parameters<Sequelize['connectionManager']['getConnection']>[0];
-const READ_ATTEMPTS = 3;
 
 export interface NewProduct {
   sku: string;
@@ -45,59 +42,25 @@ export interface Category {
   name: string;
 }
 
-function isConnectionLost(err: unknown): boolean {
-  const e = err as { fatal?: unknown; code?: unknown };
-  return e?.fatal === true || e?.code === 'PROTOCOL_CONNECTION_LOST' || e?.code === 'ECONNRESET' || e?.code === 'EPIPE';
-}
-
-function execute<T>(conn: MysqlConnection, sql: string, values: string[]): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    conn.execute(sql, values, (err, rows) => (err ? reject(err) : resolve(rows as T[])));
-  });
-}
-
 const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class ProductStore {
   private readonly models: CatalogModels;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly reader: RawReader,
+  ) {
     this.models = defineCatalogModels(db.sequelize);
   }
 
   /**
-   * One product page by sku on the raw path. A read is idempotent, so a connection that turns out to be
-   * dead (database restarted) or refused (password rotated) is replaced and the read tried again.
+   * One product page by sku: one prepared statement on the raw read pools (retries, rotation and
+   * the 503 mapping are theirs), answered from the stored page while it is current.
    */
   async findPage(sku: string): Promise<ProductPage | undefined> {
-    const cm = this.db.sequelize.connectionManager;
-    for (let attempt = 1; ; attempt++) {
-      let conn: MysqlConnection;
-      try {
-        conn = (await cm.getConnection(READ)) as MysqlConnection;
-      } catch (err) {
-        if (attempt < READ_ATTEMPTS && err instanceof AccessDeniedError) {
-          await new Promise((r) => setTimeout(r, 50 * attempt));
-          continue;
-        }
-        throw err;
-      }
-      let rows: PageRow[];
-      try {
-        rows = await execute<PageRow>(conn, SELECT_PAGE_BY_SKU, [sku]);
-      } catch (err) {
-        if (!isConnectionLost(err)) {
-          cm.releaseConnection(conn);
-          throw err;
-        }
-        await cm.destroyConnection(conn).catch(() => undefined);
-        if (attempt < READ_ATTEMPTS) continue;
-        throw new ConnectionError(err as Error);
-      }
-      cm.releaseConnection(conn);
-      const row = rows[0];
-      return row && pageOf(row);
-    }
+    const row = (await this.reader.rows<PageRow>(SELECT_PAGE_BY_SKU, [sku]))[0];
+    return row && pageOf(row);
   }
 
   /** Active products in sku order, after `afterSku`; `q` matches names, case-insensitively. */

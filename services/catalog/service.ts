@@ -1,6 +1,7 @@
 // The catalog service: products and categories, a keyset-paginated listing, and a product page
 // that a CDN can cache and the in-process hot-product cache answers on sale day.
 import { int, type Env } from '../kit/config.js';
+import { RawReader } from '../kit/raw-read.js';
 import type { ServiceDefinition } from '../kit/service.js';
 import { migrations } from './migrations/index.js';
 import { ProductCache } from './product-cache.js';
@@ -26,7 +27,10 @@ export const catalogService: ServiceDefinition<CatalogConfig> = {
   migrations,
   config: readCatalogConfig,
   register(server, ctx) {
-    const store = new ProductStore(ctx.db);
+    // Product pages read through plain mysql2 pools (kit/raw-read.ts), the size of the kit's pool.
+    const reader = new RawReader({ secret: ctx.secret(ctx.config.dbSecret), poolMax: ctx.config.dbPoolMax, tls: ctx.config.dbTls, readHosts: ctx.config.dbReadHosts });
+    ctx.onShutdown(() => reader.close());
+    const store = new ProductStore(ctx.db, reader);
     const cache = new ProductCache((sku) => store.findPage(sku), { ttlMs: ctx.config.cacheTtlMs, maxEntries: ctx.config.cacheMaxEntries });
     registerCatalogRoutes(server, { store, cache, verifier: ctx.verifier });
   },
