@@ -15,6 +15,8 @@ export interface ApiServerOptions {
   /** true once shutdown started: /readyz turns 503 so load balancers stop sending traffic. */
   draining: () => boolean;
   accessLog?: boolean;
+  /** Where access-log lines go (kit/log.ts's access logger); `log` by default. */
+  accessLogger?: Logger;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -79,8 +81,9 @@ export function createApiServer(opts: ApiServerOptions): Server {
   });
 
   if (opts.accessLog !== false) {
+    const access = opts.accessLogger ?? log;
     server.on('after', (req: Request, res: Response) => {
-      log.info({ reqId: req.id(), method: req.method, path: req.path(), status: res.statusCode, ms: Math.round((Date.now() - req.time()) * 10) / 10 }, 'request');
+      access.info({ reqId: req.id(), method: req.method, path: req.path(), status: res.statusCode, ms: Math.round((Date.now() - req.time()) * 10) / 10 }, 'request');
     });
   }
 

@@ -101,6 +101,7 @@ export async function startService<C>(def: ServiceDefinition<C>, env: Env = proc
     log,
     maxBodyBytes: config.maxBodyBytes,
     accessLog: config.accessLog,
+    accessLogger: logger.access,
     readiness: () => db.ping(),
     draining: () => draining,
   });
