@@ -57,12 +57,16 @@ export class ProductCache<P extends ProductPage = ProductPage> {
     return hit === MISSING ? null : hit;
   }
 
-  async get(sku: string): Promise<P | undefined> {
-    if (!this.lru) return this.load(sku);
-    const hit = this.lru.get(sku);
+  get(sku: string): Promise<P | undefined> {
+    // With the cache off, the load's own promise (no extra async step on the uncached hot path).
+    return this.lru ? this.getCached(this.lru, sku) : this.load(sku);
+  }
+
+  private async getCached(lru: LRUCache<string, Entry<P>>, sku: string): Promise<P | undefined> {
+    const hit = lru.get(sku);
     if (hit !== undefined) return hit === MISSING ? undefined : hit;
     try {
-      const entry = await this.lru.fetch(sku);
+      const entry = await lru.fetch(sku);
       return entry === MISSING ? undefined : entry;
     } catch (err) {
       if (err instanceof LoadFailed) throw err.error;

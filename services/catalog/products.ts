@@ -58,9 +58,8 @@ export class ProductStore {
    * One product page by sku: one prepared statement on the raw read pools (retries, rotation and
    * the 503 mapping are theirs), answered from the stored page while it is current.
    */
-  async findPage(sku: string): Promise<ProductPage | undefined> {
-    const row = (await this.reader.rows<PageRow>(SELECT_PAGE_BY_SKU, [sku]))[0];
-    return row && pageOf(row);
+  findPage(sku: string): Promise<ProductPage | undefined> {
+    return this.reader.rows<PageRow>(SELECT_PAGE_BY_SKU, [sku]).then((rows) => rows[0] && pageOf(rows[0]));
   }
 
   /** Active products in sku order, after `afterSku`; `q` matches names, case-insensitively. */

@@ -40,26 +40,37 @@ export class RawReader {
   constructor(private readonly opts: RawReaderOptions) {}
 
   /** Runs one prepared statement on a pooled connection and resolves with its rows. */
-  async rows<T>(sql: string, values: readonly unknown[]): Promise<T[]> {
-    for (let attempt = 1; ; attempt++) {
-      const pools = this.pools ?? (await this.build(false));
-      const pool = pools[pools.length === 1 ? 0 : (this.turn = (this.turn + 1) % pools.length)]!;
-      try {
-        return await execute<T>(pool, sql, values);
-      } catch (e) {
-        const err = e as Failure;
-        if (isAccessDenied(err) && attempt < ATTEMPTS) {
-          // Rotated: fetch the secret again and reconnect with it (once for concurrent readers).
-          if (this.pools === pools) await this.build(true);
-          else await this.building;
-          continue;
-        }
-        // mysql2 has dropped the dead connection from its pool; the next attempt opens a new one.
-        if (isLost(err) && attempt < ATTEMPTS) continue;
-        if (isLost(err) || isAccessDenied(err) || (err.code !== undefined && UNREACHABLE.has(err.code))) throw new ConnectionError(err);
-        throw err;
-      }
+  rows<T>(sql: string, values: readonly unknown[]): Promise<T[]> {
+    // The common case (pools built, the statement answers) takes no extra async step.
+    const pools = this.pools;
+    if (pools === undefined) return this.attempt(sql, values, 1);
+    return execute<T>(this.pick(pools), sql, values).catch((err: unknown) => this.recover<T>(err as Failure, pools, sql, values, 1));
+  }
+
+  private pick(pools: Pool[]): Pool {
+    return pools[pools.length === 1 ? 0 : (this.turn = (this.turn + 1) % pools.length)]!;
+  }
+
+  private async attempt<T>(sql: string, values: readonly unknown[], attempt: number): Promise<T[]> {
+    const pools = this.pools ?? (await this.build(false));
+    try {
+      return await execute<T>(this.pick(pools), sql, values);
+    } catch (err) {
+      return this.recover<T>(err as Failure, pools, sql, values, attempt);
     }
+  }
+
+  private async recover<T>(err: Failure, pools: Pool[], sql: string, values: readonly unknown[], attempt: number): Promise<T[]> {
+    if (isAccessDenied(err) && attempt < ATTEMPTS) {
+      // Rotated: fetch the secret again and reconnect with it (once for concurrent readers).
+      if (this.pools === pools) await this.build(true);
+      else await this.building;
+      return this.attempt(sql, values, attempt + 1);
+    }
+    // mysql2 has dropped the dead connection from its pool; the next attempt opens a new one.
+    if (isLost(err) && attempt < ATTEMPTS) return this.attempt(sql, values, attempt + 1);
+    if (isLost(err) || isAccessDenied(err) || (err.code !== undefined && UNREACHABLE.has(err.code))) throw new ConnectionError(err);
+    throw err;
   }
 
   async close(): Promise<void> {

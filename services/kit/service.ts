@@ -113,16 +113,18 @@ export async function startService<C>(def: ServiceDefinition<C>, env: Env = proc
   http.headersTimeout = 66_000;
   const inflight = new Set<ServerResponse>();
   let drained: (() => void) | undefined;
+  // One listener function for every response (no closure per request on the hot path).
+  const onClose = function (this: ServerResponse): void {
+    inflight.delete(this);
+    if (draining) {
+      setImmediate(() => http.closeIdleConnections());
+      if (inflight.size === 0) drained?.();
+    }
+  };
   http.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     inflight.add(res);
     if (draining) res.setHeader('Connection', 'close');
-    res.on('close', () => {
-      inflight.delete(res);
-      if (draining) {
-        setImmediate(() => http.closeIdleConnections());
-        if (inflight.size === 0) drained?.();
-      }
-    });
+    res.on('close', onClose);
   });
 
   await new Promise<void>((resolve, reject) => {
