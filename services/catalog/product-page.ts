@@ -3,11 +3,12 @@
 // one row by primary key sent as is: no JSON built in the database, nothing parsed, rendered or
 // hashed per request.
 //
-// A page is only served while it is provably current: `page_key` is the MD5 of the columns the
-// page was rendered from, computed by the database, and the read compares it with the row's
-// columns as they are now. A row changed by anything that did not refresh its page (a hand-written
-// UPDATE, a restored backup) fails that comparison and is rendered from its columns instead, as
-// before; writes through the service and the seed refresh the page in the same transaction.
+// A page is only served while it is provably current: `page_src` holds the columns it was rendered
+// from (concatenated), and the read compares it with the row's columns as they are now, exactly
+// (no hash: a plain byte comparison costs the database less than computing a digest per read). A
+// row changed by anything that did not refresh its page (a hand-written UPDATE, a restored backup)
+// fails that comparison and is rendered from its columns instead, as before; writes through the
+// service and the seed refresh the page in the same transaction.
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { caseWhen } from '../kit/sql.js';
 import { renderProduct, toProduct, type ProductRow } from './product.js';
@@ -28,16 +29,16 @@ export const PRODUCT_JSON = `JSON_OBJECT('sku', sku, 'name', name, 'description'
   'updatedAt', CONCAT(LEFT(DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'))`;
 
 /**
- * A digest (16 bytes, compared as binary) of every column the page shows (the sku is the key and never changes). Validated text
+ * The columns a page shows, concatenated (the sku is the key and never changes). Validated text
  * never holds the 0x1f separator, so distinct rows cannot concatenate alike.
  */
-export const PAGE_KEY = `UNHEX(MD5(CONCAT_WS(0x1f, name, description, price_cents, currency, category, image_path, active, updated_at)))`;
+export const PAGE_SOURCE = `CONCAT_WS(0x1f, name, description, price_cents, currency, category, image_path, active, updated_at)`;
 
 /**
- * The product page's read: the stored page while its key matches the row, the product JSON
+ * The product page's read: the stored page while its source matches the row, the product JSON
  * otherwise (only then does the database build it).
  */
-export const SELECT_PAGE_BY_SKU = `SELECT page, etag, IF(page_key = ${PAGE_KEY}, NULL, ${PRODUCT_JSON}) AS product FROM products WHERE sku = ?`;
+export const SELECT_PAGE_BY_SKU = `SELECT page, etag, IF(page_src = ${PAGE_SOURCE}, NULL, ${PRODUCT_JSON}) AS product FROM products WHERE sku = ?`;
 
 export interface PageRow {
   page: Buffer | null;
@@ -83,19 +84,19 @@ export async function refreshPages(sequelize: Sequelize, opts: { skus?: readonly
 }
 
 async function refreshBatch(sequelize: Sequelize, where: string, params: unknown[], transaction: Transaction | undefined): Promise<number> {
-  // The key comes from the same read as the JSON, so it names exactly the columns rendered. A
+  // The source comes from the same read as the JSON, so it is exactly the columns rendered. A
   // transaction's caller holds the rows' locks (create, update); the seed and migrations run alone.
-  const stale = await sequelize.query<{ sku: string; product: string | ProductRow; pageKey: Buffer }>(
-    `SELECT sku, ${PRODUCT_JSON} AS product, ${PAGE_KEY} AS pageKey FROM products WHERE ${where} AND NOT (page_key <=> ${PAGE_KEY})`,
+  const stale = await sequelize.query<{ sku: string; product: string | ProductRow; source: Buffer | string }>(
+    `SELECT sku, ${PRODUCT_JSON} AS product, ${PAGE_SOURCE} AS source FROM products WHERE ${where} AND NOT (page_src <=> ${PAGE_SOURCE})`,
     { replacements: params, type: QueryTypes.SELECT, transaction, useMaster: true },
   );
   if (stale.length === 0) return 0;
-  const pages = stale.map((row) => ({ sku: row.sku, key: row.pageKey, ...renderProduct(productOf(row.product)) }));
+  const pages = stale.map((row) => ({ sku: row.sku, source: row.source, ...renderProduct(productOf(row.product)) }));
   const page = caseWhen('sku', pages.map((p) => [p.sku, p.body] as const));
   const etag = caseWhen('sku', pages.map((p) => [p.sku, p.etag] as const));
-  const key = caseWhen('sku', pages.map((p) => [p.sku, p.key] as const));
-  await sequelize.query(`UPDATE products SET page = ${page.sql}, etag = ${etag.sql}, page_key = ${key.sql} WHERE sku IN (?)`, {
-    replacements: [...page.params, ...etag.params, ...key.params, pages.map((p) => p.sku)],
+  const source = caseWhen('sku', pages.map((p) => [p.sku, p.source] as const));
+  await sequelize.query(`UPDATE products SET page = ${page.sql}, etag = ${etag.sql}, page_src = ${source.sql} WHERE sku IN (?)`, {
+    replacements: [...page.params, ...etag.params, ...source.params, pages.map((p) => p.sku)],
     type: QueryTypes.UPDATE,
     transaction,
   });
