@@ -79,10 +79,11 @@ http {
   const child: ChildProcess = spawn('/usr/sbin/nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.once('error', (err) => (stderr += err.message)); // not installed: ENOENT, said below
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 10_000;
   while (!(await answers(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (child.exitCode !== null || child.pid === undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`nginx did not start (install it: apt-get install nginx-light): ${stderr.trim()}`);
     }
