@@ -113,7 +113,8 @@ function runningPid(localDir: string): number | undefined {
   }
 }
 
-async function freePort(preferred?: number): Promise<number> {
+/** A free TCP port on 127.0.0.1: `preferred` when it is free, else any. */
+export async function freePort(preferred?: number): Promise<number> {
   const tryPort = (port: number) =>
     new Promise<number | undefined>((resolve) => {
       const s = createServer();
@@ -128,7 +129,7 @@ async function freePort(preferred?: number): Promise<number> {
     if (p) return p;
   }
   const p = await tryPort(0);
-  if (!p) throw new DatabaseServerError('no free TCP port on 127.0.0.1 for the private database server');
+  if (!p) throw new DatabaseServerError('no free TCP port on 127.0.0.1');
   return p;
 }
 

@@ -10,7 +10,7 @@ import { generateSigningKeys } from '../../../services/kit/auth.js';
 import type { Inventory } from '../inventory.js';
 import { RefusedError } from '../errors.js';
 import { applyFleet, ensureSupervisor, fleetState, stopFleet } from '../local/control-client.js';
-import { addressFromUrl, privateServerPid, probeServer, readPrivateServer, serverPrograms, startPrivateServer, stopPrivateServer, type AdminAddress } from '../local/database-server.js';
+import { addressFromUrl, freePort, privateServerPid, probeServer, readPrivateServer, serverPrograms, startPrivateServer, stopPrivateServer, type AdminAddress } from '../local/database-server.js';
 import type { FleetSpec, ServiceSpec } from '../local/fleet-spec.js';
 import { formatFleetStatus } from '../local/fleet-status.js';
 import { localDir as resolveLocalDir } from '../local/local-paths.js';
@@ -361,7 +361,7 @@ async function fleetSpec(run: TargetRun, inv: Inventory, dir: string): Promise<F
   // A free port chosen once stays the shop's port: the orders service is configured with it.
   let port = local.gatewayPort;
   if (port === 0 && previous?.gatewayUrl) port = Number(new URL(previous.gatewayUrl).port);
-  if (port === 0) port = await freeTcpPort();
+  if (port === 0) port = await freePort();
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const perService = Math.max(1, Math.floor(local.workersPerCpu * availableParallelism()));
   const services: Record<string, ServiceSpec> = {};
@@ -406,17 +406,5 @@ async function fleetSpec(run: TargetRun, inv: Inventory, dir: string): Promise<F
     services,
     tuning: { drainSeconds, startSeconds: Math.max(1, startSeconds) },
   };
-}
-
-async function freeTcpPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
