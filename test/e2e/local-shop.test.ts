@@ -146,7 +146,9 @@ t.test('CPU load scales users out to max, a killed worker is replaced, and it sc
   }, 120_000);
   t.ok(replaced.workers.every((w) => w.pid !== victim), 'a new worker took its place');
   await heavy.stop();
-  t.ok(heavy.failures().length <= 6, `at most the requests in flight failed (${heavy.failures().length}, concurrency 6)`);
+  // Requests sent between the kill and the process being gone were in flight on it as far as the
+  // gateway could know (a POST is not retried); after that, nothing may fail.
+  t.pass(`${heavy.failures().length} of ${heavy.outcomes.length} logins failed around the kill`);
   const late = heavy.failures().filter((o) => o.startedAt > goneAt);
   t.equal(late.length, 0, `only requests sent before the worker was gone failed (${sample(late)})`);
 
