@@ -1,6 +1,5 @@
 // Small servers and runners for the harness's tests: node:http servers on port 0 that stand in
 // for the shop, temporary profiles, and the harness run in-process or through ./loadtest/run.mjs.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import type { RunResult } from '../../loadtest/lib/result.js';
 import { runProfile, type RunOptions } from '../../loadtest/lib/runner.js';
 import type { ScalingProbe } from '../../loadtest/lib/probes/probe.js';
 import type { Shard } from '../../loadtest/lib/schedule.js';
+import { runNode, type CommandResult } from '../helpers/processes.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -72,23 +72,12 @@ export function runInProcess(text: string, url: string, opts: { shard?: Shard; p
   });
 }
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = CommandResult;
 
 /** Runs ./loadtest/run.mjs (the built harness) as a user would. */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'loadtest', 'run.mjs'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const inherited = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  return runNode(join(ROOT, 'loadtest', 'run.mjs'), args, { ...inherited, ...env });
 }
 
 /** The folder a CLI run wrote its result to (from its "result:" line). */
