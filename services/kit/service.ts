@@ -8,6 +8,7 @@ import { connectDatabase, type Database, type TlsMode } from './db.js';
 import { DEFAULT_LOG_BUFFER_MS, createBufferedLogger, type Logger } from './log.js';
 import { migrateUp, type Migration } from './migrate.js';
 import { SecretError, SecretSource } from './secrets.js';
+import { InflightResponses } from './inflight.js';
 import { createApiServer } from './server.js';
 import { TokenVerifier } from './auth.js';
 
@@ -111,7 +112,7 @@ export async function startService<C>(def: ServiceDefinition<C>, env: Env = proc
   // Longer than an ALB's 60 s idle timeout, so the balancer closes idle connections, not us.
   http.keepAliveTimeout = 65_000;
   http.headersTimeout = 66_000;
-  const inflight = new Set<ServerResponse>();
+  const inflight = new InflightResponses();
   let drained: (() => void) | undefined;
   // One listener function for every response (no closure per request on the hot path).
   const onClose = function (this: ServerResponse): void {

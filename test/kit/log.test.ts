@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBufferedLogger } from '../../services/kit/log.js';
+import { createBufferedLogger, isoTimestamp } from '../../services/kit/log.js';
 import { distFile } from '../helpers/processes.js';
 import type { TestTap } from '../helpers/mysql.js';
 
@@ -43,6 +43,20 @@ t.test('info lines wait for the batch; warnings, a full buffer and close() write
   const all = await lines();
   t.equal(all.length, 104, 'close() writes the rest');
   t.notMatch(JSON.stringify(all), /hunter2|Bearer abc/, 'credentials are redacted');
+});
+
+t.test('the timestamp is the current time in ISO 8601, formatted again each millisecond', (t) => {
+  const before = Date.now();
+  const first = /^,"time":"(.+)"$/.exec(isoTimestamp())?.[1];
+  t.ok(first, 'a pino time field');
+  const stamped = Date.parse(first!);
+  t.ok(stamped >= before && stamped <= Date.now(), 'the current time');
+  t.equal(new Date(stamped).toISOString(), first, 'ISO 8601 with milliseconds, UTC');
+  const later = Date.now() + 2;
+  while (Date.now() < later); // let the clock move on (a busy wait of 2 ms, not a sleep)
+  const second = /^,"time":"(.+)"$/.exec(isoTimestamp())?.[1];
+  t.ok(Date.parse(second!) >= later, 'a later millisecond gets its own time');
+  t.end();
 });
 
 t.test('a bufferMs of 0 writes each line at once', async (t) => {
