@@ -3,10 +3,14 @@
 // databases and users are its own) and a free gateway port. Teardown destroys the shop, checks
 // that no process is left, and drops the databases and users the deploy made.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
+import { onExit } from 'signal-exit';
+import { privateServerPid } from '../../playbooks/lib/local/database-server.js';
+import { supervisorFile } from '../../playbooks/lib/local/local-paths.js';
 import { adminConnection } from './mysql.js';
 import { ROOT, runNode, type CommandResult } from './processes.js';
 import type { TestTap } from './mysql.js';
@@ -31,8 +35,12 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
   if (process.env.MYSQL_URL && !opts.env?.MYSQL_URL) baseEnv.MYSQL_URL = process.env.MYSQL_URL;
   const playbook: LocalShop['playbook'] = (name, args = [], env = {}) =>
     runNode(join(ROOT, 'playbooks', `${name}.mjs`), [...(name === 'deploy' ? overrides.flatMap((o) => ['-e', o]) : []), ...args], { ...baseEnv, ...env });
+  // tap ends a file that overruns its timeout with SIGALRM and SIGKILL half a second apart, too
+  // soon for the teardown's destroy: the shop's processes are then ended with the test process.
+  const removeExitGuard = onExit(() => endShopProcesses(dir));
   t.teardown(async () => {
     await playbook('destroy');
+    removeExitGuard();
     const a = await adminConnection();
     try {
       const [dbs] = await a.query<RowDataPacket[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${project}\\_%`]);
@@ -52,6 +60,21 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
     state: async () => JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as LocalState,
     secrets: async () => JSON.parse(await readFile(join(dir, 'secrets.json'), 'utf8')) as Record<string, Record<string, string>>,
   };
+}
+
+/**
+ * Ends a shop's processes at once, synchronously (it runs as the test process exits): the
+ * supervisor's process group, which holds the gateway and the workers, and a private mariadbd.
+ */
+export function endShopProcesses(dir: string): void {
+  try {
+    const { pid } = JSON.parse(readFileSync(supervisorFile(dir), 'utf8')) as { pid: number };
+    if (Number.isInteger(pid) && pid > 1) process.kill(-pid, 'SIGTERM');
+  } catch {
+    // no supervisor recorded, or it is gone already
+  }
+  const mariadbd = privateServerPid(dir);
+  if (mariadbd !== undefined) process.kill(mariadbd, 'SIGTERM');
 }
 
 /** The PLAY RECAP counts of a playbook's output. */
