@@ -61,6 +61,15 @@ async function healthy(g: Gateway, service: string, n: number): Promise<void> {
   await waitFor(`${n} healthy ${service} target(s)`, () => g.targetsOf(service).filter((x) => x.healthy && !x.draining).length === n);
 }
 
+/** A gateway routing /api/s to the given workers, once all of them are in service. */
+async function servingGateway(...workers: Upstream[]): Promise<Gateway> {
+  const g = await gateway();
+  g.setRoutes({ s: ['/api/s'] });
+  for (const u of workers) register(g, 's', u);
+  await healthy(g, 's', workers.length);
+  return g;
+}
+
 const get = async (g: Gateway, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string) => {
   const res = await fetch(`${g.url}${path}`, { method, headers, body });
   const text = await res.text();
@@ -116,11 +125,7 @@ t.test('least outstanding requests, round-robin on ties', async (t) => {
   const held = new Promise<void>((r) => (release = r));
   const a = await upstream('a', { hold: (_req, res) => void held.then(() => res.writeHead(200).end('{"name":"a"}')) });
   const b = await upstream('b', { hold: (_req, res) => void held.then(() => res.writeHead(200).end('{"name":"b"}')) });
-  const g = await gateway();
-  g.setRoutes({ s: ['/api/s'] });
-  register(g, 's', a);
-  register(g, 's', b);
-  await healthy(g, 's', 2);
+  const g = await servingGateway(a, b);
   const names = [];
   for (let i = 0; i < 4; i++) names.push((await get(g, '/api/s/x')).json.name);
   t.same(names.sort(), ['a', 'a', 'b', 'b'], 'ties alternate');
@@ -154,11 +159,7 @@ t.test('health checks take a worker out of rotation and bring it back', async (t
 t.test('fails open like an ALB when every worker that served fails its checks', async (t) => {
   const a = await upstream('a');
   const b = await upstream('b');
-  const g = await gateway();
-  g.setRoutes({ s: ['/api/s'] });
-  register(g, 's', a);
-  register(g, 's', b);
-  await healthy(g, 's', 2);
+  const g = await servingGateway(a, b);
   a.ready = false;
   b.ready = false;
   await waitFor('both out of rotation', () => g.targetsOf('s').every((x) => !x.healthy));
@@ -181,11 +182,7 @@ t.test('retries only when safe', async (t) => {
   const drop = (req: IncomingMessage) => req.socket.destroy();
   const a = await upstream('a', { flaky: drop });
   const b = await upstream('b', { flaky: (_req, res) => res.writeHead(200).end('{"name":"b"}') });
-  const g = await gateway();
-  g.setRoutes({ s: ['/api/s'] });
-  register(g, 's', a);
-  register(g, 's', b);
-  await healthy(g, 's', 2);
+  const g = await servingGateway(a, b);
 
   const gets = await Promise.all(Array.from({ length: 6 }, () => get(g, '/api/s/flaky')));
   t.same(gets.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'GET dropped by a worker is retried on the other');
@@ -224,11 +221,7 @@ t.test('draining: no new requests, in-flight ones finish first', async (t) => {
   const held = new Promise<void>((r) => (release = r));
   const a = await upstream('a', { hold: (_req, res) => void held.then(() => res.writeHead(200).end('{"name":"a"}')) });
   const b = await upstream('b');
-  const g = await gateway();
-  g.setRoutes({ s: ['/api/s'] });
-  register(g, 's', a);
-  register(g, 's', b);
-  await healthy(g, 's', 2);
+  const g = await servingGateway(a, b);
   const inflight = (async () => {
     // Whichever worker the first hold lands on, hold one on "a".
     for (;;) {
