@@ -3,7 +3,7 @@
 // YAML, which is most of the work; the ratio shows what the renderers add on top. The target is an
 // absolute one (well under a second), so the result also carries budgetMs = 1000.
 import { fileURLToPath } from 'node:url';
-import { loadInventory } from '../playbooks/lib/inventory.js';
+import { loadEnvironment } from '../environment/index.js';
 import { renderEnvironment, renderStacks } from '../cloudformation/index.js';
 import { toYaml } from '../cloudformation/lib/template.js';
 import { benchPairs, benchSeconds, median, writeResult, type BenchResult } from './lib.js';
@@ -15,7 +15,7 @@ export const renderBench: Benchmark = {
   name: 'render',
   description: 'render every CloudFormation stack of production (objects + YAML) vs YAML of pre-built templates',
   async run(): Promise<BenchResult[]> {
-    const inv = await loadInventory(fileURLToPath(new URL('../../playbooks/inventories/production.yaml', import.meta.url)));
+    const inv = await loadEnvironment(fileURLToPath(new URL('../../playbooks/inventories/production.yaml', import.meta.url)));
     const prebuilt = renderStacks(inv).map((s) => s.template);
     const subject = () => renderEnvironment(inv).length;
     const baseline = () => prebuilt.map((t) => toYaml(t)).length;

@@ -3,13 +3,13 @@
 // (ManageMasterUserPassword), and every service gets its own generated secret in the shape
 // {engine, host, port, username, password, dbname}. Creating those MySQL users is the playbook's
 // job (CloudFormation cannot run SQL); the stack says so in its outputs.
-import { SERVICE_NAMES, type Inventory } from '../playbooks/lib/inventory.js';
+import { SERVICE_NAMES, type Environment } from '../environment/index.js';
 import { fromOutput, pascal, StackBuilder, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
 import { getAtt, join, ref, sub } from './lib/template.js';
 
 export const MASTER_USERNAME = 'dbadmin';
 
-export function renderDatabase(inv: Inventory): RenderedStack {
+export function renderDatabase(inv: Environment): RenderedStack {
   const db = inv.database;
   const t = new StackBuilder(inv, 'database',
     `RDS MySQL ${db.engineVersion} (${db.instanceClass}, Multi-AZ, encrypted, TLS only) with ${db.readReplicas} read replica(s), ` +

@@ -1,6 +1,6 @@
 // Every stack of one environment, in deployment order, and their YAML. Renderers are pure: the
 // same inventory always gives the same bytes (no clock, no randomness, no I/O here).
-import { SERVICE_NAMES, type Inventory } from '../playbooks/lib/inventory.js';
+import { SERVICE_NAMES, type Environment } from '../environment/index.js';
 import { renderDatabase } from './database.js';
 import { renderLoadBalancer } from './load-balancer.js';
 import { renderMonitoring } from './monitoring.js';
@@ -13,7 +13,7 @@ import { toYaml } from './lib/template.js';
 export type { Input, PlaybookSecret, RenderedStack, StackName } from './lib/stack.js';
 
 /** All stacks, ordered so every stack comes after the stacks whose outputs it takes. */
-export function renderStacks(inv: Inventory): RenderedStack[] {
+export function renderStacks(inv: Environment): RenderedStack[] {
   return [
     renderNetwork(inv),
     renderDatabase(inv),
@@ -34,7 +34,7 @@ export interface RenderedFile {
 /** The renderer source of a stack, named in each file's header. */
 const SOURCE: Record<string, string> = { network: 'network', database: 'database', 'load-balancer': 'load-balancer', 'static-site': 'static-site', monitoring: 'monitoring' };
 
-export function renderEnvironment(inv: Inventory): RenderedFile[] {
+export function renderEnvironment(inv: Environment): RenderedFile[] {
   return renderStacks(inv).map((stack) => ({
     stack,
     file: `${stack.name}.yaml`,

@@ -2,7 +2,7 @@
 // inventory's certificate (HTTP only redirects to it), or plain HTTP when there is none; one target
 // group per service, health-checked on /readyz, routed by path prefix, with a deregistration delay
 // long enough for an instance to drain.
-import { SERVICE_NAMES, type Inventory } from '../playbooks/lib/inventory.js';
+import { SERVICE_NAMES, type Environment } from '../environment/index.js';
 import { CIDR, fromOutput, pascal, StackBuilder, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
 import { getAtt, ref, sub, type Value } from './lib/template.js';
 
@@ -11,7 +11,7 @@ export const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 /** Logical ids of a service's target group, shared with the stacks that read its outputs. */
 export const targetGroupId = (service: string) => `${pascal(service)}TargetGroup`;
 
-export function renderLoadBalancer(inv: Inventory): RenderedStack {
+export function renderLoadBalancer(inv: Environment): RenderedStack {
   const certificate = inv.domain?.albCertificateArn;
   const t = new StackBuilder(inv, 'load-balancer',
     `Internet-facing Application Load Balancer (${certificate ? 'HTTPS, HTTP redirects' : 'HTTP'}) with a /readyz-checked target group and a path rule per service.`);

@@ -1,13 +1,13 @@
 // monitoring: an SNS topic for alarms, the alarms a sale day needs (load balancer 5xx rate, p99
 // latency and unhealthy hosts per service, RDS CPU, free storage, connections and replica lag, an
 // Auto Scaling group pinned at its maximum) and one dashboard with the same signals.
-import { SERVICE_NAMES, type Inventory } from '../playbooks/lib/inventory.js';
+import { SERVICE_NAMES, type Environment } from '../environment/index.js';
 import { fromOutput, fullName, pascal, StackBuilder, type RenderedStack } from './lib/stack.js';
 import { ref, sub, type Value } from './lib/template.js';
 
 const GIB = 1024 ** 3;
 
-export function renderMonitoring(inv: Inventory): RenderedStack {
+export function renderMonitoring(inv: Environment): RenderedStack {
   const th = inv.monitoring.thresholds;
   const replicas = Array.from({ length: inv.database.readReplicas }, (_, i) => `ReadReplica${i + 1}Identifier`);
   const t = new StackBuilder(inv, 'monitoring',

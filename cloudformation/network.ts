@@ -2,7 +2,7 @@
 // Availability Zones; NAT gateways per AZ or one for all; network ACLs per tier; S3 (gateway) and
 // Secrets Manager (interface) endpoints so instances fetch artifacts and secrets without NAT; VPC
 // flow logs to CloudWatch Logs.
-import type { Inventory } from '../playbooks/lib/inventory.js';
+import type { Environment } from '../environment/index.js';
 import { subnetBlock } from './lib/cidr.js';
 import { StackBuilder, type RenderedStack } from './lib/stack.js';
 import { getAZs, getAtt, join, ref, select, sub, type Expr } from './lib/template.js';
@@ -12,7 +12,7 @@ type Tier = (typeof TIERS)[number];
 const TIER_NAME: Record<Tier, string> = { public: 'Public', app: 'App', db: 'Db' };
 const AZ_LETTERS = ['A', 'B', 'C'] as const;
 
-export function renderNetwork(inv: Inventory): RenderedStack {
+export function renderNetwork(inv: Environment): RenderedStack {
   const { azCount, natGateways, cidr } = inv.network;
   const t = new StackBuilder(inv, 'network',
     `VPC ${cidr} over ${azCount} Availability Zones with public, private-app and private-db subnets, ` +

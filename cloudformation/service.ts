@@ -3,7 +3,7 @@
 // bootstrap user-data) and an Auto Scaling group over the private-app subnets with target tracking
 // on CPU and requests per target, pre-warm scheduled actions for every sale event, a rolling update
 // that keeps capacity in service, and optional Spot through a mixed instances policy.
-import { architectureOf, DEFAULT_LEAD_MINUTES, type Inventory, type ServiceName } from '../playbooks/lib/inventory.js';
+import { architectureOf, DEFAULT_LEAD_MINUTES, type Environment, type ServiceName } from '../environment/index.js';
 import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type RenderedStack } from './lib/stack.js';
 import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
 import { serviceUserData } from './lib/user-data.js';
@@ -28,7 +28,7 @@ const SECRETS: Record<ServiceName, Array<{ env: string; param: string; secret: '
   ],
 };
 
-export function renderService(inv: Inventory, service: ServiceName): RenderedStack {
+export function renderService(inv: Environment, service: ServiceName): RenderedStack {
   const s = inv.services[service];
   const { min, max, desired } = s.scaling;
   const events = inv.saleEvents.filter((e) => e.prewarm[service]);

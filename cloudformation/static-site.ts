@@ -2,7 +2,7 @@
 // CloudFront through Origin Access Control; HTTPS only, HTTP/2 and 3, compression. /api/* goes to
 // the load balancer uncached with every viewer header (Authorization included) passed on, so an
 // authenticated response is never served from cache. Aliases, certificate and WAF are optional.
-import type { Inventory } from '../playbooks/lib/inventory.js';
+import type { Environment } from '../environment/index.js';
 import { fromOutput, StackBuilder, type RenderedStack } from './lib/stack.js';
 import { getAtt, ref, sub, type Expr, type Value } from './lib/template.js';
 
@@ -10,7 +10,7 @@ import { getAtt, ref, sub, type Expr, type Value } from './lib/template.js';
 export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 export const MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
-export function renderStaticSite(inv: Inventory): RenderedStack {
+export function renderStaticSite(inv: Environment): RenderedStack {
   const domain = inv.domain;
   const t = new StackBuilder(inv, 'static-site',
     'Static assets in a private S3 bucket behind CloudFront (Origin Access Control, HTTPS only, HTTP/2 and 3, compression); ' +

@@ -39,7 +39,7 @@ const outDir = path.resolve(args.out ?? path.join(root, 'build', 'cloudformation
 let lib;
 try {
   lib = {
-    ...(await import(path.join(root, 'dist/playbooks/lib/inventory.js'))),
+    ...(await import(path.join(root, 'dist/environment/index.js'))),
     ...(await import(path.join(root, 'dist/cloudformation/index.js'))),
     ...(await import(path.join(root, 'dist/cloudformation/lib/validate.js'))),
     ...(await import(path.join(root, 'dist/cloudformation/lib/findings.js'))),
@@ -51,9 +51,9 @@ try {
 
 let inventory;
 try {
-  inventory = await lib.loadInventory(inventoryFile, { overrides });
+  inventory = await lib.loadEnvironment(inventoryFile, { overrides });
 } catch (err) {
-  if (err instanceof lib.InventoryError) fail(err.message);
+  if (err instanceof lib.InventoryFileError) fail(err.message);
   throw err;
 }
 

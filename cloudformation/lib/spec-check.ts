@@ -6,7 +6,7 @@
 // environment.
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec';
 import type { Property, PropertyType, Resource as SpecResource, SpecDatabase } from '@aws-cdk/service-spec-types';
-import { STANDARD_TAG_KEYS } from '../../playbooks/lib/inventory.js';
+import { STANDARD_TAG_KEYS } from '../../environment/index.js';
 import type { Finding } from './findings.js';
 import { intrinsicName, PSEUDO_PARAMETERS, subVariables, type Template } from './template.js';
 

@@ -1,8 +1,8 @@
 // What every stack renderer shares: the stack catalogue, how a parameter gets its value at deploy
 // time (an output of an earlier stack, the service artifact, or a secret the playbook created), the
 // standard tags, and a small builder that keeps parameters, resources and outputs in one order.
-import type { Inventory, ServiceName, STANDARD_TAG_KEYS } from '../../playbooks/lib/inventory.js';
-import { resourcePrefix } from '../../playbooks/lib/inventory.js';
+import type { Environment, ServiceName, STANDARD_TAG_KEYS } from '../../environment/index.js';
+import { resourcePrefix } from '../../environment/index.js';
 import { ref, type Expr, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 
 export type StackName = 'network' | 'database' | 'load-balancer' | `service-${ServiceName}` | 'static-site' | 'monitoring';
@@ -35,7 +35,7 @@ export class StackBuilder {
   private readonly inputs: Record<string, Input> = {};
 
   constructor(
-    readonly inv: Inventory,
+    readonly inv: Environment,
     readonly name: StackName,
     private readonly description: string,
     /** The Service tag: the service for service stacks, the stack otherwise. */

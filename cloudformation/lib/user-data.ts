@@ -6,7 +6,7 @@
 // The text is a Fn::Sub template: `${Name}` are CloudFormation parameters and pseudo parameters.
 // The bash itself never uses `${...}` (plain "$VAR" everywhere), so nothing needs escaping; the
 // spec check fails any `${...}` that is not a known parameter.
-import type { ServiceName } from '../../playbooks/lib/inventory.js';
+import type { ServiceName } from '../../environment/index.js';
 
 export interface UserDataOptions {
   service: ServiceName;

@@ -4,9 +4,9 @@
 //   <url>             any http(s) URL, no scaling probe;
 //   <inventory.yaml>  an inventory: `target: local` means the local target, `target: aws` loads
 //                     the environment's URL and watches its Auto Scaling groups.
-// Inventories are loaded and validated by playbooks/lib/inventory.ts; the Auto Scaling groups are
+// Inventories are loaded and validated by environment/inventory.ts; the Auto Scaling groups are
 // found by the standard tags the stacks put on them (Project, Environment, Service).
-import { InventoryError, loadInventory, type Inventory } from '../../playbooks/lib/inventory.js';
+import { InventoryFileError, loadEnvironment, type Environment } from '../../environment/index.js';
 import { AwsProbe } from './probes/aws.js';
 import { LocalProbe, LocalStateError, readLocalState } from './probes/local.js';
 import type { ScalingProbe } from './probes/probe.js';
@@ -55,11 +55,11 @@ async function localTarget(opts: TargetOptions, label: string): Promise<Target> 
 }
 
 async function inventoryTarget(file: string, opts: TargetOptions): Promise<Target> {
-  let inv: Inventory;
+  let inv: Environment;
   try {
-    inv = await loadInventory(file);
+    inv = await loadEnvironment(file);
   } catch (err) {
-    if (err instanceof InventoryError) throw new UsageError(`--target ${err.message}`);
+    if (err instanceof InventoryFileError) throw new UsageError(`--target ${err.message}`);
     throw err;
   }
   if (inv.target === 'local') return localTarget(opts, file);

@@ -15,7 +15,7 @@ export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy';
 export interface PlaybookEnv {
   /** Repository root. */
   root: string;
-  loadInventory(file: string, opts: { overrides: Record<string, string> }): Promise<InventoryView> | InventoryView;
+  loadEnvironment(file: string, opts: { overrides: Record<string, string> }): Promise<InventoryView> | InventoryView;
   templates(inventory: InventoryView): TemplateSource;
   output?: Output;
   aws?: Partial<AwsSettings>;
@@ -48,7 +48,7 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], env: P
   let inventory: InventoryView;
   let target: TargetModule;
   try {
-    inventory = await env.loadInventory(inventoryFile, { overrides });
+    inventory = await env.loadEnvironment(inventoryFile, { overrides });
     if (options.limit !== undefined && !(options.limit in inventory.services)) {
       throw new UsageError(`--limit ${options.limit}: no such service in ${inventoryFile} (services: ${Object.keys(inventory.services).join(', ')})`);
     }

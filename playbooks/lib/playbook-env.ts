@@ -5,14 +5,14 @@ import { join, relative } from 'node:path';
 import { renderEnvironment, type RenderedFile } from '../../cloudformation/index.js';
 import { validateStacks } from '../../cloudformation/lib/validate.js';
 import { writeRendered } from '../../cloudformation/lib/write-rendered.js';
-import { loadInventory, type Inventory } from './inventory.js';
+import { loadEnvironment, type Environment } from '../../environment/index.js';
 import { runPlaybook, type PlaybookEnv } from './main.js';
 import type { Template } from './stacks.js';
 import type { InventoryView, TemplateSource } from './templates.js';
 
 export { runPlaybook };
 
-export function templateSource(inv: Inventory, root: string): TemplateSource {
+export function templateSource(inv: Environment, root: string): TemplateSource {
   let files: RenderedFile[] = [];
   return {
     render() {
@@ -39,7 +39,7 @@ export function templateSource(inv: Inventory, root: string): TemplateSource {
 export function playbookEnv(root: string): PlaybookEnv {
   return {
     root,
-    loadInventory: (file, opts): Promise<InventoryView> => loadInventory(file, { overrides: opts.overrides }),
-    templates: (inv) => templateSource(inv as unknown as Inventory, root),
+    loadEnvironment: (file, opts): Promise<InventoryView> => loadEnvironment(file, { overrides: opts.overrides }),
+    templates: (inv) => templateSource(inv as unknown as Environment, root),
   };
 }

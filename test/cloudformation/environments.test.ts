@@ -1,7 +1,7 @@
 // Acceptance 4: production and staging are rendered from their inventories and every difference
 // between the environments lands in the template where it belongs (and nowhere else).
 import t from 'tap';
-import { SERVICE_NAMES } from '../../playbooks/lib/inventory.js';
+import { SERVICE_NAMES } from '../../environment/index.js';
 import { pascal } from '../../cloudformation/lib/stack.js';
 import type { Template } from '../../cloudformation/lib/template.js';
 import { ofType, rendered } from './fixtures.js';

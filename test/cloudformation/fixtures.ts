@@ -1,6 +1,6 @@
 // Shared by the cloudformation tests: the checked-in inventories, rendered.
 import { fileURLToPath } from 'node:url';
-import { loadInventory, type Inventory } from '../../playbooks/lib/inventory.js';
+import { loadEnvironment, type Environment } from '../../environment/index.js';
 import { renderStacks, type RenderedStack } from '../../cloudformation/index.js';
 import type { Resource, Template } from '../../cloudformation/lib/template.js';
 
@@ -11,13 +11,13 @@ export const inventoryFile = (env: string) => fileURLToPath(new URL(`../../playb
 export const repoFile = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 export interface Rendered {
-  inv: Inventory;
+  inv: Environment;
   stacks: RenderedStack[];
   stack(name: string): RenderedStack;
 }
 
 export async function rendered(env: string): Promise<Rendered> {
-  const inv = await loadInventory(inventoryFile(env));
+  const inv = await loadEnvironment(inventoryFile(env));
   const stacks = renderStacks(inv);
   return {
     inv,

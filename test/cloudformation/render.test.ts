@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { isNode, parse, parseDocument, visit } from 'yaml';
-import { loadInventory } from '../../playbooks/lib/inventory.js';
+import { loadEnvironment } from '../../environment/index.js';
 import { renderEnvironment } from '../../cloudformation/index.js';
 import { inventoryFile, repoFile } from './fixtures.js';
 
@@ -28,10 +28,10 @@ async function render(...args: string[]): Promise<Run> {
 
 t.test('rendering is pure: twice from one inventory, and from two loads, the same bytes', async (t) => {
   for (const env of ['production', 'staging', 'local']) {
-    const inv = await loadInventory(inventoryFile(env));
+    const inv = await loadEnvironment(inventoryFile(env));
     const first = renderEnvironment(inv).map((f) => [f.file, f.body]);
     const second = renderEnvironment(inv).map((f) => [f.file, f.body]);
-    const reloaded = renderEnvironment(await loadInventory(inventoryFile(env))).map((f) => [f.file, f.body]);
+    const reloaded = renderEnvironment(await loadEnvironment(inventoryFile(env))).map((f) => [f.file, f.body]);
     t.same(second, first, `${env}: twice`);
     t.same(reloaded, first, `${env}: after loading again`);
     t.ok(Object.isFrozen(inv.services.orders.scaling), `${env}: the inventory cannot be changed by a renderer`);
@@ -39,7 +39,7 @@ t.test('rendering is pure: twice from one inventory, and from two loads, the sam
 });
 
 t.test('the YAML reads back as the template object, with YAML 1.1-safe scalars', async (t) => {
-  const inv = await loadInventory(inventoryFile('production'));
+  const inv = await loadEnvironment(inventoryFile('production'));
   for (const f of renderEnvironment(inv)) {
     t.same(parse(f.body, { version: '1.1' }), JSON.parse(JSON.stringify(f.stack.template)), `${f.file}: round trip (YAML 1.1)`);
     t.same(parse(f.body), JSON.parse(JSON.stringify(f.stack.template)), `${f.file}: round trip (YAML 1.2)`);
@@ -69,7 +69,7 @@ t.test('render.mjs writes every stack, a service stack per service, the same byt
   const again = await Promise.all(files.map((f) => readFile(join(dir, f))));
   t.ok(again.every((b, i) => b.equals(bytes[i]!)), 'byte-identical');
 
-  const expected = renderEnvironment(await loadInventory(inventoryFile('staging')));
+  const expected = renderEnvironment(await loadEnvironment(inventoryFile('staging')));
   for (const f of expected) t.equal(await readFile(join(dir, f.file), 'utf8'), f.body, `${f.file}: what renderEnvironment returns`);
 });
 

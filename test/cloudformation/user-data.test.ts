@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { SERVICE_NAMES } from '../../playbooks/lib/inventory.js';
+import { SERVICE_NAMES } from '../../environment/index.js';
 import { subVariables } from '../../cloudformation/lib/template.js';
 import { rendered, type Rendered } from './fixtures.js';
 

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
 import { onExit } from 'signal-exit';
 import { privateServerPid } from '../../playbooks/lib/local/database-server.js';
-import { supervisorFile } from '../../playbooks/lib/local/local-paths.js';
+import { supervisorFile } from '../../localcloud/local-paths.js';
 import { adminConnection } from './mysql.js';
 import { ROOT, runNode, type CommandResult } from './processes.js';
 import type { TestTap } from './mysql.js';
-import type { LocalState } from '../../playbooks/lib/local/state-file.js';
+import type { LocalState } from '../../localcloud/state-file.js';
 
 export interface LocalShop {
   dir: string;

@@ -3,8 +3,8 @@
 // artifact rolls back and the old workers keep serving; policy changes apply without restarts;
 // a service left out of the spec is drained and removed.
 import t from 'tap';
-import { applyFleet, FleetError } from '../../playbooks/lib/local/control-client.js';
-import type { FleetSpec } from '../../playbooks/lib/local/fleet-spec.js';
+import { applyFleet, FleetError } from '../../localcloud/control-client.js';
+import type { FleetSpec } from '../../localcloud/fleet-spec.js';
 import { FAST_TUNING, alive, send, settledAt, startFleet, waitFor, workerService } from './fleet-harness.js';
 
 const fleet = await startFleet(t);

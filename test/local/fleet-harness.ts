@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyFleet, ensureSupervisor, fleetState, stopFleet, isAlive } from '../../playbooks/lib/local/control-client.js';
-import type { FleetSpec, ScalingPolicy } from '../../playbooks/lib/local/fleet-spec.js';
-import { readActivity, type Activity, type LocalState } from '../../playbooks/lib/local/state-file.js';
+import { applyFleet, ensureSupervisor, fleetState, stopFleet, isAlive } from '../../localcloud/control-client.js';
+import type { FleetSpec, ScalingPolicy } from '../../localcloud/fleet-spec.js';
+import { readActivity, type Activity, type LocalState } from '../../localcloud/state-file.js';
 
 export interface TestTap {
   teardown(fn: () => unknown): void;

@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testDatabase } from '../helpers/mysql.js';
-import type { FleetSpec } from '../../playbooks/lib/local/fleet-spec.js';
+import type { FleetSpec } from '../../localcloud/fleet-spec.js';
 import { FAST_TUNING, Load, alive, allPids, fixture, settledAt, startFleet, waitFor } from './fleet-harness.js';
 
 const db = await testDatabase(t, 'fleet');

@@ -3,7 +3,7 @@
 // one service one worker at a time without a failed request while the other stays untouched;
 // stop leaves no process behind.
 import t from 'tap';
-import type { FleetSpec } from '../../playbooks/lib/local/fleet-spec.js';
+import type { FleetSpec } from '../../localcloud/fleet-spec.js';
 import { FAST_TUNING, Load, alive, allPids, settledAt, startFleet, waitFor, workerService } from './fleet-harness.js';
 
 // No scaling here: min = max.

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensureSupervisor, fleetState, stopFleet, supervisorEntry } from '../../playbooks/lib/local/control-client.js';
+import { ensureSupervisor, fleetState, stopFleet, supervisorEntry } from '../../localcloud/control-client.js';
 import { FAST_TUNING, alive, allPids, send, settledAt, waitFor, workerService } from './fleet-harness.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'sdf-'));

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Gateway } from '../../playbooks/lib/local/gateway.js';
+import { Gateway } from '../../localcloud/gateway.js';
 import { send, waitFor } from './fleet-harness.js';
 
 interface Upstream {

@@ -2,9 +2,9 @@
 // one-step scale-in held by warm-up and cool-down, and the window average over warmed workers.
 import t from 'tap';
 import fc from 'fast-check';
-import { decideScaling, type GroupView } from '../../playbooks/lib/local/target-tracking.js';
-import { CpuHistory } from '../../playbooks/lib/local/cpu-metric.js';
-import { parseFleetSpec } from '../../playbooks/lib/local/fleet-spec.js';
+import { decideScaling, type GroupView } from '../../localcloud/target-tracking.js';
+import { CpuHistory } from '../../localcloud/cpu-metric.js';
+import { parseFleetSpec } from '../../localcloud/fleet-spec.js';
 
 const policy = { min: 1, max: 4, desired: 1, cpuTarget: 50, warmupSeconds: 60, cooldownSeconds: 300, evaluationSeconds: 60 };
 const view = (v: Partial<GroupView>): GroupView => ({ desired: 1, contributing: 1, warming: 0, metric: 10, lastScalingAt: undefined, now: 1_000_000, ...v });

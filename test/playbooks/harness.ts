@@ -45,7 +45,7 @@ export async function run(
   const errors: string[] = [];
   const code = await runPlaybook(playbook, argv, {
     root: env.root,
-    loadInventory: () => env.inventory,
+    loadEnvironment: () => env.inventory,
     templates: () => env.source,
     output,
     aws: { retry: FAST_RETRY, pollMs: 1 },

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parseDocument } from 'yaml';
 import {
-  architectureOf, artifactBucketName, InventoryError, loadInventory, parseInventory, pastSaleEvents, resourcePrefix, SERVICE_NAMES,
-} from '../../playbooks/lib/inventory.js';
+  architectureOf, artifactBucketName, InventoryFileError, loadEnvironment, parseEnvironment, pastSaleEvents, resourcePrefix, SERVICE_NAMES,
+} from '../../environment/index.js';
 
 const file = (env: string) => fileURLToPath(new URL(`../../playbooks/inventories/${env}.yaml`, import.meta.url));
 const staging = await readFile(file('staging'), 'utf8');
@@ -22,26 +22,26 @@ function edited(path: (string | number)[], value: unknown, text = staging): stri
   return doc.toString();
 }
 
-function error(fn: () => unknown): InventoryError {
+function error(fn: () => unknown): InventoryFileError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof InventoryError) return err;
+    if (err instanceof InventoryFileError) return err;
     throw err;
   }
-  throw new Error('expected an InventoryError');
+  throw new Error('expected an InventoryFileError');
 }
 
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 t.test('the checked-in inventories load', async (t) => {
   for (const env of ['production', 'staging', 'local']) {
-    const inv = await loadInventory(file(env));
+    const inv = await loadEnvironment(file(env));
     t.equal(inv.environment, env, `${env}: environment`);
     t.same(Object.keys(inv.services), [...SERVICE_NAMES], `${env}: all four services`);
     t.ok(Object.isFrozen(inv) && Object.isFrozen(inv.services.users.scaling), `${env}: frozen`);
   }
-  const local = await loadInventory(file('local'));
+  const local = await loadEnvironment(file('local'));
   t.equal(local.target, 'local');
   t.match(local.local, { gatewayPort: Number, workersPerCpu: Number });
   t.match(local.services.orders.scaling, { min: Number, max: Number, desired: Number, cpuTarget: Number, requestsPerTarget: Number, warmupSeconds: Number, cooldownSeconds: Number }, 'local: the same scaling policy shape');
@@ -49,7 +49,7 @@ t.test('the checked-in inventories load', async (t) => {
 
 t.test('an error names the file, the line, the path and what was expected', (t) => {
   const text = edited(['services', 'catalog', 'scaling', 'max'], 'lots');
-  const e = error(() => parseInventory(text, 'inventories/staging.yaml'));
+  const e = error(() => parseEnvironment(text, 'inventories/staging.yaml'));
   t.equal(e.file, 'inventories/staging.yaml');
   t.equal(e.path, 'services.catalog.scaling.max');
   t.equal(e.expected, 'an integer from 1 to 500');
@@ -74,7 +74,7 @@ t.test('schema errors, each pointing at the setting', (t) => {
     ['bad variable name', edited(['services', 'users', 'environment', 'log_level'], 'x'), 'services.users.environment.log_level', /unknown setting \(expected an UPPER_CASE variable name\)/],
   ];
   for (const [name, text, path, message] of cases) {
-    const e = error(() => parseInventory(text, 'staging.yaml'));
+    const e = error(() => parseEnvironment(text, 'staging.yaml'));
     t.equal(e.path, path, `${name}: path`);
     t.match(e.message, message, `${name}: says what was expected`);
     t.match(e.message, /^staging\.yaml(:\d+)?: /, `${name}: names the file`);
@@ -104,7 +104,7 @@ t.test('rules across settings', (t) => {
     ['storage autoscaling below storage', edited(['database', 'maxAllocatedStorage'], 10), 'database.maxAllocatedStorage', /expected GiB storage autoscaling|more than allocatedStorage/],
   ];
   for (const [name, text, path, message] of cases) {
-    const e = error(() => parseInventory(text, 'staging.yaml'));
+    const e = error(() => parseEnvironment(text, 'staging.yaml'));
     t.equal(e.path, path, `${name}: path`);
     t.match(e.message, message, `${name}: says what to do`);
   }
@@ -115,20 +115,20 @@ t.test('unreadable files and broken YAML', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'saleday-inventory-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const missing = join(dir, 'nope.yaml');
-  const e = await loadInventory(missing).then(() => undefined, (err: unknown) => err as InventoryError);
-  t.ok(e instanceof InventoryError);
+  const e = await loadEnvironment(missing).then(() => undefined, (err: unknown) => err as InventoryFileError);
+  t.ok(e instanceof InventoryFileError);
   t.equal(e?.message, `${missing}: no such file (inventories live in playbooks/inventories/<env>.yaml)`);
   const broken = join(dir, 'broken.yaml');
   await writeFile(broken, 'project: saleday\nnetwork: {cidr: 10.0.0.0/16\nregion: eu-west-1\n');
-  const b = await loadInventory(broken).then(() => undefined, (err: unknown) => err as InventoryError);
+  const b = await loadEnvironment(broken).then(() => undefined, (err: unknown) => err as InventoryFileError);
   t.match(b?.message, new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: not valid YAML: `));
   const duplicate = staging.replace('project: saleday\n', 'project: saleday\nproject: other\n');
-  t.match(error(() => parseInventory(duplicate, 'dup.yaml')).message, /^dup\.yaml:\d+: not valid YAML: Map keys must be unique/);
-  t.match(error(() => parseInventory('- a\n- b\n', 'list.yaml')).message, /^list\.yaml:1: expected a mapping of settings/);
+  t.match(error(() => parseEnvironment(duplicate, 'dup.yaml')).message, /^dup\.yaml:\d+: not valid YAML: Map keys must be unique/);
+  t.match(error(() => parseEnvironment('- a\n- b\n', 'list.yaml')).message, /^list\.yaml:1: expected a mapping of settings/);
 });
 
 t.test('-e overrides are typed by the schema', (t) => {
-  const inv = parseInventory(staging, 'staging.yaml', {
+  const inv = parseEnvironment(staging, 'staging.yaml', {
     overrides: [
       'services.orders.scaling.max=8',
       'database.deletionProtection=true',
@@ -149,7 +149,7 @@ t.test('-e overrides are typed by the schema', (t) => {
   t.same(inv.domain, { aliases: [] }, 'a new optional section, list as YAML');
   t.same(inv.local, { gatewayPort: 0, workersPerCpu: 1.5 }, 'numbers into a new section');
   t.equal(inv.monitoring.thresholds.targetP99Seconds, 0.75, 'a float');
-  const asRecord = parseInventory(staging, 'staging.yaml', { overrides: { 'services.users.scaling.desired': '2' } });
+  const asRecord = parseEnvironment(staging, 'staging.yaml', { overrides: { 'services.users.scaling.desired': '2' } });
   t.equal(asRecord.services.users.scaling.desired, 2, 'overrides as a record too');
 
   const cases: Array<[string, RegExp]> = [
@@ -164,17 +164,17 @@ t.test('-e overrides are typed by the schema', (t) => {
     ['novalue', /^-e novalue: expected key\.path=value/],
   ];
   for (const [override, message] of cases) {
-    const e = error(() => parseInventory(staging, 'staging.yaml', { overrides: [override] }));
+    const e = error(() => parseEnvironment(staging, 'staging.yaml', { overrides: [override] }));
     t.match(e.message, message, override);
   }
-  const tooSmall = error(() => parseInventory(staging, 'staging.yaml', { overrides: ['services.orders.scaling.max=2'] }));
+  const tooSmall = error(() => parseEnvironment(staging, 'staging.yaml', { overrides: ['services.orders.scaling.max=2'] }));
   t.equal(tooSmall.path, 'saleEvents[0].prewarm.orders.desired', 'an override is checked against the rest of the file');
   t.notOk(tooSmall.fromOverride, 'and the error points at the file setting it conflicts with');
   t.end();
 });
 
 t.test('sale events already under way or over are found (Auto Scaling refuses them)', (t) => {
-  const inv = parseInventory(production, 'production.yaml');
+  const inv = parseEnvironment(production, 'production.yaml');
   const names = (now: string) => pastSaleEvents(inv, new Date(now)).map((e) => e.name);
   t.same(names('2026-11-01T00:00:00Z'), [], 'all ahead');
   t.same(names('2026-11-27T04:59:59Z'), [], 'a second before the pre-warm');
@@ -184,7 +184,7 @@ t.test('sale events already under way or over are found (Auto Scaling refuses th
 });
 
 t.test('helpers for the playbooks', async (t) => {
-  const inv = await loadInventory(file('production'));
+  const inv = await loadEnvironment(file('production'));
   t.equal(resourcePrefix(inv), 'saleday-production');
   t.equal(artifactBucketName(inv, '210987654321'), 'saleday-artifacts-210987654321-eu-west-1');
   t.equal(architectureOf('c7g.large'), 'arm64');

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashArtifact } from './artifact-hash.js';
-import type { ScalingPolicy, ServiceSpec } from './fleet-spec.js';
+import type { ScalingPolicy, ServiceSpec } from '../../../localcloud/fleet-spec.js';
 
 export interface LocalServiceInput {
   /** Repository root (holds dist/ and package-lock.json). */

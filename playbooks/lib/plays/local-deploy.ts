@@ -7,19 +7,19 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { generateSigningKeys } from '../../../services/kit/auth.js';
-import type { Inventory } from '../inventory.js';
+import type { Environment } from '../../../environment/index.js';
 import { RefusedError } from '../errors.js';
-import { applyFleet, ensureSupervisor, fleetState, stopFleet } from '../local/control-client.js';
+import { applyFleet, ensureSupervisor, fleetState, stopFleet } from '../../../localcloud/control-client.js';
 import { addressFromUrl, freePort, privateServerPid, probeServer, readPrivateServer, serverPrograms, startPrivateServer, stopPrivateServer, type AdminAddress } from '../local/database-server.js';
-import type { FleetSpec, ServiceSpec } from '../local/fleet-spec.js';
-import { formatFleetStatus } from '../local/fleet-status.js';
-import { localDir as resolveLocalDir } from '../local/local-paths.js';
+import type { FleetSpec, ServiceSpec } from '../../../localcloud/fleet-spec.js';
+import { formatFleetStatus } from '../../../localcloud/fleet-status.js';
+import { localDir as resolveLocalDir } from '../../../localcloud/local-paths.js';
 import { runServiceCommand } from '../local/service-command.js';
 import { ensureServiceDatabase, secretKeyFor } from '../local/service-databases.js';
 import { localServiceSpec } from '../local/service-spec.js';
 import { SecretsFile, generatePassword, secretRef } from '../local/secrets-file.js';
 import { staleBuild, buildServices } from '../local/service-build.js';
-import { readActivity, readState } from '../local/state-file.js';
+import { readActivity, readState } from '../../../localcloud/state-file.js';
 import { changed, ok, skipped } from '../runner.js';
 import type { TargetRun } from '../targets.js';
 import { renderAndValidate } from './template-tasks.js';
@@ -40,7 +40,7 @@ interface DatabaseServer {
 
 export async function deploy(run: TargetRun): Promise<void> {
   const { play, root } = run;
-  const inv = run.inventory as unknown as Inventory;
+  const inv = run.inventory as unknown as Environment;
   const local = inv.local;
   if (!local) throw new RefusedError(`${run.inventoryFile}: target local needs a local section (gatewayPort, workersPerCpu)`);
   const dir = localFolder(root);
@@ -353,7 +353,7 @@ async function startPrivate(dir: string, secrets: SecretsFile): Promise<AdminAdd
   return admin;
 }
 
-async function fleetSpec(run: TargetRun, inv: Inventory, dir: string): Promise<FleetSpec> {
+async function fleetSpec(run: TargetRun, inv: Environment, dir: string): Promise<FleetSpec> {
   const local = inv.local!;
   const limit = run.play.options.limit;
   const current = await fleetState(dir).catch(() => undefined);

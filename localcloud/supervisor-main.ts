@@ -1,4 +1,4 @@
-// The detached supervisor process: `node dist/playbooks/lib/local/supervisor-main.js --dir <dir>`.
+// The detached supervisor process: `node dist/localcloud/supervisor-main.js --dir <dir>`.
 // Started by ensureSupervisor (control-client.ts), it outlives the shell that deployed, serves
 // the control API on the folder's socket and stops every worker before it exits.
 import { existsSync, readFileSync } from 'node:fs';

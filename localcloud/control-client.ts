@@ -30,8 +30,8 @@ export interface SupervisorInfo {
 export function supervisorEntry(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) return join(dirname(here), 'supervisor-main.js');
-  const root = here.slice(0, here.lastIndexOf(`${sep}playbooks${sep}lib${sep}local${sep}`));
-  return join(root, 'dist', 'playbooks', 'lib', 'local', 'supervisor-main.js');
+  const root = here.slice(0, here.lastIndexOf(`${sep}localcloud${sep}`));
+  return join(root, 'dist', 'localcloud', 'supervisor-main.js');
 }
 
 /** Starts the detached supervisor for `dir` unless one already answers there. */

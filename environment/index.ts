@@ -1,0 +1,4 @@
+// The environment model's public API: what every part (renderers, playbooks, the local cloud, the
+// load harness, benchmarks) imports. It imports no part above it.
+export * from './schema.js';
+export * from './load.js';
