@@ -8,16 +8,16 @@ import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import { FEEDER_FIELDS, type FeederSpec, type SkusFeederSpec } from './feeders.js';
 import {
-  TemplateError,
-  jsonTemplateRefs,
+  StepSyntaxError,
+  jsonPlaceholderRefs,
   parseCapture,
-  parseJsonTemplate,
-  parseTemplate,
-  templateRefs,
+  parseJsonPlaceholders,
+  parsePlaceholders,
+  placeholderRefs,
   type CaptureExpr,
-  type JsonTemplate,
-  type Template,
-} from './templates.js';
+  type JsonWithPlaceholders,
+  type PlaceholderText,
+} from './placeholders.js';
 import { formatMs, formatPercent, parseDuration, parseLatency, parseRatio } from './units.js';
 
 // --- the compiled profile --------------------------------------------------------------------
@@ -44,9 +44,9 @@ export interface Step {
   /** Name the recorder files this step's requests under, e.g. `GET /api/catalog/products/:sku`. */
   endpoint: string;
   method: string;
-  path: Template;
-  headers: Array<[string, Template]>;
-  json: JsonTemplate | undefined;
+  path: PlaceholderText;
+  headers: Array<[string, PlaceholderText]>;
+  json: JsonWithPlaceholders | undefined;
   /** Statuses that count as success; null means any 2xx or 3xx. */
   expect: number[] | null;
   captures: Capture[];
@@ -92,7 +92,7 @@ export interface SetupTask {
 export interface OversellCheck {
   feeder: string;
   skus: string[] | 'hot';
-  stockPath: Template;
+  stockPath: PlaceholderText;
   availableField: string;
   settleMs: number;
 }
@@ -537,12 +537,12 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
       }
       const method = m?.[1] ?? 'GET';
       const rawPath = m?.[2] ?? '/';
-      const template = (source: string, path: Key[]): Template => {
+      const placeholders = (source: string, path: Key[]): PlaceholderText => {
         try {
-          return parseTemplate(source);
+          return parsePlaceholders(source);
         } catch (err) {
           problems.add(path, (err as Error).message, 'write placeholders as {{name}} or {{feeder.field}}');
-          return parseTemplate('');
+          return parsePlaceholders('');
         }
       };
       const checkRefs = (refs: string[][], path: Key[]): void => {
@@ -559,19 +559,19 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
           }
         }
       };
-      const path = template(rawPath, [...at, 'request']);
-      checkRefs(templateRefs(path), [...at, 'request']);
-      const headers: Array<[string, Template]> = Object.entries(s.headers ?? {}).map(([k, v]) => {
-        const t = template(v, [...at, 'headers', k]);
-        checkRefs(templateRefs(t), [...at, 'headers', k]);
+      const path = placeholders(rawPath, [...at, 'request']);
+      checkRefs(placeholderRefs(path), [...at, 'request']);
+      const headers: Array<[string, PlaceholderText]> = Object.entries(s.headers ?? {}).map(([k, v]) => {
+        const t = placeholders(v, [...at, 'headers', k]);
+        checkRefs(placeholderRefs(t), [...at, 'headers', k]);
         if (!/^[A-Za-z0-9-]+$/.test(k)) problems.add([...at, 'headers', k], `"${k}" is not a header name`, 'use letters, digits and -', true);
         return [k, t];
       });
-      let json: JsonTemplate | undefined;
+      let json: JsonWithPlaceholders | undefined;
       if (s.json !== undefined) {
         try {
-          json = parseJsonTemplate(s.json);
-          checkRefs(jsonTemplateRefs(json), [...at, 'json']);
+          json = parseJsonPlaceholders(s.json);
+          checkRefs(jsonPlaceholderRefs(json), [...at, 'json']);
         } catch (err) {
           problems.add([...at, 'json'], (err as Error).message, 'write placeholders as {{name}} or {{feeder.field}}');
         }
@@ -582,7 +582,7 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
         try {
           return { name, expr: parseCapture(source) };
         } catch (err) {
-          if (!(err instanceof TemplateError)) throw err;
+          if (!(err instanceof StepSyntaxError)) throw err;
           problems.add([...at, 'capture', name], err.message, 'write a path into the JSON answer such as token, items[0].sku, items[*].sku, or header:etag');
           return { name, expr: { from: 'body', segments: [] } };
         }
@@ -704,13 +704,13 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
     const skus = r.oversell?.skus ?? 'hot';
     if (skus === 'hot' && spec?.type === 'skus' && !spec.hot) problems.add(['oversell', 'skus'], `the feeder "${feeder}" has no hot set`, `give the feeder hot: {count: N, share: 80%} or list the skus to check under oversell.skus`);
     const stockSource = r.oversell?.stockPath ?? '/api/inventory/stock/{{sku}}';
-    let stockPath = parseTemplate('/');
+    let stockPath = parsePlaceholders('/');
     try {
-      stockPath = parseTemplate(stockSource);
+      stockPath = parsePlaceholders(stockSource);
     } catch (err) {
       problems.add(['oversell', 'stockPath'], (err as Error).message, 'write it like /api/inventory/stock/{{sku}}');
     }
-    if (!templateRefs(stockPath).some((ref) => ref[0] === 'sku')) problems.add(['oversell', 'stockPath'], `"${stockSource}" has no {{sku}}`, 'write it like /api/inventory/stock/{{sku}}');
+    if (!placeholderRefs(stockPath).some((ref) => ref[0] === 'sku')) problems.add(['oversell', 'stockPath'], `"${stockSource}" has no {{sku}}`, 'write it like /api/inventory/stock/{{sku}}');
     oversell = {
       feeder: feeder ?? '',
       skus,
