@@ -5,3 +5,4 @@ export * from './schema.js';
 export * from './load.js';
 export * from './services.js';
 export * from './shared-secrets.js';
+export * from './yaml-problems.js';

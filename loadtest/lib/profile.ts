@@ -4,8 +4,7 @@
 // with the file, line, path inside the file and the fix, and nothing runs.
 import { readFileSync } from 'node:fs';
 import { Type, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
+import { didYouMean, readYaml, type PathKey, type Wording, type YamlProblem, type YamlProblems } from '../../environment/index.js';
 import { FEEDER_FIELDS, type FeederSpec, type SkusFeederSpec } from './feeders.js';
 import {
   StepSyntaxError,
@@ -298,94 +297,29 @@ export class ProfileError extends Error {
   }
 }
 
-type Key = string | number;
+type Key = PathKey;
 
-const showPath = (path: Key[]): string =>
-  path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+/** How the profile loader words what the YAML reporter finds. */
+const wording: Wording = {
+  syntax: (message) => ({ problem: `YAML syntax: ${message}`, expected: 'correct the YAML at that line (indentation, quotes, a missing colon)' }),
+  notAMapping: () => ({ problem: 'is not a YAML mapping', expected: 'start from loadtest/profiles/smoke.yaml: a mapping with name, maxInFlight, phases and journeys' }),
+  unknownKey: (key, allowed, suggestion) => ({
+    problem: `unknown key "${key}"${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`,
+    expected: `remove it; the keys allowed here are ${allowed.join(', ')}`,
+  }),
+  missing(key, schema) {
+    const { description } = schema as { description?: string };
+    return { problem: 'is missing', expected: description ? `add ${key}, ${description}` : 'add it' };
+  },
+  invalid(key, value, schema, message) {
+    const { description } = schema as { description?: string };
+    const got = JSON.stringify(value);
+    const fix = description ? (/^\d+$/.test(key) ? description : `${key}: ${description}`) : 'see the profile section of the README';
+    return { problem: `${message.charAt(0).toLowerCase()}${message.slice(1).replace('union value', 'a different value')}, got ${got?.length > 60 ? `${got.slice(0, 60)}…` : got}`, expected: fix };
+  },
+};
 
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-function didYouMean(word: string, choices: string[]): string {
-  const best = choices.map((c) => [c, distance(word, c)] as const).sort((a, b) => a[1] - b[1])[0];
-  return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best[0]}"?)` : '';
-}
-
-class Problems {
-  readonly list: Problem[] = [];
-  constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  add(path: Key[], problem: string, fix: string, atKey = false): void {
-    const pos = this.locate(path, atKey);
-    this.list.push({ path: showPath(path), line: pos?.line, col: pos?.col, problem, fix });
-  }
-
-  private locate(path: Key[], atKey: boolean): { line: number; col: number } | undefined {
-    for (let n = path.length; n >= 0; n--) {
-      const prefix = path.slice(0, n);
-      let offset: number | undefined;
-      if ((atKey || n < path.length) && n > 0) {
-        const parent = prefix.length > 1 ? this.doc.getIn(prefix.slice(0, -1), true) : this.doc.contents;
-        if (isMap(parent)) {
-          const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === prefix[prefix.length - 1]);
-          const key = pair?.key as { range?: [number, number, number] } | undefined;
-          offset = key?.range?.[0];
-        }
-      }
-      if (offset === undefined) {
-        const node = (n === 0 ? this.doc.contents : this.doc.getIn(prefix, true)) as { range?: [number, number, number] } | null;
-        offset = node?.range?.[0];
-      }
-      if (offset !== undefined) return this.lines.linePos(offset);
-    }
-    return undefined;
-  }
-}
-
-function schemaProblems(problems: Problems, schema: TSchema, value: unknown, base: Key[]): boolean {
-  let found = false;
-  const seen = new Set<string>();
-  for (const e of Value.Errors(schema, value)) {
-    const rel: Key[] = e.path
-      .split('/')
-      .slice(1)
-      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    const path = [...base, ...rel];
-    const where = showPath(path);
-    if ([...seen].some((s) => where.startsWith(s))) continue;
-    seen.add(where);
-    found = true;
-    const s = e.schema as { description?: string; properties?: Record<string, unknown>; type?: string };
-    if (e.message === 'Unexpected property') {
-      const key = String(rel[rel.length - 1]);
-      const allowed = Object.keys(s.properties ?? {});
-      problems.add(path, `unknown key "${key}"${didYouMean(key, allowed)}`, `remove it; the keys allowed here are ${allowed.join(', ')}`, true);
-    } else if (e.message.startsWith('Expected required property')) {
-      problems.add(path, 'is missing', s.description ? `add ${String(rel[rel.length - 1])}, ${s.description}` : 'add it');
-    } else {
-      const got = JSON.stringify(e.value);
-      const key = String(rel[rel.length - 1] ?? '');
-      const fix = s.description ? (/^\d+$/.test(key) ? s.description : `${key}: ${s.description}`) : 'see the profile section of the README';
-      problems.add(path, `${e.message.charAt(0).toLowerCase()}${e.message.slice(1).replace('union value', 'a different value')}, got ${got?.length > 60 ? `${got.slice(0, 60)}…` : got}`, fix);
-    }
-  }
-  return found;
-}
+const asProblems = (list: readonly YamlProblem[]): Problem[] => list.map((p) => ({ path: p.path, line: p.line, col: p.col, problem: p.problem, fix: p.expected }));
 
 // --- loading ---------------------------------------------------------------------------------------
 
@@ -402,37 +336,24 @@ export function loadProfile(file: string): Profile {
 }
 
 export function parseProfile(text: string, file: string): Profile {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems = new Problems(doc, lines);
-  if (doc.errors.length) {
-    for (const e of doc.errors) {
-      const pos = lines.linePos(e.pos[0]);
-      problems.list.push({ path: '', line: pos.line, col: pos.col, problem: `YAML syntax: ${e.message.split('\n')[0]}`, fix: 'correct the YAML at that line (indentation, quotes, a missing colon)' });
-    }
-    throw new ProfileError(file, problems.list);
-  }
-  const raw = doc.toJS() as unknown;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ProfileError(file, [{ path: '', line: 1, col: 1, problem: 'is not a YAML mapping', fix: 'start from loadtest/profiles/smoke.yaml: a mapping with name, maxInFlight, phases and journeys' }]);
-  }
-  schemaProblems(problems, ProfileSchema, raw, []);
-  const r = raw as Record<string, unknown>;
+  const { value: r, problems } = readYaml(text, wording);
+  if (!r) throw new ProfileError(file, asProblems(problems.list));
+  problems.checkSchema(ProfileSchema, r);
   // Feeders and thresholds are checked against the schema of their kind, once their kind is known.
   const feedersRaw = isRecord(r.feeders) ? r.feeders : {};
   for (const [name, f] of Object.entries(feedersRaw)) {
     const kind = isRecord(f) ? FeederKinds[String(f.type)] : undefined;
-    if (kind) schemaProblems(problems, kind, f, ['feeders', name]);
+    if (kind) problems.checkSchema(kind, f, ['feeders', name]);
   }
   const thresholdsRaw = Array.isArray(r.thresholds) ? r.thresholds : [];
   thresholdsRaw.forEach((t, i) => {
     const metric = isRecord(t) ? String(t.metric) : '';
     const kind = ThresholdKinds[['p50', 'p95', 'p99', 'max'].includes(metric) ? 'latency' : metric];
-    if (kind) schemaProblems(problems, kind, t, ['thresholds', i]);
+    if (kind) problems.checkSchema(kind, t, ['thresholds', i]);
   });
-  if (problems.list.length) throw new ProfileError(file, problems.list);
+  if (problems.length) throw new ProfileError(file, asProblems(problems.list));
   const profile = compile(r as unknown as RawProfile, file, problems);
-  if (problems.list.length) throw new ProfileError(file, problems.list);
+  if (problems.length) throw new ProfileError(file, asProblems(problems.list));
   return profile;
 }
 
@@ -467,7 +388,7 @@ interface RawProfile {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
-function compile(r: RawProfile, file: string, problems: Problems): Profile {
+function compile(r: RawProfile, file: string, problems: YamlProblems): Profile {
   const duration = (value: unknown, path: Key[], what: string, positive = false): number => {
     const ms = parseDuration(value);
     if (ms === undefined || (positive && ms <= 0)) {
@@ -507,8 +428,8 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
   // feeders
   const feeders: Record<string, FeederSpec> = {};
   for (const [name, f] of Object.entries(r.feeders ?? {})) {
-    if (!/^[A-Za-z_][\w-]*$/.test(name)) problems.add(['feeders', name], `"${name}" cannot be used as a variable name`, 'name feeders with letters, digits, _ and -, starting with a letter (e.g. user, product)', true);
-    if (BUILTINS.includes(name)) problems.add(['feeders', name], `"${name}" is a built-in variable`, `rename the feeder; ${BUILTINS.join(', ')} are built in`, true);
+    if (!/^[A-Za-z_][\w-]*$/.test(name)) problems.add(['feeders', name], `"${name}" cannot be used as a variable name`, 'name feeders with letters, digits, _ and -, starting with a letter (e.g. user, product)', { atKey: true });
+    if (BUILTINS.includes(name)) problems.add(['feeders', name], `"${name}" is a built-in variable`, `rename the feeder; ${BUILTINS.join(', ')} are built in`, { atKey: true });
     if (f.type === 'users') {
       feeders[name] = { type: 'users', count: f.count as number, prefix: (f.prefix as string | undefined) ?? 'loadtest', domain: (f.domain as string | undefined) ?? 'loadtest.saleday.test' };
     } else if (f.type === 'values') {
@@ -564,7 +485,7 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
       const headers: Array<[string, PlaceholderText]> = Object.entries(s.headers ?? {}).map(([k, v]) => {
         const t = placeholders(v, [...at, 'headers', k]);
         checkRefs(placeholderRefs(t), [...at, 'headers', k]);
-        if (!/^[A-Za-z0-9-]+$/.test(k)) problems.add([...at, 'headers', k], `"${k}" is not a header name`, 'use letters, digits and -', true);
+        if (!/^[A-Za-z0-9-]+$/.test(k)) problems.add([...at, 'headers', k], `"${k}" is not a header name`, 'use letters, digits and -', { atKey: true });
         return [k, t];
       });
       let json: JsonWithPlaceholders | undefined;
@@ -577,8 +498,8 @@ function compile(r: RawProfile, file: string, problems: Problems): Profile {
         }
       }
       const captures: Capture[] = Object.entries(s.capture ?? {}).map(([name, source]) => {
-        if (!/^[A-Za-z_][\w-]*$/.test(name)) problems.add([...at, 'capture', name], `"${name}" cannot be a variable name`, 'use letters, digits, _ and -, starting with a letter', true);
-        if (BUILTINS.includes(name) || feeders[name]) problems.add([...at, 'capture', name], `"${name}" is already a ${feeders[name] ? 'feeder' : 'built-in variable'}`, 'capture into another name', true);
+        if (!/^[A-Za-z_][\w-]*$/.test(name)) problems.add([...at, 'capture', name], `"${name}" cannot be a variable name`, 'use letters, digits, _ and -, starting with a letter', { atKey: true });
+        if (BUILTINS.includes(name) || feeders[name]) problems.add([...at, 'capture', name], `"${name}" is already a ${feeders[name] ? 'feeder' : 'built-in variable'}`, 'capture into another name', { atKey: true });
         try {
           return { name, expr: parseCapture(source) };
         } catch (err) {
