@@ -4,8 +4,8 @@
 // each other: a step is released when the previous one has answered (plus its pause), with values
 // captured from earlier answers; a failed step ends the journey.
 import { randomUUID } from 'node:crypto';
-import type { Feeder, Row } from './feeders.js';
-import type { Journey, Profile, Step } from './profile.js';
+import type { Feeder, Row } from './feeders/index.js';
+import type { Journey, Profile, Step } from './profile/types.js';
 import { seeded, type Random } from './random.js';
 import { extract, fillJson, fillPlaceholders, isConstantJson } from './placeholders.js';
 import { requestBytes, type Wire, type WireResponse } from './wire.js';

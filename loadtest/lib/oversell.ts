@@ -5,8 +5,8 @@
 // checkout is released by the shop's sweeper, not at once).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { hotSkus, type FeederSpec } from './feeders.js';
-import type { OversellCheck } from './profile.js';
+import { hotSkus, type FeederSpec } from './feeders/index.js';
+import type { OversellCheck } from './profile/types.js';
 import type { OversellResult } from './result.js';
 import { fillPlaceholders } from './placeholders.js';
 
