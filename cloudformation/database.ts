@@ -4,18 +4,26 @@
 // {engine, host, port, username, password, dbname}. Creating those MySQL users is the playbook's
 // job (CloudFormation cannot run SQL); the stack says so in its outputs.
 import { SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
-import { fromOutput, pascal, StackBuilder, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
+import { fromOutput, pascal, StackBuilder, stackOutputs, subnetList, VPC_ID, type OutputRef, type RenderedStack } from './lib/stack.js';
+import { NETWORK } from './network.js';
 import { getAtt, join, ref, sub } from './lib/template.js';
 
 export const MASTER_USERNAME = 'dbadmin';
 
+/** The outputs other stacks take. */
+export const DATABASE = stackOutputs('database', ['DbInstanceIdentifier', 'DatabaseSecurityGroupId', 'ReadReplicaEndpoints']);
+/** A service's own database secret. */
+export const dbSecretArn = (service: string): OutputRef => fromOutput(DATABASE.DbInstanceIdentifier.stack, `${pascal(service)}DbSecretArn`);
+/** The identifier of read replica `n` (from 1). */
+export const replicaIdentifier = (n: number): OutputRef => fromOutput(DATABASE.DbInstanceIdentifier.stack, `ReadReplica${n}Identifier`);
+
 export function renderDatabase(inv: Environment, services: ServiceCatalogue = SHOP_SERVICES): RenderedStack {
   const db = inv.database;
-  const t = new StackBuilder(inv, 'database',
+  const t = new StackBuilder(inv, DATABASE.DbInstanceIdentifier.stack,
     `RDS MySQL ${db.engineVersion} (${db.instanceClass}, Multi-AZ, encrypted, TLS only) with ${db.readReplicas} read replica(s), ` +
     'the master password kept by Secrets Manager, and one generated secret per service user.');
-  const vpcId = t.param('VpcId', VPC_ID, fromOutput('network', 'VpcId'));
-  const subnets = t.param('PrivateDbSubnetIds', subnetList('Private-db subnets (network stack output PrivateDbSubnetIds)'), fromOutput('network', 'PrivateDbSubnetIds'));
+  const vpcId = t.param('VpcId', VPC_ID, NETWORK.VpcId);
+  const subnets = t.param('PrivateDbSubnetIds', subnetList('Private-db subnets (network stack output PrivateDbSubnetIds)'), NETWORK.PrivateDbSubnetIds);
 
   t.resource('DatabaseKey', {
     Type: 'AWS::KMS::Key',
@@ -148,18 +156,18 @@ export function renderDatabase(inv: Environment, services: ServiceCatalogue = SH
     });
   }
 
-  t.output('DbInstanceIdentifier', 'The primary DB instance identifier', ref('Database'));
+  t.output(DATABASE.DbInstanceIdentifier, 'The primary DB instance identifier', ref('Database'));
   t.output('DbEndpointAddress', 'The primary endpoint host name', getAtt('Database', 'Endpoint.Address'));
   t.output('DbEndpointPort', 'The primary endpoint port', getAtt('Database', 'Endpoint.Port'));
   t.output('DbMasterUserSecretArn', 'The master user secret, generated and kept by RDS in Secrets Manager', getAtt('Database', 'MasterUserSecret.SecretArn'));
-  t.output('DatabaseSecurityGroupId', 'The database security group (service stacks add their ingress to it)', getAtt('DatabaseSecurityGroup', 'GroupId'));
+  t.output(DATABASE.DatabaseSecurityGroupId, 'The database security group (service stacks add their ingress to it)', getAtt('DatabaseSecurityGroup', 'GroupId'));
   t.output('DatabaseKeyArn', 'The KMS key that encrypts the database', getAtt('DatabaseKey', 'Arn'));
   if (replicas.length > 0) {
-    t.output('ReadReplicaEndpoints', 'Read replica host names, comma-separated (DB_READ_HOSTS)', join(',', replicas.map((r) => getAtt(r, 'Endpoint.Address'))));
-    replicas.forEach((r, i) => t.output(`ReadReplica${i + 1}Identifier`, `Read replica ${i + 1} DB instance identifier`, ref(r)));
+    t.output(DATABASE.ReadReplicaEndpoints, 'Read replica host names, comma-separated (DB_READ_HOSTS)', join(',', replicas.map((r) => getAtt(r, 'Endpoint.Address'))));
+    replicas.forEach((r, i) => t.output(replicaIdentifier(i + 1), `Read replica ${i + 1} DB instance identifier`, ref(r)));
   }
   for (const { name: service } of services) {
-    t.output(`${pascal(service)}DbSecretArn`, `The ${service} service's database secret (DB_SECRET=aws:<arn>)`, ref(`${pascal(service)}DbSecret`));
+    t.output(dbSecretArn(service), `The ${service} service's database secret (DB_SECRET=aws:<arn>)`, ref(`${pascal(service)}DbSecret`));
   }
   t.output('ServiceUsersNote', 'What this stack does not do',
     `The MySQL users and databases named in the ${services.length} service secrets are not created by CloudFormation: ` +

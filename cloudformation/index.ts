@@ -1,38 +1,28 @@
-// Every stack of one environment, in registration order, and their YAML. Renderers are pure: the
-// same inventory always gives the same bytes (no clock, no randomness, no I/O here).
-import { SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
-import type { RenderedStack } from './lib/stack.js';
-import { toYaml } from './lib/template.js';
-import { renderRegistered, SHOP_STACKS, type StackRegistration } from './registry.js';
+// cloudformation/'s one public API: what the playbooks (and anyone else) use. Every stack is
+// registered once (registry.ts) and rendered as a RenderedStack: its template, its name and, for a
+// per-service stack, its service, and the inputs its parameters take from other stacks' outputs,
+// service artifacts and shared secrets. From those inputs come the deploy waves and the wiring
+// check; output references (NETWORK, LOAD_BALANCER, STATIC_SITE, …) name each output once, where
+// its renderer defines it.
 
-export type { Input, RenderedStack } from './lib/stack.js';
-export { SHOP_STACKS, type StackRegistration } from './registry.js';
+// The stack contract.
+export type { Input, OutputRef, RenderedStack } from './lib/stack.js';
+export type { Expr, Output, Parameter, Resource, Template, Value } from './lib/template.js';
+export { fromOutput, pascal, stackOutputs, StackBuilder } from './lib/stack.js';
 
-export interface RenderOptions {
-  /** The services to render for; the shop's by default. */
-  services?: ServiceCatalogue;
-  /** The stacks to render; the shop's by default. */
-  stacks?: readonly StackRegistration[];
-}
+// Registered stacks, rendered in order.
+export { renderEnvironment, renderStacks, SHOP_STACKS, type RenderedFile, type RenderOptions, type StackRegistration } from './registry.js';
 
-/** All stacks, in registration order. */
-export function renderStacks(inv: Environment, opts: RenderOptions = {}): RenderedStack[] {
-  return renderRegistered(inv, opts.services ?? SHOP_SERVICES, opts.stacks ?? SHOP_STACKS).map((r) => r.stack);
-}
+// Checks, the deploy order, files, and the body CloudFormation receives.
+export { formatFinding, type Finding } from './lib/findings.js';
+export { validateStacks } from './lib/validate.js';
+export { deployWaves } from './lib/deploy-order.js';
+export { writeRendered, type WrittenFile } from './lib/write-rendered.js';
+export { parseTemplateBody, TEMPLATE_BODY_LIMIT, templateBody, uploadsTemplate, type DeployedTemplate } from './lib/template-body.js';
 
-export interface RenderedFile {
-  stack: RenderedStack;
-  /** `<stack>.yaml`, relative to build/cloudformation/<environment>/. */
-  file: string;
-  body: string;
-}
-
-export function renderEnvironment(inv: Environment, opts: RenderOptions = {}): RenderedFile[] {
-  return renderRegistered(inv, opts.services ?? SHOP_SERVICES, opts.stacks ?? SHOP_STACKS).map(({ stack, source }) => ({
-    stack,
-    file: `${stack.name}.yaml`,
-    body: toYaml(stack.template,
-      `${stack.stackName}: rendered by ./playbooks/render.mjs from the ${inv.environment} inventory.\n` +
-      `Do not edit: change the ${inv.environment} inventory or cloudformation/${source}.ts and render again.`),
-  }));
-}
+// Outputs other stacks and the playbooks read, named by the renderer that defines them.
+export { NETWORK } from './network.js';
+export { DATABASE, dbSecretArn, replicaIdentifier } from './database.js';
+export { LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
+export { autoScalingGroupName, serviceStackName } from './service.js';
+export { STATIC_SITE } from './static-site.js';

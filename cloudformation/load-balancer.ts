@@ -3,21 +3,28 @@
 // group per service, health-checked on /readyz, routed by path prefix, with a deregistration delay
 // long enough for an instance to drain.
 import { settingsOf, SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
-import { CIDR, fromOutput, pascal, StackBuilder, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
+import { CIDR, fromOutput, pascal, StackBuilder, stackOutputs, subnetList, VPC_ID, type OutputRef, type RenderedStack } from './lib/stack.js';
+import { NETWORK } from './network.js';
 import { getAtt, ref, sub, type Value } from './lib/template.js';
 
 export const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
-/** Logical ids of a service's target group, shared with the stacks that read its outputs. */
-export const targetGroupId = (service: string) => `${pascal(service)}TargetGroup`;
+/** The outputs other stacks and the deploy play take. */
+export const LOAD_BALANCER = stackOutputs('load-balancer', ['LoadBalancerDnsName', 'LoadBalancerFullName', 'LoadBalancerSecurityGroupId', 'ServiceBaseUrl']);
+/** A service's target group: its ARN (instances register there) and its CloudWatch dimension. */
+export const targetGroupArn = (service: string): OutputRef => fromOutput(LOAD_BALANCER.ServiceBaseUrl.stack, `${targetGroupId(service)}Arn`);
+export const targetGroupFullName = (service: string): OutputRef => fromOutput(LOAD_BALANCER.ServiceBaseUrl.stack, `${targetGroupId(service)}FullName`);
+
+/** The logical id of a service's target group. */
+const targetGroupId = (service: string) => `${pascal(service)}TargetGroup`;
 
 export function renderLoadBalancer(inv: Environment, services: ServiceCatalogue = SHOP_SERVICES): RenderedStack {
   const certificate = inv.domain?.albCertificateArn;
-  const t = new StackBuilder(inv, 'load-balancer',
+  const t = new StackBuilder(inv, LOAD_BALANCER.ServiceBaseUrl.stack,
     `Internet-facing Application Load Balancer (${certificate ? 'HTTPS, HTTP redirects' : 'HTTP'}) with a /readyz-checked target group and a path rule per service.`);
-  const vpcId = t.param('VpcId', VPC_ID, fromOutput('network', 'VpcId'));
-  const vpcCidr = t.param('VpcCidr', CIDR, fromOutput('network', 'VpcCidr'));
-  const subnets = t.param('PublicSubnetIds', subnetList('Public subnets (network stack output PublicSubnetIds)'), fromOutput('network', 'PublicSubnetIds'));
+  const vpcId = t.param('VpcId', VPC_ID, NETWORK.VpcId);
+  const vpcCidr = t.param('VpcCidr', CIDR, NETWORK.VpcCidr);
+  const subnets = t.param('PublicSubnetIds', subnetList('Public subnets (network stack output PublicSubnetIds)'), NETWORK.PublicSubnetIds);
 
   const listenerPorts = certificate ? [443, 80] : [80];
   const servicePorts = [...new Set(services.map((d) => settingsOf(inv, d.name).port))].sort((a, b) => a - b);
@@ -126,16 +133,16 @@ export function renderLoadBalancer(inv: Environment, services: ServiceCatalogue 
   });
 
   const apiHost = inv.domain?.apiHostname;
-  t.output('LoadBalancerDnsName', 'The load balancer DNS name', getAtt('LoadBalancer', 'DNSName'));
+  t.output(LOAD_BALANCER.LoadBalancerDnsName, 'The load balancer DNS name', getAtt('LoadBalancer', 'DNSName'));
   t.output('LoadBalancerCanonicalHostedZoneId', 'The hosted zone of the load balancer (for an alias record)', getAtt('LoadBalancer', 'CanonicalHostedZoneID'));
   t.output('LoadBalancerArn', 'The load balancer ARN', ref('LoadBalancer'));
-  t.output('LoadBalancerFullName', 'app/<name>/<id>, the CloudWatch dimension', getAtt('LoadBalancer', 'LoadBalancerFullName'));
-  t.output('LoadBalancerSecurityGroupId', 'The load balancer security group (service instances accept only it)', getAtt('LoadBalancerSecurityGroup', 'GroupId'));
-  t.output('ServiceBaseUrl', 'Where services reach each other (orders calls catalog and inventory here)',
+  t.output(LOAD_BALANCER.LoadBalancerFullName, 'app/<name>/<id>, the CloudWatch dimension', getAtt('LoadBalancer', 'LoadBalancerFullName'));
+  t.output(LOAD_BALANCER.LoadBalancerSecurityGroupId, 'The load balancer security group (service instances accept only it)', getAtt('LoadBalancerSecurityGroup', 'GroupId'));
+  t.output(LOAD_BALANCER.ServiceBaseUrl, 'Where services reach each other (orders calls catalog and inventory here)',
     certificate && apiHost ? `https://${apiHost}` : sub('http://${LoadBalancer.DNSName}'));
   for (const { name: service } of services) {
-    t.output(`${pascal(service)}TargetGroupArn`, `The ${service} target group`, ref(targetGroupId(service)));
-    t.output(`${pascal(service)}TargetGroupFullName`, `targetgroup/<name>/<id> of ${service}, the CloudWatch dimension`, getAtt(targetGroupId(service), 'TargetGroupFullName'));
+    t.output(targetGroupArn(service), `The ${service} target group`, ref(targetGroupId(service)));
+    t.output(targetGroupFullName(service), `targetgroup/<name>/<id> of ${service}, the CloudWatch dimension`, getAtt(targetGroupId(service), 'TargetGroupFullName'));
   }
   return t.build();
 }

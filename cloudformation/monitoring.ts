@@ -2,35 +2,40 @@
 // latency and unhealthy hosts per service, RDS CPU, free storage, connections and replica lag, an
 // Auto Scaling group pinned at its maximum) and one dashboard with the same signals.
 import { SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
-import { fromOutput, fullName, pascal, StackBuilder, type RenderedStack } from './lib/stack.js';
+import { DATABASE, replicaIdentifier } from './database.js';
+import { fullName, pascal, StackBuilder, type RenderedStack } from './lib/stack.js';
+import { LOAD_BALANCER, targetGroupFullName } from './load-balancer.js';
+import { autoScalingGroupName, serviceStackName } from './service.js';
 import { ref, sub, type Value } from './lib/template.js';
 
 const GIB = 1024 ** 3;
 
 export function renderMonitoring(inv: Environment, services: ServiceCatalogue = SHOP_SERVICES): RenderedStack {
   const th = inv.monitoring.thresholds;
-  const replicas = Array.from({ length: inv.database.readReplicas }, (_, i) => `ReadReplica${i + 1}Identifier`);
+  const replicaRefs = Array.from({ length: inv.database.readReplicas }, (_, i) => replicaIdentifier(i + 1));
+  /** The replicas' parameters, named after the outputs they take. */
+  const replicas = replicaRefs.map((r) => r.output);
   const t = new StackBuilder(inv, 'monitoring',
     `Alarms to an SNS topic${inv.monitoring.alarmEmail ? ' (email subscription)' : ''} for the load balancer, every service, the database and its ${replicas.length} replica(s), and a sale-day dashboard.`);
 
-  t.param('LoadBalancerFullName', fullName('app/<name>/<id> (load-balancer stack output)', 'app'), fromOutput('load-balancer', 'LoadBalancerFullName'));
+  t.param('LoadBalancerFullName', fullName('app/<name>/<id> (load-balancer stack output)', 'app'), LOAD_BALANCER.LoadBalancerFullName);
   for (const { name: service } of services) {
     const name = pascal(service);
-    t.param(`${name}TargetGroupFullName`, fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), fromOutput('load-balancer', `${name}TargetGroupFullName`));
+    t.param(`${name}TargetGroupFullName`, fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), targetGroupFullName(service));
     t.param(`${name}AutoScalingGroupName`, {
       Type: 'String',
-      Description: `The ${service} Auto Scaling group (service-${service} stack output AutoScalingGroupName)`,
+      Description: `The ${service} Auto Scaling group (${serviceStackName(service)} stack output AutoScalingGroupName)`,
       AllowedPattern: '^[A-Za-z0-9._-]{1,255}$',
       ConstraintDescription: 'an Auto Scaling group name',
-    }, fromOutput(`service-${service}`, 'AutoScalingGroupName'));
+    }, autoScalingGroupName(service));
   }
   const dbIdentifier = {
     Type: 'String',
     AllowedPattern: '^[a-zA-Z][a-zA-Z0-9-]{0,62}$',
     ConstraintDescription: 'a DB instance identifier',
   };
-  t.param('DbInstanceIdentifier', { ...dbIdentifier, Description: 'The primary DB instance (database stack output DbInstanceIdentifier)' }, fromOutput('database', 'DbInstanceIdentifier'));
-  replicas.forEach((p, i) => t.param(p, { ...dbIdentifier, Description: `Read replica ${i + 1} (database stack output ${p})` }, fromOutput('database', p)));
+  t.param('DbInstanceIdentifier', { ...dbIdentifier, Description: 'The primary DB instance (database stack output DbInstanceIdentifier)' }, DATABASE.DbInstanceIdentifier);
+  replicaRefs.forEach((r, i) => t.param(r.output, { ...dbIdentifier, Description: `Read replica ${i + 1} (database stack output ${r.output})` }, r));
 
   t.resource('AlarmTopic', {
     Type: 'AWS::SNS::Topic',

@@ -4,8 +4,11 @@
 // flow logs to CloudWatch Logs.
 import type { Environment } from '../environment/index.js';
 import { subnetBlock } from './lib/cidr.js';
-import { StackBuilder, type RenderedStack } from './lib/stack.js';
+import { StackBuilder, stackOutputs, type RenderedStack } from './lib/stack.js';
 import { getAZs, getAtt, join, ref, select, sub, type Expr } from './lib/template.js';
+
+/** The outputs other stacks take. */
+export const NETWORK = stackOutputs('network', ['VpcId', 'VpcCidr', 'PublicSubnetIds', 'PrivateAppSubnetIds', 'PrivateDbSubnetIds']);
 
 const TIERS = ['public', 'app', 'db'] as const;
 type Tier = (typeof TIERS)[number];
@@ -14,7 +17,7 @@ const AZ_LETTERS = ['A', 'B', 'C'] as const;
 
 export function renderNetwork(inv: Environment): RenderedStack {
   const { azCount, natGateways, cidr } = inv.network;
-  const t = new StackBuilder(inv, 'network',
+  const t = new StackBuilder(inv, NETWORK.VpcId.stack,
     `VPC ${cidr} over ${azCount} Availability Zones with public, private-app and private-db subnets, ` +
     `${natGateways === 'per-az' ? 'a NAT gateway per AZ' : 'one shared NAT gateway'}, network ACLs, S3 and Secrets Manager endpoints and flow logs.`);
   const azs = AZ_LETTERS.slice(0, azCount);
@@ -233,11 +236,11 @@ export function renderNetwork(inv: Environment): RenderedStack {
   });
 
   const list = (tier: Tier): Expr => join(',', azs.map((az) => ref(subnetId(tier, az))));
-  t.output('VpcId', 'The VPC id', ref('Vpc'));
-  t.output('VpcCidr', 'The VPC CIDR block', getAtt('Vpc', 'CidrBlock'));
-  t.output('PublicSubnetIds', 'Public subnets (load balancer, NAT gateways), comma-separated', list('public'));
-  t.output('PrivateAppSubnetIds', 'Private-app subnets (service instances), comma-separated', list('app'));
-  t.output('PrivateDbSubnetIds', 'Private-db subnets (RDS), comma-separated', list('db'));
+  t.output(NETWORK.VpcId, 'The VPC id', ref('Vpc'));
+  t.output(NETWORK.VpcCidr, 'The VPC CIDR block', getAtt('Vpc', 'CidrBlock'));
+  t.output(NETWORK.PublicSubnetIds, 'Public subnets (load balancer, NAT gateways), comma-separated', list('public'));
+  t.output(NETWORK.PrivateAppSubnetIds, 'Private-app subnets (service instances), comma-separated', list('app'));
+  t.output(NETWORK.PrivateDbSubnetIds, 'Private-db subnets (RDS), comma-separated', list('db'));
   t.output('AvailabilityZones', 'The Availability Zones used, comma-separated', join(',', azs.map((_, i) => select(i, getAZs()))));
   t.output('FlowLogGroupName', 'Where VPC flow logs go', ref('FlowLogGroup'));
   return t.build();

@@ -1,10 +1,13 @@
 // The stack registry: every stack of an environment, registered once with its renderer and the
-// renderer's source file (named in each rendered file's header), in the order the stacks are listed
-// and written. A per-service stack is registered once and rendered for every declared service. The
-// deploy order is not kept here: it follows from the inputs each renderer declares.
-import type { Environment, ServiceCatalogue, ServiceDeclaration } from '../environment/index.js';
+// renderer's source file (named in each rendered file's header), in the order stacks are listed
+// and written. A per-service stack is registered once and rendered for every declared service.
+// The deploy order is not kept here: it follows from the inputs each renderer declares
+// (lib/deploy-order.ts). Renderers are pure: the same inventory always gives the same bytes (no
+// clock, no randomness, no I/O).
+import { SHOP_SERVICES, type Environment, type ServiceCatalogue, type ServiceDeclaration } from '../environment/index.js';
 import { renderDatabase } from './database.js';
 import type { RenderedStack } from './lib/stack.js';
+import { toYaml } from './lib/template.js';
 import { renderLoadBalancer } from './load-balancer.js';
 import { renderMonitoring } from './monitoring.js';
 import { renderNetwork } from './network.js';
@@ -19,7 +22,7 @@ export type StackRegistration =
     }
   | {
       readonly source: string;
-      /** Rendered once per service of the catalogue, as stack service-<name>. */
+      /** Rendered once per service of the catalogue. */
       readonly renderPerService: (inv: Environment, service: ServiceDeclaration, services: ServiceCatalogue) => RenderedStack;
     };
 
@@ -33,14 +36,39 @@ export const SHOP_STACKS: readonly StackRegistration[] = [
   { source: 'monitoring', render: renderMonitoring },
 ];
 
-/** A stack as rendered, with the registration that rendered it. */
-export interface RegisteredStack {
-  stack: RenderedStack;
-  source: string;
+export interface RenderOptions {
+  /** The services to render for; the shop's by default. */
+  services?: ServiceCatalogue | undefined;
+  /** The stacks to render; the shop's by default. */
+  stacks?: readonly StackRegistration[] | undefined;
 }
 
-export function renderRegistered(inv: Environment, services: ServiceCatalogue, stacks: readonly StackRegistration[]): RegisteredStack[] {
-  return stacks.flatMap((r) =>
+export interface RenderedFile {
+  stack: RenderedStack;
+  /** `<stack>.yaml`, relative to build/cloudformation/<environment>/. */
+  file: string;
+  body: string;
+}
+
+/** Every stack, in registration order. */
+export function renderStacks(inv: Environment, opts: RenderOptions = {}): RenderedStack[] {
+  return renderRegistered(inv, opts).map((r) => r.stack);
+}
+
+/** Every stack and its YAML file, in registration order. */
+export function renderEnvironment(inv: Environment, opts: RenderOptions = {}): RenderedFile[] {
+  return renderRegistered(inv, opts).map(({ stack, source }) => ({
+    stack,
+    file: `${stack.name}.yaml`,
+    body: toYaml(stack.template,
+      `${stack.stackName}: rendered by ./playbooks/render.mjs from the ${inv.environment} inventory.\n` +
+      `Do not edit: change the ${inv.environment} inventory or cloudformation/${source}.ts and render again.`),
+  }));
+}
+
+function renderRegistered(inv: Environment, opts: RenderOptions): Array<{ stack: RenderedStack; source: string }> {
+  const services = opts.services ?? SHOP_SERVICES;
+  return (opts.stacks ?? SHOP_STACKS).flatMap((r) =>
     'render' in r
       ? [{ stack: r.render(inv, services), source: r.source }]
       : services.map((d) => ({ stack: r.renderPerService(inv, d, services), source: r.source })),

@@ -4,11 +4,18 @@
 // on CPU and requests per target, pre-warm scheduled actions for every sale event, a rolling update
 // that keeps capacity in service, and optional Spot through a mixed instances policy.
 import { architectureOf, DEFAULT_LEAD_MINUTES, prewarmOf, settingsOf, SHARED_SECRETS, type Environment, type ServiceDeclaration } from '../environment/index.js';
-import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type RenderedStack } from './lib/stack.js';
+import { DATABASE, dbSecretArn } from './database.js';
+import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type OutputRef, type RenderedStack } from './lib/stack.js';
+import { LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
+import { NETWORK } from './network.js';
 import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
 import { serviceUserData } from './lib/user-data.js';
 
 export const ASG_ID = 'AutoScalingGroup';
+
+/** A service's stack, and the output the monitoring stack takes from it. */
+export const serviceStackName = (service: string): string => `service-${service}`;
+export const autoScalingGroupName = (service: string): OutputRef => fromOutput(serviceStackName(service), 'AutoScalingGroupName');
 const READY_TIMEOUT_SECONDS = 600;
 
 /** The parameter carrying a secret's ARN, named after the variable: JWT_VERIFY_SECRET → JwtVerifySecretArn. */
@@ -21,26 +28,25 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   const events = inv.saleEvents.filter((e) => prewarmOf(e, service));
   const secrets = Object.entries(declaration.secrets).map(([variable, secret]) => ({ variable, secret, param: secretParam(variable) }));
   const callsOthers = Object.keys(declaration.calls).length > 0;
-  const name = pascal(service);
-  const t = new StackBuilder(inv, `service-${service}`,
+  const t = new StackBuilder(inv, serviceStackName(service),
     `The ${service} service: ${s.instanceType} instances (${min}-${max}, desired ${desired}) behind the load balancer on ${s.pathPrefix}, ` +
     `scaled on CPU ${s.scaling.cpuTarget}% and ${s.scaling.requestsPerTarget} requests per target${events.length ? `, pre-warmed for ${events.length} sale event(s)` : ''}.`,
     service);
 
   // --- parameters: outputs of earlier stacks, the artifact, secrets the playbook created ---------
-  const vpcId = t.param('VpcId', VPC_ID, fromOutput('network', 'VpcId'));
-  const subnets = t.param('PrivateAppSubnetIds', subnetList('Private-app subnets (network stack output PrivateAppSubnetIds)'), fromOutput('network', 'PrivateAppSubnetIds'));
-  const albSg = t.param('LoadBalancerSecurityGroupId', securityGroupId('The load balancer security group (load-balancer stack output)'), fromOutput('load-balancer', 'LoadBalancerSecurityGroupId'));
+  const vpcId = t.param('VpcId', VPC_ID, NETWORK.VpcId);
+  const subnets = t.param('PrivateAppSubnetIds', subnetList('Private-app subnets (network stack output PrivateAppSubnetIds)'), NETWORK.PrivateAppSubnetIds);
+  const albSg = t.param('LoadBalancerSecurityGroupId', securityGroupId('The load balancer security group (load-balancer stack output)'), LOAD_BALANCER.LoadBalancerSecurityGroupId);
   const targetGroup = t.param('TargetGroupArn', {
     Type: 'String',
-    Description: `The ${service} target group (load-balancer stack output ${name}TargetGroupArn)`,
+    Description: `The ${service} target group (load-balancer stack output ${targetGroupArn(service).output})`,
     AllowedPattern: '^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\\d{12}:targetgroup/.+$',
     ConstraintDescription: 'a target group ARN',
-  }, fromOutput('load-balancer', `${name}TargetGroupArn`));
-  t.param('LoadBalancerFullName', fullName('app/<name>/<id> of the load balancer (load-balancer stack output)', 'app'), fromOutput('load-balancer', 'LoadBalancerFullName'));
-  t.param('TargetGroupFullName', fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), fromOutput('load-balancer', `${name}TargetGroupFullName`));
-  const dbSg = t.param('DatabaseSecurityGroupId', securityGroupId('The database security group (database stack output)'), fromOutput('database', 'DatabaseSecurityGroupId'));
-  t.param('DbSecretArn', secretArn(`The ${service} database secret (database stack output ${name}DbSecretArn)`), fromOutput('database', `${name}DbSecretArn`));
+  }, targetGroupArn(service));
+  t.param('LoadBalancerFullName', fullName('app/<name>/<id> of the load balancer (load-balancer stack output)', 'app'), LOAD_BALANCER.LoadBalancerFullName);
+  t.param('TargetGroupFullName', fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), targetGroupFullName(service));
+  const dbSg = t.param('DatabaseSecurityGroupId', securityGroupId('The database security group (database stack output)'), DATABASE.DatabaseSecurityGroupId);
+  t.param('DbSecretArn', secretArn(`The ${service} database secret (database stack output ${dbSecretArn(service).output})`), dbSecretArn(service));
   for (const x of secrets) {
     t.param(x.param, secretArn(`Secrets Manager secret with ${SHARED_SECRETS[x.secret].holds} (created by the playbook)`), { from: 'secret', secret: x.secret });
   }
@@ -51,7 +57,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
       Description: 'Read replica host names, comma-separated (database stack output ReadReplicaEndpoints)',
       AllowedPattern: '^[a-z0-9.,-]+$',
       ConstraintDescription: 'comma-separated host names',
-    }, fromOutput('database', 'ReadReplicaEndpoints'));
+    }, DATABASE.ReadReplicaEndpoints);
   }
   if (callsOthers) {
     t.param('ServiceBaseUrl', {
@@ -59,7 +65,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
       Description: `Where ${service} reaches ${joinAnd([...new Set(Object.values(declaration.calls))])} (load-balancer stack output ServiceBaseUrl)`,
       AllowedPattern: '^https?://[A-Za-z0-9.-]+$',
       ConstraintDescription: 'an http(s) URL without a path',
-    }, fromOutput('load-balancer', 'ServiceBaseUrl'));
+    }, LOAD_BALANCER.ServiceBaseUrl);
   }
   const artifact = (field: 'bucket' | 'key' | 'sha256'): Input => ({ from: 'artifact', service, field });
   t.param('ArtifactBucket', {

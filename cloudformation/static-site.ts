@@ -3,8 +3,12 @@
 // the load balancer uncached with every viewer header (Authorization included) passed on, so an
 // authenticated response is never served from cache. Aliases, certificate and WAF are optional.
 import type { Environment } from '../environment/index.js';
-import { fromOutput, StackBuilder, type RenderedStack } from './lib/stack.js';
+import { StackBuilder, stackOutputs, type RenderedStack } from './lib/stack.js';
+import { LOAD_BALANCER } from './load-balancer.js';
 import { getAtt, ref, sub, type Expr, type Value } from './lib/template.js';
+
+/** The outputs the deploy play reads: where to upload assets, what to invalidate, the shop's URL. */
+export const STATIC_SITE = stackOutputs('static-site', ['SiteUrl', 'AssetsBucketName', 'DistributionId']);
 
 // AWS-managed CloudFront policies (fixed ids published by AWS, the same in every account).
 export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -12,7 +16,7 @@ export const MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68
 
 export function renderStaticSite(inv: Environment): RenderedStack {
   const domain = inv.domain;
-  const t = new StackBuilder(inv, 'static-site',
+  const t = new StackBuilder(inv, STATIC_SITE.SiteUrl.stack,
     'Static assets in a private S3 bucket behind CloudFront (Origin Access Control, HTTPS only, HTTP/2 and 3, compression); ' +
     `/api/* forwarded uncached to the load balancer${domain?.aliases.length ? ` on ${domain.aliases.join(', ')}` : ''}.`);
 
@@ -26,7 +30,7 @@ export function renderStaticSite(inv: Environment): RenderedStack {
         Description: 'The load balancer DNS name (load-balancer stack output LoadBalancerDnsName)',
         AllowedPattern: '^[A-Za-z0-9.-]+\\.elb\\.amazonaws\\.com$',
         ConstraintDescription: 'an ELB DNS name',
-      }, fromOutput('load-balancer', 'LoadBalancerDnsName'));
+      }, LOAD_BALANCER.LoadBalancerDnsName);
 
   t.resource('AssetsBucket', {
     Type: 'AWS::S3::Bucket',
@@ -186,9 +190,9 @@ export function renderStaticSite(inv: Environment): RenderedStack {
   });
 
   const siteHost = domain?.aliases[0];
-  t.output('DistributionId', 'The CloudFront distribution id (for invalidations)', ref('Distribution'));
+  t.output(STATIC_SITE.DistributionId, 'The CloudFront distribution id (for invalidations)', ref('Distribution'));
   t.output('DistributionDomainName', 'The CloudFront domain name (alias records point here)', getAtt('Distribution', 'DomainName'));
-  t.output('AssetsBucketName', 'Where the static assets are uploaded', ref('AssetsBucket'));
-  t.output('SiteUrl', 'The shop URL', siteHost ? `https://${siteHost}` : sub('https://${Distribution.DomainName}'));
+  t.output(STATIC_SITE.AssetsBucketName, 'Where the static assets are uploaded', ref('AssetsBucket'));
+  t.output(STATIC_SITE.SiteUrl, 'The shop URL', siteHost ? `https://${siteHost}` : sub('https://${Distribution.DomainName}'));
   return t.build();
 }

@@ -1,28 +1,51 @@
-// What every stack renderer shares: the stack catalogue, how a parameter gets its value at deploy
-// time (an output of an earlier stack, the service artifact, or a secret the playbook created), the
+// The stack contract, and what every stack renderer shares: a rendered stack with the inputs its
+// parameters take at deploy time (an output of another stack, the service artifact, or a secret
+// the playbook created), output references named once by the renderer that defines the output, the
 // standard tags, and a small builder that keeps parameters, resources and outputs in one order.
 import type { Environment, SharedSecretName, STANDARD_TAG_KEYS } from '../../environment/index.js';
 import { resourcePrefix } from '../../environment/index.js';
 import { ref, type Expr, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 
+/** An output of a stack, as the stacks and plays that read it refer to it. */
+export interface OutputRef {
+  from: 'output';
+  stack: string;
+  output: string;
+}
+
 /** Where the playbook finds a parameter's value when it deploys the stack. */
 export type Input =
-  | { from: 'output'; stack: string; output: string }
+  | OutputRef
   | { from: 'artifact'; service: string; field: 'bucket' | 'key' | 'sha256' }
   /** A shared secret the playbook creates in Secrets Manager (environment/shared-secrets.ts): its ARN. */
   | { from: 'secret'; secret: SharedSecretName };
 
+/** One stack of an environment, rendered: what the playbooks validate, write and deploy. */
 export interface RenderedStack {
   /** Stack key and file name: network, service-catalog, … */
   name: string;
   /** The CloudFormation stack name, `<project>-<environment>-<name>`. */
   stackName: string;
+  /** The service a per-service stack runs (--limit, task tags, the Service tag); unset for shared stacks. */
+  service?: string | undefined;
   template: Template;
   /** For every parameter without a default: where its value comes from. */
   inputs: Record<string, Input>;
 }
 
-export const fromOutput = (stack: string, output: string): Input => ({ from: 'output', stack, output });
+export const fromOutput = (stack: string, output: string): OutputRef => ({ from: 'output', stack, output });
+
+/** References to the named outputs of a stack, for its renderer to define and others to read. */
+export function stackOutputs<const Name extends string>(stack: string, names: readonly Name[]): Readonly<Record<Name, OutputRef>> {
+  const refs: Partial<Record<Name, OutputRef>> = {};
+  for (const n of names) refs[n] = fromOutput(stack, n);
+  return refs as Readonly<Record<Name, OutputRef>>;
+}
+
+/** PascalCase of a slug, for logical ids: `black-friday-2026` → `BlackFriday2026`. */
+export function pascal(slug: string): string {
+  return slug.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
+}
 
 export class StackBuilder {
   private readonly parameters: Record<string, Parameter> = {};
@@ -30,13 +53,18 @@ export class StackBuilder {
   private readonly outputs: Record<string, Output> = {};
   private readonly inputs: Record<string, Input> = {};
 
+  /** The Service tag: the service for per-service stacks, the stack otherwise. */
+  private readonly serviceTag: string;
+
   constructor(
     readonly inv: Environment,
     readonly name: string,
     private readonly description: string,
-    /** The Service tag: the service for service stacks, the stack otherwise. */
-    readonly service: string = name,
-  ) {}
+    /** Set for per-service stacks: the service the stack runs. */
+    readonly service?: string,
+  ) {
+    this.serviceTag = service ?? name;
+  }
 
   /** `<project>-<environment>-<suffix>`, for the few resources that need a name. */
   prefixed(suffix: string): string {
@@ -58,7 +86,10 @@ export class StackBuilder {
     return logicalId;
   }
 
-  output(name: string, description: string, value: Expr): void {
+  /** Declares an output, by name or by the reference other stacks read it through. */
+  output(output: string | OutputRef, description: string, value: Expr): void {
+    if (typeof output !== 'string' && output.stack !== this.name) throw new Error(`${this.name}: output ${output.output} is referenced as ${output.stack}'s`);
+    const name = typeof output === 'string' ? output : output.output;
     if (this.outputs[name]) throw new Error(`${this.name}: output ${name} declared twice`);
     this.outputs[name] = { Description: description, Value: value };
   }
@@ -77,7 +108,7 @@ export class StackBuilder {
     const standard: Record<(typeof STANDARD_TAG_KEYS)[number], string> = {
       Project: this.inv.project,
       Environment: this.inv.environment,
-      Service: this.service,
+      Service: this.serviceTag,
       CostCentre: this.inv.costCentre,
     };
     const custom = Object.fromEntries(Object.entries(this.inv.tags).sort(([a], [b]) => a.localeCompare(b)));
@@ -88,6 +119,7 @@ export class StackBuilder {
     return {
       name: this.name,
       stackName: this.prefixed(this.name),
+      ...(this.service ? { service: this.service } : {}),
       template: {
         AWSTemplateFormatVersion: '2010-09-09',
         Description: `${this.inv.project} ${this.inv.environment} ${this.name}: ${this.description}`,
@@ -98,11 +130,6 @@ export class StackBuilder {
       inputs: this.inputs,
     };
   }
-}
-
-/** PascalCase of a slug, for logical ids: `black-friday-2026` → `BlackFriday2026`. */
-export function pascal(slug: string): string {
-  return slug.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
 }
 
 // Parameter shapes used by more than one stack, each constrained as CloudFormation allows.

@@ -38,14 +38,15 @@ export interface Output {
   Export?: { Name: Expr };
 }
 
-export interface Template {
+/** A type, not an interface: assignable wherever plain template data (Record<string, unknown>) is expected. */
+export type Template = {
   AWSTemplateFormatVersion: '2010-09-09';
   Description: string;
   Metadata?: { [key: string]: Value };
   Parameters: Record<string, Parameter>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, Output>;
-}
+};
 
 // --- intrinsic functions (long form) -------------------------------------------------------------
 

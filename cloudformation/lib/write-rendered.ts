@@ -1,10 +1,10 @@
-// Writes an environment's rendered templates to a folder, as render.mjs and the deploy playbook
-// need it: each file atomically (temp file + rename, never half-written), only when its bytes
+// Writes an environment's rendered templates to a folder, as the render and deploy playbooks need
+// it: each file atomically (temp file + rename, never half-written), only when its bytes
 // change (ok / changed, like an Ansible task), and stale templates of stacks no longer rendered
 // removed so nothing misleading is left to deploy.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RenderedFile } from '../index.js';
+import type { RenderedFile } from '../registry.js';
 
 export interface WrittenFile {
   file: string;
@@ -13,9 +13,6 @@ export interface WrittenFile {
   bytes: number;
   resources: number;
 }
-
-/** CloudFormation accepts a template body up to this size; larger ones go through S3. */
-export const TEMPLATE_BODY_LIMIT = 51_200;
 
 export async function writeRendered(files: readonly RenderedFile[], dir: string): Promise<WrittenFile[]> {
   await mkdir(dir, { recursive: true });
