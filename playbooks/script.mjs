@@ -1,6 +1,6 @@
-// What every playbook script does: load the compiled playbook library (dist/, built by npm ci)
-// and run the named playbook with the command line, exiting with its code. A missing build gets
-// one line that says what to run, not a stack trace.
+// What every playbook script (deploy, render, drift, status, destroy) does: load the compiled
+// playbook library (dist/, built by npm ci) and run the named playbook with the command line,
+// exiting with its code. A missing build gets one line that says what to run, not a stack trace.
 import { path } from 'zx';
 
 export async function runPlaybookScript(name) {

@@ -3,6 +3,12 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
+export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy' | 'render';
+
+/** The inventory a playbook reads without -i: render shows what production would get, the rest act on this machine. */
+export const defaultInventory = (playbook: string): string =>
+  `playbooks/inventories/${playbook === 'render' ? 'production' : 'local'}.yaml`;
+
 export interface PlaybookOptions {
   /** -i/--inventory; undefined means the playbook's default inventory. */
   inventory: string | undefined;
@@ -23,11 +29,17 @@ export interface PlaybookOptions {
   executeReviewed: boolean;
   detailedExitcode: boolean;
   help: boolean;
+  /** render -o/--out: the folder the environment's folder of templates goes in. */
+  out: string | undefined;
+  /** render --validate: also check the templates before writing them. */
+  validate: boolean;
 }
 
 export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
 
-  -i, --inventory <file>     inventory YAML (default playbooks/inventories/local.yaml)
+  -i, --inventory <file>     inventory YAML (default ${defaultInventory(playbook)})${playbook === 'render' ? `
+  -o, --out <dir>            write <dir>/<environment>/<stack>.yaml (default build/cloudformation)
+      --validate             also check the templates: resource specification, security rules, stack wiring` : ''}
       --check                change nothing anywhere; every task says what it would do
       --diff                 show what would change (template differences)
       --tags <a,b>           run only tasks with one of these tags
@@ -49,38 +61,46 @@ exit codes: 0 nothing failed, 1 usage error, 2 a task failed, 3 changes present 
 const list = (values: string[] | undefined): string[] =>
   (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 
-export function parseCli(argv: string[]): PlaybookOptions {
-  let parsed;
+const OPTIONS = {
+  inventory: { type: 'string', short: 'i' },
+  check: { type: 'boolean' },
+  diff: { type: 'boolean' },
+  tags: { type: 'string', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
+  limit: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  yes: { type: 'boolean', short: 'y' },
+  json: { type: 'string' },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  'allow-replace': { type: 'string', multiple: true },
+  'review-md': { type: 'string' },
+  'keep-change-sets': { type: 'boolean' },
+  'execute-reviewed': { type: 'boolean' },
+  'detailed-exitcode': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Flags only render takes. */
+const RENDER_OPTIONS = {
+  out: { type: 'string', short: 'o' },
+  validate: { type: 'boolean' },
+} as const;
+
+function parse(argv: string[], playbook: PlaybookName) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        inventory: { type: 'string', short: 'i' },
-        check: { type: 'boolean' },
-        diff: { type: 'boolean' },
-        tags: { type: 'string', multiple: true },
-        'skip-tags': { type: 'string', multiple: true },
-        limit: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v', multiple: true },
-        yes: { type: 'boolean', short: 'y' },
-        json: { type: 'string' },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        'allow-replace': { type: 'string', multiple: true },
-        'review-md': { type: 'string' },
-        'keep-change-sets': { type: 'boolean' },
-        'execute-reviewed': { type: 'boolean' },
-        'detailed-exitcode': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    const values = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...OPTIONS, ...RENDER_OPTIONS } }).values;
+    // The same parse without render's flags, so another playbook refuses them in parseArgs' words.
+    if (playbook !== 'render') parseArgs({ args: argv, allowPositionals: false, strict: true, options: OPTIONS });
+    return values;
   } catch (err) {
-    // parseArgs says e.g. "Unknown option '--foo'"; drop its hint about "--" which does not apply.
-    const first = (err as Error).message.split('. ')[0] ?? 'bad arguments';
+    // parseArgs says e.g. "Unknown option '--foo'"; keep its first sentence, drop its hints (one line).
+    const first = (err as Error).message.split(/\.(\s|$)/)[0] ?? 'bad arguments';
     throw new UsageError(`${first}; see --help`);
   }
-  const v = parsed.values;
+}
+
+export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): PlaybookOptions {
+  const v = parse(argv, playbook);
   const extraVars: Record<string, string> = {};
   for (const pair of v['extra-vars'] ?? []) {
     const m = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(pair);
@@ -104,7 +124,10 @@ export function parseCli(argv: string[]): PlaybookOptions {
     executeReviewed: v['execute-reviewed'] ?? false,
     detailedExitcode: v['detailed-exitcode'] ?? false,
     help: v.help ?? false,
+    out: v.out,
+    validate: v.validate ?? false,
   };
+  if (options.out === '') throw new UsageError('-o needs a folder, e.g. -o build/cloudformation');
   if (options.keepChangeSets && !options.check) {
     throw new UsageError('--keep-change-sets goes with --check (review now, execute later with --execute-reviewed)');
   }

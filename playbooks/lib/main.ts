@@ -1,22 +1,25 @@
 // The entry every playbook script calls: parse the command line, load the inventory, pick the
-// target's module set, run the play, return the exit code (0 ok, 1 usage, 2 failed, 3 changes
-// present with --check --detailed-exitcode, 130 interrupted).
+// target's module set (render is the same for every target), run the play, return the exit code
+// (0 ok, 1 usage, 2 failed, 3 changes present with --check --detailed-exitcode, 130 interrupted).
 import { resolve } from 'node:path';
+import type { Environment } from '../../environment/index.js';
 import type { AwsSettings } from './aws/clients.js';
-import { type PlaybookOptions, parseCli, usage } from './cli.js';
+import { defaultInventory, parseCli, usage, type PlaybookName, type PlaybookOptions } from './cli.js';
 import { UsageError, errorMessage } from './errors.js';
 import { Output } from './output.js';
+import { renderPlay } from './plays/render.js';
 import { EXIT, runPlay } from './runner.js';
-import { TARGETS, type TargetModule, type TargetRun } from './targets.js';
-import type { InventoryView, TemplateSource } from './templates.js';
+import type { StackSource } from './stack-source.js';
+import { TARGETS, type TargetPlaybook, type TargetRun } from './targets.js';
 
-export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy';
+export type { PlaybookName } from './cli.js';
 
 export interface PlaybookEnv {
   /** Repository root. */
   root: string;
-  loadEnvironment(file: string, opts: { overrides: Record<string, string> }): Promise<InventoryView> | InventoryView;
-  templates(inventory: InventoryView): TemplateSource;
+  loadEnvironment(file: string, opts: { overrides: Record<string, string> }): Promise<Environment> | Environment;
+  /** The environment's stacks; `outDir` is render's -o (the folder the environment's folder goes in). */
+  stacks(inventory: Environment, opts: { outDir?: string | undefined }): StackSource;
   output?: Output;
   aws?: Partial<AwsSettings>;
   deploy?: TargetRun['deploy'];
@@ -32,7 +35,7 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], env: P
   let options: PlaybookOptions;
   try {
     // Drift detection changes nothing, so drift always runs as a check (and --detailed-exitcode works).
-    options = parseCli(playbook === 'drift' && !argv.includes('--check') ? [...argv, '--check'] : argv);
+    options = parseCli(playbook === 'drift' && !argv.includes('--check') ? [...argv, '--check'] : argv, playbook);
   } catch (err) {
     error(`error: ${errorMessage(err)}`);
     return EXIT.usage;
@@ -42,20 +45,17 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], env: P
     return EXIT.ok;
   }
 
-  const inventoryFile = options.inventory ?? resolve(env.root, 'playbooks/inventories/local.yaml');
+  const inventoryFile = options.inventory ?? resolve(env.root, defaultInventory(playbook));
   const overrides = Object.fromEntries(Object.entries(options.extraVars).filter(([k]) => !PLAYBOOK_VARS.has(k)));
   const rotate = (options.extraVars.rotate ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  let inventory: InventoryView;
-  let target: TargetModule;
+  let inventory: Environment;
+  let play: TargetPlaybook;
   try {
     inventory = await env.loadEnvironment(inventoryFile, { overrides });
     if (options.limit !== undefined && !(options.limit in inventory.services)) {
       throw new UsageError(`--limit ${options.limit}: no such service in ${inventoryFile} (services: ${Object.keys(inventory.services).join(', ')})`);
     }
-    const load = TARGETS[inventory.target];
-    if (!load) throw new UsageError(`${inventoryFile}: target "${inventory.target}" has no module set (known: ${Object.keys(TARGETS).join(', ')})`);
-    target = await load();
-    if (!target[playbook]) throw new UsageError(`${playbook} does not apply to the ${inventory.target} target`);
+    play = playbook === 'render' ? renderPlay : await targetPlaybook(playbook, inventory, inventoryFile);
   } catch (err) {
     error(`error: ${options.verbose && err instanceof Error && !(err instanceof UsageError) ? err.stack : errorMessage(err)}`);
     return EXIT.usage;
@@ -63,16 +63,25 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], env: P
 
   const output = env.output ?? new Output({ verbose: options.verbose });
   const title = `${playbook} ${inventory.environment} · ${inventory.target}${inventory.target === 'aws' ? ` ${inventory.region}` : ''}`;
-  return runPlay({ playbook, title, options, output }, (play) =>
-    target[playbook]!({
-      play,
+  const outDir = options.out === undefined ? undefined : resolve(options.out);
+  return runPlay({ playbook, title, options, output }, (p) =>
+    play({
+      play: p,
       inventory,
       inventoryFile,
-      source: env.templates(inventory),
+      stacks: env.stacks(inventory, { outDir }),
       root: env.root,
       rotate,
       aws: env.aws,
       deploy: env.deploy,
     }),
   );
+}
+
+async function targetPlaybook(playbook: Exclude<PlaybookName, 'render'>, inventory: Environment, inventoryFile: string): Promise<TargetPlaybook> {
+  const load = TARGETS[inventory.target];
+  if (!load) throw new UsageError(`${inventoryFile}: target "${inventory.target}" has no module set (known: ${Object.keys(TARGETS).join(', ')})`);
+  const play = (await load())[playbook];
+  if (!play) throw new UsageError(`${playbook} does not apply to the ${inventory.target} target`);
+  return play;
 }

@@ -70,6 +70,8 @@ export interface RunRecord {
   startedAt: string;
   durationMs: number;
   tasks: TaskRecord[];
+  /** What the play warned about (a past sale event, …); warnings do not fail a run. */
+  warnings: string[];
   recap: Record<TaskStatus, number>;
   exitCode: number;
 }
@@ -95,6 +97,7 @@ export class Play {
   readonly options: PlaybookOptions;
   readonly output: Output;
   readonly records: TaskRecord[] = [];
+  readonly warnings: string[] = [];
   readonly title: string;
   readonly playbook: string;
   interrupted = false;
@@ -136,6 +139,12 @@ export class Play {
     const outcomes = await Promise.all(specs.map((s) => this.runOne(s)));
     if (outcomes.some((o) => o.status === 'failed')) throw new PlayStopped();
     return outcomes;
+  }
+
+  /** A warning about the run as a whole, shown as it is found and kept in the --json record. */
+  warn(text: string): void {
+    this.warnings.push(text);
+    this.output.line(`${this.output.paint('changed', 'warning:')} ${text}`);
   }
 
   /** Prints a block outside any task (the URL at the end, a hint). */
@@ -190,6 +199,7 @@ export class Play {
       startedAt: new Date(this.startedAt).toISOString(),
       durationMs: Date.now() - this.startedAt,
       tasks: this.records,
+      warnings: this.warnings,
       recap: this.counts(),
       exitCode: this.exitCode(),
     };

@@ -1,16 +1,18 @@
 // Targets plug their module sets into the same playbooks: each target is a module exporting a
 // function per playbook (deploy, drift, ...). The aws target deploys CloudFormation; the local
-// target (issue 6) adds its own file and registers it here.
+// target runs the shop on this machine. Render is the same for every target (plays/render.ts).
+import type { Environment } from '../../environment/index.js';
 import type { AwsSettings } from './aws/clients.js';
 import type { Play } from './runner.js';
-import type { InventoryView, TemplateSource } from './templates.js';
+import type { StackSource } from './stack-source.js';
 
 export interface TargetRun {
   play: Play;
-  inventory: InventoryView;
+  inventory: Environment;
   /** The inventory file as given (for messages). */
   inventoryFile: string;
-  source: TemplateSource;
+  /** The environment's stacks, rendered through cloudformation/. */
+  stacks: StackSource;
   root: string;
   /** Secrets to rotate (-e rotate=a,b). */
   rotate: string[];

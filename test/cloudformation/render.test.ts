@@ -1,5 +1,6 @@
 // Determinism (the same inventory gives the same bytes, run after run and process after process)
-// and ./playbooks/render.mjs end to end: files, ok/changed, stale files, and one-line errors.
+// and ./playbooks/render.mjs end to end, a playbook like the others: files, ok/changed, stale files,
+// the past-sale-event warning, and one-line errors.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,14 +59,18 @@ t.test('render.mjs writes every stack, a service stack per service, the same byt
   const dir = join(out, 'staging');
   const files = (await readdir(dir)).sort();
   t.same(files, ['database.yaml', 'load-balancer.yaml', 'monitoring.yaml', 'network.yaml', 'service-catalog.yaml', 'service-inventory.yaml', 'service-orders.yaml', 'service-users.yaml', 'static-site.yaml']);
-  t.match(first.stdout, /changed .*service-catalog\.yaml \(\d+ resources/);
-  t.match(first.stdout, /staging: 9 stacks rendered, 9 changed/);
+  t.match(first.stdout, /^PLAY \[render staging · aws eu-west-1\]/);
+  t.match(first.stdout, /^ +changed .*service-catalog\.yaml \(\d+ resources/m);
+  t.match(first.stdout, /ok: \[render templates\] 9 stacks rendered\n/);
+  t.match(first.stdout, /changed: \[write templates\] 9 files written under /);
+  t.match(first.stdout, /PLAY RECAP/);
   const bytes = await Promise.all(files.map((f) => readFile(join(dir, f))));
 
   const second = await render('-i', inventoryFile('staging'), '-o', out);
   t.equal(second.code, 0);
-  t.match(second.stdout, /staging: 9 stacks rendered, 0 changed/, 'a second run changes nothing');
-  t.notMatch(second.stdout, /^changed/m);
+  t.match(second.stdout, /ok: \[write templates\] files unchanged/, 'a second run changes nothing');
+  t.match(second.stdout, /changed=0 {2}skipped=1 {2}failed=0/);
+  t.notMatch(second.stdout, /^ *changed/m);
   const again = await Promise.all(files.map((f) => readFile(join(dir, f))));
   t.ok(again.every((b, i) => b.equals(bytes[i]!)), 'byte-identical');
 
@@ -77,33 +82,38 @@ t.test('render.mjs: overrides, changed files and stale files', async (t) => {
   await writeFile(join(out, 'staging', 'old-stack.yaml'), 'stale');
   const run = await render('-i', inventoryFile('staging'), '-o', out, '-e', 'services.orders.scaling.max=6');
   t.equal(run.code, 0, run.stderr);
-  t.match(run.stdout, /changed .*service-orders\.yaml/);
-  t.match(run.stdout, /ok +.*service-catalog\.yaml/);
-  t.match(run.stdout, /removed .*old-stack\.yaml/);
+  t.match(run.stdout, /^ +changed .*service-orders\.yaml/m);
+  t.match(run.stdout, /^ +ok +.*service-catalog\.yaml/m);
+  t.match(run.stdout, /^ +removed .*old-stack\.yaml/m);
+  t.match(run.stdout, /changed: \[write templates\] 1 files written, 1 removed under /);
   t.match(await readFile(join(out, 'staging', 'service-orders.yaml'), 'utf8'), /MaxSize: "6"/);
 });
 
 t.test('render.mjs warns about a sale event whose pre-warm time has passed, and still renders', async (t) => {
   const run = await render('-i', inventoryFile('staging'), '-o', out, '-e', 'saleEvents.0.start=2020-11-20T06:00:00Z', '-e', 'saleEvents.0.end=2020-11-20T12:00:00Z');
   t.equal(run.code, 0, run.stderr);
-  t.match(run.stderr, /^warning: sale event black-friday-2026-rehearsal \(2020-11-20T06:00:00Z\) is under way or over: remove it from the inventory before deploying$/m);
+  t.match(run.stdout, /^warning: sale event black-friday-2026-rehearsal \(2020-11-20T06:00:00Z\) is under way or over: remove it from the inventory before deploying$/m);
+  t.match(run.stdout, /PLAY RECAP/);
+  t.equal(run.stderr, '', 'a warning is part of the play, not an error');
 });
 
 t.test('render.mjs defaults to production and validates on request', async (t) => {
   const run = await render('-o', out, '--validate');
   t.equal(run.code, 0, run.stderr);
-  t.match(run.stdout, /production: 9 stacks rendered, 9 changed, all checks passed/);
+  t.match(run.stdout, /^PLAY \[render production · aws eu-west-1\]/);
+  t.match(run.stdout, /ok: \[validate templates\] 9 templates valid( \(\d+s\))?\n/);
+  t.match(run.stdout, /changed: \[write templates\] 9 files written under /);
   t.same((await readdir(join(out, 'production'))).length, 9);
 });
 
 t.test('render.mjs refuses bad input with one line and exit 1', async (t) => {
   const cases: Array<[string, string[], RegExp]> = [
-    ['unknown flag', ['--inventroy', 'x'], /^render: unknown argument --inventroy; usage: /],
-    ['stray argument', ['staging'], /^render: unknown argument staging; usage: /],
-    ['missing value', ['-i'], /^render: -i needs a value; usage: /],
-    ['bad -e', ['-e', 'services.orders.scaling.max'], /^render: -e needs key\.path=value/],
-    ['missing inventory', ['-i', 'playbooks/inventories/nowhere.yaml'], /^render: playbooks\/inventories\/nowhere\.yaml: no such file/],
-    ['bad override', ['-e', 'network.azCount=4'], /^render: .*production\.yaml: network\.azCount \(set with -e\): expected one of 2, 3, got 4\n$/],
+    ['unknown flag', ['--inventroy', 'x'], /^error: Unknown option '--inventroy'; see --help\n$/],
+    ['stray argument', ['staging'], /^error: Unexpected argument 'staging'; see --help\n$/],
+    ['missing value', ['-i'], /^error: Option '-i\b.* argument (missing|is ambiguous); see --help\n$/],
+    ['bad -e', ['-e', 'services.orders.scaling.max'], /^error: -e expects key=value/],
+    ['missing inventory', ['-i', 'playbooks/inventories/nowhere.yaml'], /^error: playbooks\/inventories\/nowhere\.yaml: no such file/],
+    ['bad override', ['-e', 'network.azCount=4'], /^error: .*production\.yaml: network\.azCount \(set with -e\): expected one of 2, 3, got 4\n$/],
   ];
   const runs = await Promise.all(cases.map(([, args]) => render(...args, '-o', out)));
   for (const [i, [name, , message]] of cases.entries()) {
@@ -117,8 +127,10 @@ t.test('render.mjs refuses bad input with one line and exit 1', async (t) => {
   await writeFile(bad, (await readFile(inventoryFile('staging'), 'utf8')).replace('azCount: 2', 'azCount: two'));
   const run = await render('-i', bad, '-o', out);
   t.equal(run.code, 1);
-  t.match(run.stderr, new RegExp(`^render: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: network\\.azCount: expected one of 2, 3, got "two"\\n$`));
+  t.match(run.stderr, new RegExp(`^error: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: network\\.azCount: expected one of 2, 3, got "two"\\n$`));
   const help = await render('-h');
   t.equal(help.code, 0);
   t.match(help.stdout, /^usage: \.\/playbooks\/render\.mjs/);
+  t.match(help.stdout, /default playbooks\/inventories\/production\.yaml/, '--help names the default inventory');
+  t.match(help.stdout, /-o, --out <dir>/);
 });

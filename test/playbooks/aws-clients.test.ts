@@ -12,7 +12,7 @@ import { withRetry } from '../../playbooks/lib/aws/retry.js';
 import { CredentialsMissingError } from '../../playbooks/lib/errors.js';
 import { awsApis } from '../../playbooks/lib/plays/aws-apis.js';
 import { Play } from '../../playbooks/lib/runner.js';
-import { artifactRoot, inventory, templateSource } from '../fixtures/aws-play.js';
+import { artifactRoot, inventory, stackSource } from '../fixtures/aws-play.js';
 import { FakeCloudFormation, awsError, throttling } from './fake-aws.js';
 import { run } from './harness.js';
 import { FAST_RETRY, capturedOutput, options } from './support.js';
@@ -87,7 +87,7 @@ t.test('no credentials: one line saying they are needed and how to give them', a
     const fake = new FakeCloudFormation();
     const root = await artifactRoot();
     try {
-      const r = await run('deploy', ['-i', 'production.yaml', '--check'], { inventory, source: templateSource(), root });
+      const r = await run('deploy', ['-i', 'production.yaml', '--check'], { inventory, source: stackSource(), root });
       t.equal(r.code, 2);
       const line = r.text.split('\n').find((l) => l.startsWith('failed:'));
       t.equal(

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
-import { artifactRoot, inventory, templateSource, SERVICES } from '../fixtures/aws-play.js';
+import { artifactRoot, inventory, stackSource, SERVICES } from '../fixtures/aws-play.js';
 import { publicSite, run, world, type World } from './harness.js';
 
 process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
@@ -28,7 +28,7 @@ t.beforeEach(() => {
 });
 t.afterEach(() => w.restore());
 
-const env = (source = templateSource()) => ({ inventory, source, root });
+const env = (source = stackSource()) => ({ inventory, source, root });
 const stackOf = (call: string) => call.split(' ')[1]!.split('/')[0]!;
 /** Asserts an exit code; the run's output is shown only when it is wrong. */
 const exitCode = (t: Test, r: { code: number; text: string }, code: number) => {
@@ -37,7 +37,7 @@ const exitCode = (t: Test, r: { code: number; text: string }, code: number) => {
 };
 
 t.test('first deploy creates every stack in order, passes outputs on, and a second run changes nothing', async (t) => {
-  const source = templateSource();
+  const source = stackSource();
   const first = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
   exitCode(t, first, 0);
   const created = w.cfn.calls().filter((c) => c.startsWith('CreateChangeSet')).map(stackOf);
@@ -88,7 +88,7 @@ t.test('--check makes no mutating call except creating and deleting change sets'
   w.cfn.mock.resetHistory();
   w.s3.mock.resetHistory();
   w.secrets.mock.resetHistory();
-  const changedSource = templateSource({ cidr: '10.9.0.0/16', catalogMax: '2' });
+  const changedSource = stackSource({ cidr: '10.9.0.0/16', catalogMax: '2' });
   await writeFile(join(root, 'static/index.html'), '<!doctype html><title>shop v2</title>');
   const check = await run('deploy', ['-i', 'test.yaml', '--check', '--diff'], env(changedSource));
   t.equal(check.code, 0);
@@ -117,7 +117,7 @@ t.test('--limit catalog touches only the catalog stack and artifact', async (t) 
   w.cloudfront.mock.resetHistory();
   // Catalog's code and template change; so does the network template, which --limit must leave alone.
   await writeFile(join(root, 'dist/services/catalog/main.js'), "import { serve } from '../kit/server.js';\nexport const catalog = serve() + 'v2';\n");
-  const r = await run('deploy', ['-i', 'test.yaml', '--yes', '--limit', 'catalog'], env(templateSource({ cidr: '10.7.0.0/16', catalogMax: '5' })));
+  const r = await run('deploy', ['-i', 'test.yaml', '--yes', '--limit', 'catalog'], env(stackSource({ cidr: '10.7.0.0/16', catalogMax: '5' })));
   exitCode(t, r, 0);
   const touched = w.mutations();
   t.ok(touched.length > 0);
@@ -133,7 +133,7 @@ t.test('--limit catalog touches only the catalog stack and artifact', async (t) 
 
 t.test('--keep-change-sets then --execute-reviewed, and refusal when the stack moved', async (t) => {
   await run('deploy', ['-i', 'test.yaml', '--yes'], env());
-  const next = templateSource({ cidr: '10.5.0.0/16', catalogMax: '4' });
+  const next = stackSource({ cidr: '10.5.0.0/16', catalogMax: '4' });
   const review = await run('deploy', ['-i', 'test.yaml', '--check', '--keep-change-sets'], env(next));
   exitCode(t, review, 0);
   t.match(review.text, /Change sets kept for --execute-reviewed:\n {2}saleday-test-network: saleday-reviewed-[0-9a-f]{12}\n {2}saleday-test-service-catalog: saleday-reviewed-/);
@@ -150,9 +150,9 @@ t.test('--keep-change-sets then --execute-reviewed, and refusal when the stack m
   t.match(exec.text, /ok: \[stack database\] no reviewed change set: nothing to execute/);
 
   // Review again, then someone deploys the network before the approval: refused.
-  const again = templateSource({ cidr: '10.6.0.0/16', catalogMax: '4' });
+  const again = stackSource({ cidr: '10.6.0.0/16', catalogMax: '4' });
   await run('deploy', ['-i', 'test.yaml', '--check', '--keep-change-sets'], env(again));
-  await run('deploy', ['-i', 'test.yaml', '--yes', '--tags', 'network'], env(templateSource({ cidr: '10.8.0.0/16', catalogMax: '4' })));
+  await run('deploy', ['-i', 'test.yaml', '--yes', '--tags', 'network'], env(stackSource({ cidr: '10.8.0.0/16', catalogMax: '4' })));
   w.cfn.mock.resetHistory();
   const moved = await run('deploy', ['-i', 'test.yaml', '--execute-reviewed'], env(again));
   t.equal(moved.code, 2);

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { FakeCloudFormation } from './fake-aws.js';
 import { cloudFormationApi, runTask } from './support.js';
 import { ReviewLog, deployStack, executeReviewedStack, type StackArgs } from '../../playbooks/lib/modules/cloudformation-stack.js';
-import { templateBody } from '../../playbooks/lib/stacks.js';
+import { templateBody } from '../../cloudformation/index.js';
 import { databaseTemplate, networkTemplate } from '../fixtures/stack-templates.js';
 
 let fake: FakeCloudFormation;

@@ -6,8 +6,7 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { loadEnvironment } from '../../environment/index.js';
-import { templateSource } from '../../playbooks/lib/playbook-env.js';
-import type { InventoryView } from '../../playbooks/lib/templates.js';
+import { renderedStacks } from '../../playbooks/lib/stack-source.js';
 import { artifactRoot } from '../fixtures/aws-play.js';
 import { publicSite, run, world } from './harness.js';
 
@@ -28,7 +27,7 @@ t.test('staging from the real renderers: deployed in order, then nothing to chan
   t.teardown(() => w.restore());
   w.cfn.outputValues.set('SiteUrl', site.url);
   const inv = await loadEnvironment(`${repo}/playbooks/inventories/staging.yaml`);
-  const env = { inventory: inv as unknown as InventoryView, source: templateSource(inv, root), root };
+  const env = { inventory: inv, source: renderedStacks(inv, root), root };
   const first = await run('deploy', ['-i', 'staging.yaml', '--yes'], env);
   if (first.code !== 0) t.comment(first.text);
   t.equal(first.code, 0, 'first deploy');

@@ -2,7 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
-import type { InventoryView, TemplateSource } from '../../playbooks/lib/templates.js';
+import type { Environment } from '../../environment/index.js';
+import type { StackSource } from '../../playbooks/lib/stack-source.js';
 import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
 
@@ -39,14 +40,14 @@ export function world(): World {
 export async function run(
   playbook: PlaybookName,
   argv: string[],
-  env: { inventory: InventoryView; source: TemplateSource; root: string; staticDir?: string },
+  env: { inventory: Environment; source: StackSource; root: string; staticDir?: string },
 ): Promise<{ code: number; text: string; errors: string[] }> {
   const { output, out } = capturedOutput();
   const errors: string[] = [];
   const code = await runPlaybook(playbook, argv, {
     root: env.root,
     loadEnvironment: () => env.inventory,
-    templates: () => env.source,
+    stacks: () => env.source,
     output,
     aws: { retry: FAST_RETRY, pollMs: 1 },
     deploy: { healthTimeoutMs: 2000, smokeTimeoutMs: 2000, smokePaths: ['/'], ...(env.staticDir ? { staticDir: env.staticDir } : {}) },

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { ReviewLog, deployStack } from '../../playbooks/lib/modules/cloudformation-stack.js';
 import { Output } from '../../playbooks/lib/output.js';
 import { runPlay } from '../../playbooks/lib/runner.js';
-import { templateBody } from '../../playbooks/lib/stacks.js';
+import { templateBody } from '../../cloudformation/index.js';
 import { networkTemplate } from '../fixtures/stack-templates.js';
 import { FakeCloudFormation } from './fake-aws.js';
 import { Captured, cloudFormationApi, options } from './support.js';

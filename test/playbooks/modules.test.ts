@@ -18,8 +18,8 @@ import { artifactFiles, artifactTask, buildArtifact } from '../../playbooks/lib/
 import { cacheControlFor, contentTypeFor, invalidationPaths, syncStaticAssets } from '../../playbooks/lib/modules/static-assets.js';
 import { ensureSecret } from '../../playbooks/lib/modules/secret.js';
 import { waitHealthy } from '../../playbooks/lib/modules/wait-healthy.js';
-import { templateBody } from '../../playbooks/lib/stacks.js';
-import { artifactRoot, inventory, templateSource } from '../fixtures/aws-play.js';
+import { templateBody } from '../../cloudformation/index.js';
+import { artifactRoot, inventory, stackSource } from '../fixtures/aws-play.js';
 import { networkTemplate } from '../fixtures/stack-templates.js';
 import { FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets } from './fake-aws.js';
 import { run, world } from './harness.js';
@@ -141,7 +141,7 @@ t.test('wait for healthy: polls until every target is healthy, or names the unhe
 t.test('drift.mjs: each drifted resource with expected and actual values', async (t) => {
   const w = world();
   t.teardown(() => w.restore());
-  const source = templateSource();
+  const source = stackSource();
   w.cfn.addStack('saleday-test-network', { templateBody: templateBody(networkTemplate()) });
   w.cfn.addStack('saleday-test-database', { templateBody: '{}' });
   w.cfn.drifts.set('saleday-test-network', [

@@ -4,9 +4,12 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Finding } from '../../cloudformation/index.js';
 import { parseCli } from '../../playbooks/lib/cli.js';
 import { UsageError } from '../../playbooks/lib/errors.js';
 import { runPlay, changed, ok, skipped, type Play } from '../../playbooks/lib/runner.js';
+import type { StackSource } from '../../playbooks/lib/stack-source.js';
+import { networkTemplate } from '../fixtures/stack-templates.js';
 import { capturedOutput, options } from './support.js';
 
 const play4 = async (play: Play): Promise<void> => {
@@ -117,21 +120,24 @@ t.test('the command line', (t) => {
 t.test('render, validate, write: invalid templates stop the play before anything is written', async (t) => {
   const { renderAndValidate } = await import('../../playbooks/lib/plays/template-tasks.js');
   let writes = 0;
-  const source = (findings: Array<{ severity: 'error' | 'warning'; stack: string; rule: string; message: string }>) => ({
-    render: () => [{ key: 'network', template: {} }],
+  const source = (findings: Finding[]): StackSource => ({
+    render: () => [{ name: 'network', stackName: 'x-network', template: networkTemplate(), inputs: {} }],
     validate: () => Promise.resolve(findings),
-    write: () => (writes++, Promise.resolve(['build/cloudformation/x/network.yaml'])),
+    write: () => {
+      writes++;
+      return Promise.resolve({ dir: 'build/cloudformation/x', files: [{ file: 'network.yaml', path: 'build/cloudformation/x/network.yaml', status: 'changed', bytes: 100, resources: 1 }] });
+    },
   });
   const bad = capturedOutput();
   const code = await runPlay({ playbook: 't', title: 't', options: options([]), output: bad.output }, async (play) => {
-    await renderAndValidate(play, source([{ severity: 'error', stack: 'network', rule: 'EC2_SG_OPEN', message: 'ingress from 0.0.0.0/0 on 22' }]));
+    await renderAndValidate(play, source([{ severity: 'error', stack: 'network', rule: 'EC2_SG_OPEN', path: '', message: 'ingress from 0.0.0.0/0 on 22' }]));
   });
   t.equal(code, 2);
   t.match(bad.out.text, /failed: \[validate templates\] 1 template error:\n {4}network: EC2_SG_OPEN: ingress from 0\.0\.0\.0\/0 on 22/);
   t.equal(writes, 0, 'nothing written');
   const good = capturedOutput();
   await runPlay({ playbook: 't', title: 't', options: options([]), output: good.output }, async (play) => {
-    await renderAndValidate(play, source([{ severity: 'warning', stack: 'network', rule: 'W1', message: 'consider' }]));
+    await renderAndValidate(play, source([{ severity: 'warning', stack: 'network', rule: 'W1', path: '', message: 'consider' }]));
   });
   t.match(good.out.text, /\[validate templates\] warning network: W1: consider\nok: \[validate templates\] 1 templates valid \(1 warnings\)\nchanged: \[write templates\] 1 files written/);
 });

@@ -3,9 +3,10 @@
 // review → refuse stateful replacement unless allowed → approve → execute → stream events to a
 // final state → register the outputs. --check stops after the review and deletes the change set
 // (or keeps it, named, for --execute-reviewed). A change set without changes is ok and deleted.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { formatDifferences, fullDiff } from '@aws-cdk/cloudformation-diff';
 import { Writable } from 'node:stream';
+import { type DeployedTemplate, parseTemplateBody, TEMPLATE_BODY_LIMIT, type Template, templateBody } from '../../../cloudformation/index.js';
 import type { ChangeSetInfo, CloudFormationApi, StackInfo } from '../aws/cloudformation.js';
 import { sleep } from '../aws/retry.js';
 import type { S3Api } from '../aws/s3.js';
@@ -13,7 +14,6 @@ import { RefusedError } from '../errors.js';
 import { type Review, buildReview, refusedRisks } from '../review.js';
 import { reviewText } from '../review-format.js';
 import { type TaskContext, type TaskOutcome, changed, ok } from '../runner.js';
-import { INLINE_TEMPLATE_LIMIT, type Template, parseTemplate, resourceCount, sha256, templateBody } from '../stacks.js';
 import { formatEvent, latestEventId, rootCause, watchStack } from './stack-events.js';
 import { type StackPlan, planFor, succeeded } from './stack-state.js';
 
@@ -49,6 +49,8 @@ export interface StackArgs {
   /** Bucket for templates over the inline limit (the artifacts bucket, once it exists). */
   templateBucket?: string | undefined;
 }
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const CHANGE_SET_DONE = new Set(['CREATE_COMPLETE', 'FAILED', 'DELETE_COMPLETE', 'DELETE_FAILED']);
 
@@ -97,7 +99,7 @@ export async function deployStack(args: StackArgs, deps: StackDeps, ctx: TaskCon
   if (plan.kind === 'refuse' || plan.kind === 'wait') throw new RefusedError(`${name}: ${plan.reason}`);
   if (plan.kind === 'recreate') {
     if (ctx.check) {
-      return changed(`would delete ${name} and create it again (${plan.reason}); that needs approval. It would create ${resourceCount(args.template)} resources`);
+      return changed(`would delete ${name} and create it again (${plan.reason}); that needs approval. It would create ${Object.keys(args.template.Resources).length} resources`);
     }
     ctx.print(`${name}: ${plan.reason}.`);
     const yes = await ctx.confirm(`Delete ${name} (${stack?.status}, it holds no resources) and create it again?`, 'Re-run with --yes to approve deleting and re-creating it.');
@@ -111,9 +113,9 @@ export async function deployStack(args: StackArgs, deps: StackDeps, ctx: TaskCon
   // 2. The template body, or its S3 URL when over the inline limit.
   const body = templateBody(args.template);
   let templateUrl: string | undefined;
-  if (body.length > INLINE_TEMPLATE_LIMIT) {
+  if (body.length > TEMPLATE_BODY_LIMIT) {
     if (!args.templateBucket || !deps.s3) {
-      throw new RefusedError(`${name}: the template is ${body.length} bytes, over CloudFormation's inline limit of ${INLINE_TEMPLATE_LIMIT}, and there is no artifacts bucket yet to upload it to`);
+      throw new RefusedError(`${name}: the template is ${body.length} bytes, over CloudFormation's inline limit of ${TEMPLATE_BODY_LIMIT}, and there is no artifacts bucket yet to upload it to`);
     }
     const key = `templates/${name}/${sha256(body)}.template`;
     if (ctx.check) {
@@ -158,7 +160,7 @@ export async function deployStack(args: StackArgs, deps: StackDeps, ctx: TaskCon
   }
 
   // 5. The review.
-  const oldTemplate = stack ? parseTemplate(await cfn.getTemplate(name)) : undefined;
+  const oldTemplate = stack ? parseTemplateBody(await cfn.getTemplate(name)) : undefined;
   const review = buildReview({
     stackName: name,
     changeSet: cs,
@@ -276,7 +278,7 @@ async function dropReviewed(name: string, deps: StackDeps): Promise<void> {
   }
 }
 
-function templateDiff(oldTemplate: Template | undefined, newTemplate: Template): string {
+function templateDiff(oldTemplate: DeployedTemplate | undefined, newTemplate: Template): string {
   const chunks: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer | string, _enc, cb) {
@@ -314,8 +316,8 @@ export async function executeReviewedStack(stackName: string, deps: StackDeps, c
     stackName,
     changeSet: cs,
     kind,
-    oldTemplate: kind === 'UPDATE' ? parseTemplate(await cfn.getTemplate(stackName)) : undefined,
-    newTemplate: parseTemplate(await cfn.getTemplate(stackName, kept.name)),
+    oldTemplate: kind === 'UPDATE' ? parseTemplateBody(await cfn.getTemplate(stackName)) : undefined,
+    newTemplate: parseTemplateBody(await cfn.getTemplate(stackName, kept.name)),
     oldParameters: stack!.parameters,
     newParameters: cs.parameters,
     allowReplace: ctx.options.allowReplace,

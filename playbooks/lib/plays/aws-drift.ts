@@ -2,18 +2,17 @@
 // resource shown with its expected and actual values. Read-only, so it always runs as --check.
 import { detectDrift } from '../modules/drift.js';
 import type { Play } from '../runner.js';
-import { type InventoryView, type TemplateSource, stackName } from '../templates.js';
+import type { StackSource } from '../stack-source.js';
 import type { AwsApis } from './aws-apis.js';
 import { ok } from '../runner.js';
 
 export interface AwsDriftConfig {
-  inventory: InventoryView;
-  source: TemplateSource;
+  stacks: StackSource;
   apis: AwsApis;
 }
 
 export async function awsDrift(play: Play, cfg: AwsDriftConfig): Promise<void> {
-  const { apis, inventory } = cfg;
+  const { apis } = cfg;
   await play.task({
     name: 'aws credentials',
     tags: ['always'],
@@ -22,13 +21,13 @@ export async function awsDrift(play: Play, cfg: AwsDriftConfig): Promise<void> {
       return ok(`found (region ${apis.region})`);
     },
   });
-  const stacks = cfg.source.render();
+  const stacks = cfg.stacks.render();
   await play.parallel(
     stacks.map((s) => ({
-      name: `drift ${s.key}`,
-      tags: ['stacks', s.key, ...(s.service ? ['services', s.service] : ['infra'])],
+      name: `drift ${s.name}`,
+      tags: ['stacks', s.name, ...(s.service ? ['services', s.service] : ['infra'])],
       ...(s.service ? { service: s.service } : {}),
-      run: (ctx) => detectDrift(stackName(inventory, s), apis.cfn, apis.pollMs, ctx),
+      run: (ctx) => detectDrift(s.stackName, apis.cfn, apis.pollMs, ctx),
     })),
   );
 }

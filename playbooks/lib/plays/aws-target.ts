@@ -7,10 +7,10 @@ import { awsDrift } from './aws-drift.js';
 
 export async function deploy(run: TargetRun): Promise<void> {
   const clients = new AwsClients({ region: run.inventory.region, ...run.aws });
-  await awsDeploy(run.play, { inventory: run.inventory, source: run.source, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, ...run.deploy });
+  await awsDeploy(run.play, { inventory: run.inventory, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, ...run.deploy });
 }
 
 export async function drift(run: TargetRun): Promise<void> {
   const clients = new AwsClients({ region: run.inventory.region, ...run.aws });
-  await awsDrift(run.play, { inventory: run.inventory, source: run.source, apis: awsApis(clients, run.play) });
+  await awsDrift(run.play, { stacks: run.stacks, apis: awsApis(clients, run.play) });
 }

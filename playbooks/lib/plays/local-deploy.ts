@@ -40,14 +40,14 @@ interface DatabaseServer {
 
 export async function deploy(run: TargetRun): Promise<void> {
   const { play, root } = run;
-  const inv = run.inventory as unknown as Environment;
+  const inv = run.inventory;
   const local = inv.local;
   if (!local) throw new RefusedError(`${run.inventoryFile}: target local needs a local section (gatewayPort, workersPerCpu)`);
   const dir = localFolder(root);
   const services = Object.keys(inv.services);
   const names = (service: string) => ({ project: inv.project, environment: inv.environment, service });
 
-  await renderAndValidate(play, run.source);
+  await renderAndValidate(play, run.stacks);
 
   await play.task({
     name: 'build services',

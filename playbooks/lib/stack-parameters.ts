@@ -1,0 +1,43 @@
+// A stack's parameter values at deploy time, filled from the inputs its renderer declared: outputs
+// of stacks deployed before it, the service artifact, the shared secrets' ARNs. The renderers
+// never see AWS; this is where their inputs meet the values of one run.
+import type { Input, Template } from '../../cloudformation/index.js';
+
+export interface ResolvedParameters {
+  values: Record<string, string>;
+  /** Declared, without a default, and nowhere to be found (with where it would come from). */
+  missing: string[];
+}
+
+/** Where input values come from during a run. */
+export interface InputSources {
+  outputs(stack: string): Record<string, string> | undefined;
+  artifact(service: string): Record<'bucket' | 'key' | 'sha256', string> | undefined;
+  secret(name: string): string | undefined;
+}
+
+export const describeInput = (i: Input): string =>
+  i.from === 'output' ? `output ${i.output} of ${i.stack}` : i.from === 'artifact' ? `the ${i.service} artifact ${i.field}` : `secret ${i.secret}`;
+
+/** One input's value in this run, when it is there. */
+export function inputValue(input: Input, sources: InputSources): string | undefined {
+  if (input.from === 'output') return sources.outputs(input.stack)?.[input.output];
+  if (input.from === 'artifact') return sources.artifact(input.service)?.[input.field];
+  return sources.secret(input.secret);
+}
+
+/**
+ * Fills a template's parameters from the inputs the renderer declared. Parameters with a Default
+ * and no value are left out, so CloudFormation uses the default.
+ */
+export function resolveParameters(template: Template, inputs: Record<string, Input>, sources: InputSources): ResolvedParameters {
+  const values: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [name, decl] of Object.entries(template.Parameters)) {
+    const input = inputs[name];
+    const value = input ? inputValue(input, sources) : undefined;
+    if (value !== undefined) values[name] = value;
+    else if (decl.Default === undefined) missing.push(input ? `${name} (${describeInput(input)})` : `${name} (no source declared)`);
+  }
+  return { values, missing };
+}
