@@ -7,10 +7,10 @@ export async function runPlaybookScript(name) {
   const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
   let lib;
   try {
-    lib = await import(path.join(root, 'dist/playbooks/lib/playbook-env.js'));
+    lib = await import(path.join(root, 'dist/playbooks/lib/scripts.js'));
   } catch (err) {
     process.stderr.write(`${name}: the compiled playbook library is missing (${err.code ?? err.message}): run npm run build first\n`);
     process.exit(1);
   }
-  process.exitCode = await lib.runPlaybook(name, process.argv.slice(2), lib.playbookEnv(root));
+  process.exitCode = await lib.runPlaybook(name, process.argv.slice(2), lib.playbookDeps(root));
 }

@@ -14,12 +14,13 @@ import { TARGETS, type TargetPlaybook, type TargetRun } from './targets.js';
 
 export type { PlaybookName } from './cli.js';
 
-export interface PlaybookEnv {
+/** What a playbook run depends on: real ones in scripts.ts, stand-ins in tests. */
+export interface PlaybookDeps {
   /** Repository root. */
   root: string;
   loadEnvironment(file: string, opts: { overrides: Record<string, string> }): Promise<Environment> | Environment;
   /** The environment's stacks; `outDir` is render's -o (the folder the environment's folder goes in). */
-  stacks(inventory: Environment, opts: { outDir?: string | undefined }): StackSource;
+  stacks(environment: Environment, opts: { outDir?: string | undefined }): StackSource;
   output?: Output;
   aws?: Partial<AwsSettings>;
   deploy?: TargetRun['deploy'];
@@ -30,8 +31,8 @@ export interface PlaybookEnv {
 /** -e keys the playbook itself reads; the rest override inventory values. */
 const PLAYBOOK_VARS = new Set(['rotate']);
 
-export async function runPlaybook(playbook: PlaybookName, argv: string[], env: PlaybookEnv): Promise<number> {
-  const error = env.error ?? ((line: string) => process.stderr.write(`${line}\n`));
+export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: PlaybookDeps): Promise<number> {
+  const error = deps.error ?? ((line: string) => process.stderr.write(`${line}\n`));
   let options: PlaybookOptions;
   try {
     // Drift detection changes nothing, so drift always runs as a check (and --detailed-exitcode works).
@@ -41,47 +42,47 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], env: P
     return EXIT.usage;
   }
   if (options.help) {
-    (env.output ?? new Output()).line(usage(playbook));
+    (deps.output ?? new Output()).line(usage(playbook));
     return EXIT.ok;
   }
 
-  const inventoryFile = options.inventory ?? resolve(env.root, defaultInventory(playbook));
+  const inventoryFile = options.inventory ?? resolve(deps.root, defaultInventory(playbook));
   const overrides = Object.fromEntries(Object.entries(options.extraVars).filter(([k]) => !PLAYBOOK_VARS.has(k)));
   const rotate = (options.extraVars.rotate ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  let inventory: Environment;
+  let environment: Environment;
   let play: TargetPlaybook;
   try {
-    inventory = await env.loadEnvironment(inventoryFile, { overrides });
-    if (options.limit !== undefined && !(options.limit in inventory.services)) {
-      throw new UsageError(`--limit ${options.limit}: no such service in ${inventoryFile} (services: ${Object.keys(inventory.services).join(', ')})`);
+    environment = await deps.loadEnvironment(inventoryFile, { overrides });
+    if (options.limit !== undefined && !(options.limit in environment.services)) {
+      throw new UsageError(`--limit ${options.limit}: no such service in ${inventoryFile} (services: ${Object.keys(environment.services).join(', ')})`);
     }
-    play = playbook === 'render' ? renderPlay : await targetPlaybook(playbook, inventory, inventoryFile);
+    play = playbook === 'render' ? renderPlay : await targetPlaybook(playbook, environment, inventoryFile);
   } catch (err) {
     error(`error: ${options.verbose && err instanceof Error && !(err instanceof UsageError) ? err.stack : errorMessage(err)}`);
     return EXIT.usage;
   }
 
-  const output = env.output ?? new Output({ verbose: options.verbose });
-  const title = `${playbook} ${inventory.environment} · ${inventory.target}${inventory.target === 'aws' ? ` ${inventory.region}` : ''}`;
+  const output = deps.output ?? new Output({ verbose: options.verbose });
+  const title = `${playbook} ${environment.environment} · ${environment.target}${environment.target === 'aws' ? ` ${environment.region}` : ''}`;
   const outDir = options.out === undefined ? undefined : resolve(options.out);
   return runPlay({ playbook, title, options, output }, (p) =>
     play({
       play: p,
-      inventory,
+      environment,
       inventoryFile,
-      stacks: env.stacks(inventory, { outDir }),
-      root: env.root,
+      stacks: deps.stacks(environment, { outDir }),
+      root: deps.root,
       rotate,
-      aws: env.aws,
-      deploy: env.deploy,
+      aws: deps.aws,
+      deploy: deps.deploy,
     }),
   );
 }
 
-async function targetPlaybook(playbook: Exclude<PlaybookName, 'render'>, inventory: Environment, inventoryFile: string): Promise<TargetPlaybook> {
-  const load = TARGETS[inventory.target];
-  if (!load) throw new UsageError(`${inventoryFile}: target "${inventory.target}" has no module set (known: ${Object.keys(TARGETS).join(', ')})`);
+async function targetPlaybook(playbook: Exclude<PlaybookName, 'render'>, environment: Environment, inventoryFile: string): Promise<TargetPlaybook> {
+  const load = TARGETS[environment.target];
+  if (!load) throw new UsageError(`${inventoryFile}: target "${environment.target}" has no module set (known: ${Object.keys(TARGETS).join(', ')})`);
   const play = (await load())[playbook];
-  if (!play) throw new UsageError(`${playbook} does not apply to the ${inventory.target} target`);
+  if (!play) throw new UsageError(`${playbook} does not apply to the ${environment.target} target`);
   return play;
 }

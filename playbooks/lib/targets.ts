@@ -8,7 +8,8 @@ import type { StackSource } from './stack-source.js';
 
 export interface TargetRun {
   play: Play;
-  inventory: Environment;
+  /** The environment, as the inventory file describes it. */
+  environment: Environment;
   /** The inventory file as given (for messages). */
   inventoryFile: string;
   /** The environment's stacks, rendered through cloudformation/. */

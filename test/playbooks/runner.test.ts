@@ -118,7 +118,7 @@ t.test('the command line', (t) => {
 });
 
 t.test('render, validate, write: invalid templates stop the play before anything is written', async (t) => {
-  const { renderAndValidate } = await import('../../playbooks/lib/plays/template-tasks.js');
+  const { templateTasks } = await import('../../playbooks/lib/plays/template-tasks.js');
   let writes = 0;
   const source = (findings: Finding[]): StackSource => ({
     render: () => [{ name: 'network', stackName: 'x-network', template: networkTemplate(), inputs: {} }],
@@ -130,14 +130,14 @@ t.test('render, validate, write: invalid templates stop the play before anything
   });
   const bad = capturedOutput();
   const code = await runPlay({ playbook: 't', title: 't', options: options([]), output: bad.output }, async (play) => {
-    await renderAndValidate(play, source([{ severity: 'error', stack: 'network', rule: 'EC2_SG_OPEN', path: '', message: 'ingress from 0.0.0.0/0 on 22' }]));
+    await templateTasks(play, source([{ severity: 'error', stack: 'network', rule: 'EC2_SG_OPEN', path: '', message: 'ingress from 0.0.0.0/0 on 22' }]));
   });
   t.equal(code, 2);
   t.match(bad.out.text, /failed: \[validate templates\] 1 template error:\n {4}network: EC2_SG_OPEN: ingress from 0\.0\.0\.0\/0 on 22/);
   t.equal(writes, 0, 'nothing written');
   const good = capturedOutput();
   await runPlay({ playbook: 't', title: 't', options: options([]), output: good.output }, async (play) => {
-    await renderAndValidate(play, source([{ severity: 'warning', stack: 'network', rule: 'W1', path: '', message: 'consider' }]));
+    await templateTasks(play, source([{ severity: 'warning', stack: 'network', rule: 'W1', path: '', message: 'consider' }]));
   });
   t.match(good.out.text, /\[validate templates\] warning network: W1: consider\nok: \[validate templates\] 1 templates valid \(1 warnings\)\nchanged: \[write templates\] 1 files written/);
 });

@@ -29,10 +29,10 @@ import type { StackSource } from '../stack-source.js';
 import { type InputSources, resolveParameters } from '../stack-parameters.js';
 import type { AwsApis } from './aws-apis.js';
 import { warnPastSaleEvents } from './sale-events.js';
-import { renderAndValidate } from './template-tasks.js';
+import { templateTasks } from './template-tasks.js';
 
 export interface AwsDeployConfig {
-  inventory: Environment;
+  environment: Environment;
   stacks: StackSource;
   /** Repository root: artifacts are built from its dist/ and node_modules/. */
   root: string;
@@ -49,7 +49,7 @@ type ArtifactFields = Record<'bucket' | 'key' | 'sha256', string>;
 
 export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void> {
   const o = play.options;
-  const inv = cfg.inventory;
+  const inv = cfg.environment;
   const { apis } = cfg;
   const log = new ReviewLog();
   const deps: StackDeps = { cfn: apis.cfn, s3: apis.s3, pollMs: apis.pollMs, log };
@@ -59,8 +59,8 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   const secretArns = new Map<string, string>();
   const sources: InputSources = { outputs: (k) => outputs.get(k), artifact: (s) => artifacts.get(s), secret: (n) => secretArns.get(n) };
   const output = (ref: OutputRef): string | undefined => outputs.get(ref.stack)?.[ref.output];
-  /** Tasks this run only reads for: --limit, or not selected by --tags/--skip-tags. */
-  const shared = (spec: TaskSpec): boolean => o.limit !== undefined || play.selected(spec) !== undefined;
+  /** Shared things this run only reads: with --limit, or when --tags/--skip-tags leave the task out. */
+  const readOnly = (spec: TaskSpec): boolean => o.limit !== undefined || play.selected(spec) !== undefined;
   let bucket: string | undefined;
   let bucketReady = false;
   // What ran already (a secret or artifact may have no value yet, in --check).
@@ -94,7 +94,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
           ctx,
         ),
     };
-    if (!shared(spec)) return spec;
+    if (!readOnly(spec)) return spec;
     return {
       name: `secret ${secret.name} (lookup)`,
       tags: ['always'],
@@ -137,7 +137,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       run: (ctx) => ensureBucket({ bucket: bucket!, region: inv.region, tags }, apis.s3, ctx),
     };
     const outcome = await play.task(
-      shared(spec)
+      readOnly(spec)
         ? {
             name: 'artifacts bucket (lookup)',
             tags: ['always'],
@@ -189,7 +189,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         return deployStack({ stackName: name, template: entry.template, parameters: values, tags: stackTags, templateBucket: bucketReady ? bucket : undefined }, deps, ctx);
       },
     };
-    if (!entry.service && shared(spec)) return { name: `stack ${entry.name} (outputs)`, tags: ['always'], run: () => readStackOutputs(name, deps) };
+    if (!entry.service && readOnly(spec)) return { name: `stack ${entry.name} (outputs)`, tags: ['always'], run: () => readStackOutputs(name, deps) };
     return spec;
   };
 
@@ -248,7 +248,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         return ok(`account ${account}, region ${apis.region}${process.env.AWS_ENDPOINT_URL ? `, endpoint ${process.env.AWS_ENDPOINT_URL}` : ''}`);
       },
     });
-    const rendered = await renderAndValidate(play, cfg.stacks);
+    const rendered = await templateTasks(play, cfg.stacks);
     let waves: RenderedStack[][] = [];
     await play.task({
       name: 'deploy order',

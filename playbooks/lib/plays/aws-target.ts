@@ -6,11 +6,11 @@ import { awsDeploy } from './aws-deploy.js';
 import { awsDrift } from './aws-drift.js';
 
 export async function deploy(run: TargetRun): Promise<void> {
-  const clients = new AwsClients({ region: run.inventory.region, ...run.aws });
-  await awsDeploy(run.play, { inventory: run.inventory, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, ...run.deploy });
+  const clients = new AwsClients({ region: run.environment.region, ...run.aws });
+  await awsDeploy(run.play, { environment: run.environment, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, ...run.deploy });
 }
 
 export async function drift(run: TargetRun): Promise<void> {
-  const clients = new AwsClients({ region: run.inventory.region, ...run.aws });
+  const clients = new AwsClients({ region: run.environment.region, ...run.aws });
   await awsDrift(run.play, { stacks: run.stacks, apis: awsApis(clients, run.play) });
 }

@@ -22,7 +22,7 @@ import { staleBuild, buildServices } from '../local/service-build.js';
 import { readActivity, readState } from '../../../localcloud/state-file.js';
 import { changed, ok, skipped } from '../runner.js';
 import type { TargetRun } from '../targets.js';
-import { renderAndValidate } from './template-tasks.js';
+import { templateTasks } from './template-tasks.js';
 
 /** The admin account of the local shop; its password is generated into the secrets file. */
 export const ADMIN_EMAIL = 'admin@shop.example';
@@ -40,14 +40,14 @@ interface DatabaseServer {
 
 export async function deploy(run: TargetRun): Promise<void> {
   const { play, root } = run;
-  const inv = run.inventory;
+  const inv = run.environment;
   const local = inv.local;
   if (!local) throw new RefusedError(`${run.inventoryFile}: target local needs a local section (gatewayPort, workersPerCpu)`);
   const dir = localFolder(root);
   const services = Object.keys(inv.services);
   const names = (service: string) => ({ project: inv.project, environment: inv.environment, service });
 
-  await renderAndValidate(play, run.stacks);
+  await templateTasks(play, run.stacks);
 
   await play.task({
     name: 'build services',

@@ -4,9 +4,9 @@
 // refuses scheduled actions in the past, so such an inventory would not deploy.
 import type { TargetRun } from '../targets.js';
 import { warnPastSaleEvents } from './sale-events.js';
-import { renderAndValidate } from './template-tasks.js';
+import { templateTasks } from './template-tasks.js';
 
 export async function renderPlay(run: TargetRun): Promise<void> {
-  warnPastSaleEvents(run.play, run.inventory);
-  await renderAndValidate(run.play, run.stacks, { validate: run.play.options.validate, listFiles: true });
+  warnPastSaleEvents(run.play, run.environment);
+  await templateTasks(run.play, run.stacks, { validate: run.play.options.validate, listFiles: true });
 }

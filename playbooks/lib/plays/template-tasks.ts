@@ -22,7 +22,7 @@ const shown = (path: string): string => {
 };
 const describe = (f: Finding): string => `${f.stack}: ${f.rule}: ${f.path ? `${f.path}: ` : ''}${f.message}`;
 
-export async function renderAndValidate(play: Play, source: StackSource, opts: TemplateTaskOptions = {}): Promise<RenderedStack[]> {
+export async function templateTasks(play: Play, source: StackSource, opts: TemplateTaskOptions = {}): Promise<RenderedStack[]> {
   let stacks: RenderedStack[] = [];
   await play.task({
     name: 'render templates',
