@@ -2,3 +2,4 @@
 // load harness, benchmarks) imports. It imports no part above it.
 export * from './schema.js';
 export * from './load.js';
+export * from './local-state.js';

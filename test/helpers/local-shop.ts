@@ -14,7 +14,7 @@ import { supervisorFile } from '../../localcloud/local-paths.js';
 import { adminConnection } from './mysql.js';
 import { ROOT, runNode, type CommandResult } from './processes.js';
 import type { TestTap } from './mysql.js';
-import type { LocalState } from '../../localcloud/state-file.js';
+import type { LocalState } from '../../environment/index.js';
 
 export interface LocalShop {
   dir: string;
