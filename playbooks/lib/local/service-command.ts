@@ -1,20 +1,40 @@
 // Runs a service's operator command (migrate, seed, create-admin) from dist/ as its own process,
-// the way an operator would, with only the environment given (secret references, never values).
+// the way an operator would, with only the environment given (secret references, never values):
+// the narrow API of the migrations, seed and admin account modules.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { dbSecretKey, secretRef } from './secrets-file.js';
 
 export interface CommandResult {
   stdout: string;
   lines: string[];
 }
 
-export async function runServiceCommand(
-  root: string,
-  service: string,
-  command: string,
-  opts: { args?: string[]; env: Record<string, string>; stdin?: string; onLine?: (line: string) => void; signal?: AbortSignal },
-): Promise<CommandResult> {
+export interface CommandOptions {
+  args?: string[];
+  env: Record<string, string>;
+  stdin?: string;
+  /** Each non-empty stdout line as it arrives (shown with -v). */
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ServiceCommandApi {
+  run(service: string, command: string, opts: CommandOptions): Promise<CommandResult>;
+}
+
+/** The commands of the services compiled under <root>/dist. */
+export function serviceCommands(root: string): ServiceCommandApi {
+  return { run: (service, command, opts) => runServiceCommand(root, service, command, opts) };
+}
+
+/** What every command needs: its service's database secret (no TLS on this machine), quiet logs. */
+export function commandEnv(localDir: string, service: string): Record<string, string> {
+  return { DB_SECRET: secretRef(localDir, dbSecretKey(service)), DB_TLS: 'off', LOG_LEVEL: 'warn' };
+}
+
+export async function runServiceCommand(root: string, service: string, command: string, opts: CommandOptions): Promise<CommandResult> {
   const program = join(root, 'dist', 'services', service, `${command}.js`);
   if (!existsSync(program)) throw new Error(`${program} is missing: build first (npm run build)`);
   const env: Record<string, string> = { ...opts.env };
