@@ -3,13 +3,13 @@
 // (ManageMasterUserPassword), and every service gets its own generated secret in the shape
 // {engine, host, port, username, password, dbname}. Creating those MySQL users is the playbook's
 // job (CloudFormation cannot run SQL); the stack says so in its outputs.
-import { SERVICE_NAMES, type Environment } from '../environment/index.js';
+import { SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
 import { fromOutput, pascal, StackBuilder, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
 import { getAtt, join, ref, sub } from './lib/template.js';
 
 export const MASTER_USERNAME = 'dbadmin';
 
-export function renderDatabase(inv: Environment): RenderedStack {
+export function renderDatabase(inv: Environment, services: ServiceCatalogue = SHOP_SERVICES): RenderedStack {
   const db = inv.database;
   const t = new StackBuilder(inv, 'database',
     `RDS MySQL ${db.engineVersion} (${db.instanceClass}, Multi-AZ, encrypted, TLS only) with ${db.readReplicas} read replica(s), ` +
@@ -125,7 +125,7 @@ export function renderDatabase(inv: Environment): RenderedStack {
 
   // One secret per service user. The attachment makes Secrets Manager add engine, host and port,
   // so the secret has the shape every service reads (and that rotation understands).
-  for (const service of SERVICE_NAMES) {
+  for (const { name: service } of services) {
     const secret = `${pascal(service)}DbSecret`;
     t.resource(secret, {
       Type: 'AWS::SecretsManager::Secret',
@@ -158,11 +158,11 @@ export function renderDatabase(inv: Environment): RenderedStack {
     t.output('ReadReplicaEndpoints', 'Read replica host names, comma-separated (DB_READ_HOSTS)', join(',', replicas.map((r) => getAtt(r, 'Endpoint.Address'))));
     replicas.forEach((r, i) => t.output(`ReadReplica${i + 1}Identifier`, `Read replica ${i + 1} DB instance identifier`, ref(r)));
   }
-  for (const service of SERVICE_NAMES) {
+  for (const { name: service } of services) {
     t.output(`${pascal(service)}DbSecretArn`, `The ${service} service's database secret (DB_SECRET=aws:<arn>)`, ref(`${pascal(service)}DbSecret`));
   }
   t.output('ServiceUsersNote', 'What this stack does not do',
-    `The MySQL users and databases named in the ${SERVICE_NAMES.length} service secrets are not created by CloudFormation: ` +
+    `The MySQL users and databases named in the ${services.length} service secrets are not created by CloudFormation: ` +
     'the playbook creates each one (CREATE USER/DATABASE, GRANT on its own database only, REQUIRE SSL) with the password ' +
     'from its secret, connecting as the master user, and re-syncs the password whenever the secret changes.');
   return t.build();

@@ -2,7 +2,7 @@
 // inventory's certificate (HTTP only redirects to it), or plain HTTP when there is none; one target
 // group per service, health-checked on /readyz, routed by path prefix, with a deregistration delay
 // long enough for an instance to drain.
-import { SERVICE_NAMES, type Environment } from '../environment/index.js';
+import { settingsOf, SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
 import { CIDR, fromOutput, pascal, StackBuilder, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
 import { getAtt, ref, sub, type Value } from './lib/template.js';
 
@@ -11,7 +11,7 @@ export const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 /** Logical ids of a service's target group, shared with the stacks that read its outputs. */
 export const targetGroupId = (service: string) => `${pascal(service)}TargetGroup`;
 
-export function renderLoadBalancer(inv: Environment): RenderedStack {
+export function renderLoadBalancer(inv: Environment, services: ServiceCatalogue = SHOP_SERVICES): RenderedStack {
   const certificate = inv.domain?.albCertificateArn;
   const t = new StackBuilder(inv, 'load-balancer',
     `Internet-facing Application Load Balancer (${certificate ? 'HTTPS, HTTP redirects' : 'HTTP'}) with a /readyz-checked target group and a path rule per service.`);
@@ -20,7 +20,7 @@ export function renderLoadBalancer(inv: Environment): RenderedStack {
   const subnets = t.param('PublicSubnetIds', subnetList('Public subnets (network stack output PublicSubnetIds)'), fromOutput('network', 'PublicSubnetIds'));
 
   const listenerPorts = certificate ? [443, 80] : [80];
-  const servicePorts = [...new Set(SERVICE_NAMES.map((s) => inv.services[s].port))].sort((a, b) => a - b);
+  const servicePorts = [...new Set(services.map((d) => settingsOf(inv, d.name).port))].sort((a, b) => a - b);
   t.resource('LoadBalancerSecurityGroup', {
     Type: 'AWS::EC2::SecurityGroup',
     Properties: {
@@ -50,8 +50,8 @@ export function renderLoadBalancer(inv: Environment): RenderedStack {
     },
   });
 
-  for (const service of SERVICE_NAMES) {
-    const s = inv.services[service];
+  for (const { name: service } of services) {
+    const s = settingsOf(inv, service);
     t.resource(targetGroupId(service), {
       Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
       Properties: {
@@ -111,8 +111,8 @@ export function renderLoadBalancer(inv: Environment): RenderedStack {
     });
   }
   const listener = certificate ? 'HttpsListener' : 'HttpListener';
-  SERVICE_NAMES.forEach((service, i) => {
-    const prefix = inv.services[service].pathPrefix;
+  services.forEach(({ name: service }, i) => {
+    const prefix = settingsOf(inv, service).pathPrefix;
     t.resource(`${pascal(service)}ListenerRule`, {
       Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
       Properties: {
@@ -133,7 +133,7 @@ export function renderLoadBalancer(inv: Environment): RenderedStack {
   t.output('LoadBalancerSecurityGroupId', 'The load balancer security group (service instances accept only it)', getAtt('LoadBalancerSecurityGroup', 'GroupId'));
   t.output('ServiceBaseUrl', 'Where services reach each other (orders calls catalog and inventory here)',
     certificate && apiHost ? `https://${apiHost}` : sub('http://${LoadBalancer.DNSName}'));
-  for (const service of SERVICE_NAMES) {
+  for (const { name: service } of services) {
     t.output(`${pascal(service)}TargetGroupArn`, `The ${service} target group`, ref(targetGroupId(service)));
     t.output(`${pascal(service)}TargetGroupFullName`, `targetgroup/<name>/<id> of ${service}, the CloudWatch dimension`, getAtt(targetGroupId(service), 'TargetGroupFullName'));
   }

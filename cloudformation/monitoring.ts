@@ -1,20 +1,20 @@
 // monitoring: an SNS topic for alarms, the alarms a sale day needs (load balancer 5xx rate, p99
 // latency and unhealthy hosts per service, RDS CPU, free storage, connections and replica lag, an
 // Auto Scaling group pinned at its maximum) and one dashboard with the same signals.
-import { SERVICE_NAMES, type Environment } from '../environment/index.js';
+import { SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
 import { fromOutput, fullName, pascal, StackBuilder, type RenderedStack } from './lib/stack.js';
 import { ref, sub, type Value } from './lib/template.js';
 
 const GIB = 1024 ** 3;
 
-export function renderMonitoring(inv: Environment): RenderedStack {
+export function renderMonitoring(inv: Environment, services: ServiceCatalogue = SHOP_SERVICES): RenderedStack {
   const th = inv.monitoring.thresholds;
   const replicas = Array.from({ length: inv.database.readReplicas }, (_, i) => `ReadReplica${i + 1}Identifier`);
   const t = new StackBuilder(inv, 'monitoring',
     `Alarms to an SNS topic${inv.monitoring.alarmEmail ? ' (email subscription)' : ''} for the load balancer, every service, the database and its ${replicas.length} replica(s), and a sale-day dashboard.`);
 
   t.param('LoadBalancerFullName', fullName('app/<name>/<id> (load-balancer stack output)', 'app'), fromOutput('load-balancer', 'LoadBalancerFullName'));
-  for (const service of SERVICE_NAMES) {
+  for (const { name: service } of services) {
     const name = pascal(service);
     t.param(`${name}TargetGroupFullName`, fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), fromOutput('load-balancer', `${name}TargetGroupFullName`));
     t.param(`${name}AutoScalingGroupName`, {
@@ -82,7 +82,7 @@ export function renderMonitoring(inv: Environment): RenderedStack {
     DatapointsToAlarm: 3,
   });
 
-  for (const service of SERVICE_NAMES) {
+  for (const { name: service } of services) {
     const name = pascal(service);
     const tg: Array<[string, Value]> = [['LoadBalancer', ref('LoadBalancerFullName')], ['TargetGroup', ref(`${name}TargetGroupFullName`)]];
     alarm(`${name}P99Latency`, `${service}: p99 target response time above ${th.targetP99Seconds} s for 3 of 5 minutes`, {
@@ -141,7 +141,7 @@ export function renderMonitoring(inv: Environment): RenderedStack {
 
   t.resource('Dashboard', {
     Type: 'AWS::CloudWatch::Dashboard',
-    Properties: { DashboardName: t.prefixed('sale-day'), DashboardBody: sub(JSON.stringify(dashboard(replicas))), Tags: t.tags() },
+    Properties: { DashboardName: t.prefixed('sale-day'), DashboardBody: sub(JSON.stringify(dashboard(services.map((d) => pascal(d.name)), replicas))), Tags: t.tags() },
   });
 
   t.output('AlarmTopicArn', 'Alarms publish here', ref('AlarmTopic'));
@@ -152,7 +152,7 @@ export function renderMonitoring(inv: Environment): RenderedStack {
 }
 
 /** The dashboard body; `${Param}` placeholders are filled by Fn::Sub. */
-function dashboard(replicas: string[]): object {
+function dashboard(services: string[], replicas: string[]): object {
   const widget = (x: number, y: number, title: string, metrics: unknown[][], extra: object = {}) => ({
     type: 'metric',
     x,
@@ -161,7 +161,6 @@ function dashboard(replicas: string[]): object {
     height: 6,
     properties: { title, region: '${AWS::Region}', view: 'timeSeries', period: 60, metrics, ...extra },
   });
-  const services = SERVICE_NAMES.map((s) => pascal(s));
   const lb = ['LoadBalancer', '${LoadBalancerFullName}'];
   return {
     widgets: [

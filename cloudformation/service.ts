@@ -3,7 +3,7 @@
 // bootstrap user-data) and an Auto Scaling group over the private-app subnets with target tracking
 // on CPU and requests per target, pre-warm scheduled actions for every sale event, a rolling update
 // that keeps capacity in service, and optional Spot through a mixed instances policy.
-import { architectureOf, DEFAULT_LEAD_MINUTES, type Environment, type ServiceName } from '../environment/index.js';
+import { architectureOf, DEFAULT_LEAD_MINUTES, prewarmOf, settingsOf, SHARED_SECRETS, type Environment, type ServiceDeclaration } from '../environment/index.js';
 import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type RenderedStack } from './lib/stack.js';
 import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
 import { serviceUserData } from './lib/user-data.js';
@@ -11,27 +11,16 @@ import { serviceUserData } from './lib/user-data.js';
 export const ASG_ID = 'AutoScalingGroup';
 const READY_TIMEOUT_SECONDS = 600;
 
-/** Which shared secrets a service reads (besides its own database secret). */
-const SECRETS: Record<ServiceName, Array<{ env: string; param: string; secret: 'jwt' | 'jwt-public' | 'service-credential'; what: string }>> = {
-  users: [
-    { env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' },
-    { env: 'JWT_SIGNING_SECRET', param: 'JwtSigningSecretArn', secret: 'jwt', what: 'the JWT key pair {privateKey, publicKey}' },
-  ],
-  catalog: [{ env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' }],
-  inventory: [
-    { env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' },
-    { env: 'SERVICE_CREDENTIAL_SECRET', param: 'ServiceCredentialSecretArn', secret: 'service-credential', what: 'the service credential {token}' },
-  ],
-  orders: [
-    { env: 'JWT_VERIFY_SECRET', param: 'JwtVerifySecretArn', secret: 'jwt-public', what: 'the JWT public key {publicKey}' },
-    { env: 'SERVICE_CREDENTIAL_SECRET', param: 'ServiceCredentialSecretArn', secret: 'service-credential', what: 'the service credential {token}' },
-  ],
-};
+/** The parameter carrying a secret's ARN, named after the variable: JWT_VERIFY_SECRET → JwtVerifySecretArn. */
+const secretParam = (variable: string): string => `${pascal(variable.toLowerCase())}Arn`;
 
-export function renderService(inv: Environment, service: ServiceName): RenderedStack {
-  const s = inv.services[service];
+export function renderService(inv: Environment, declaration: ServiceDeclaration): RenderedStack {
+  const service = declaration.name;
+  const s = settingsOf(inv, service);
   const { min, max, desired } = s.scaling;
-  const events = inv.saleEvents.filter((e) => e.prewarm[service]);
+  const events = inv.saleEvents.filter((e) => prewarmOf(e, service));
+  const secrets = Object.entries(declaration.secrets).map(([variable, secret]) => ({ variable, secret, param: secretParam(variable) }));
+  const callsOthers = Object.keys(declaration.calls).length > 0;
   const name = pascal(service);
   const t = new StackBuilder(inv, `service-${service}`,
     `The ${service} service: ${s.instanceType} instances (${min}-${max}, desired ${desired}) behind the load balancer on ${s.pathPrefix}, ` +
@@ -52,8 +41,8 @@ export function renderService(inv: Environment, service: ServiceName): RenderedS
   t.param('TargetGroupFullName', fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), fromOutput('load-balancer', `${name}TargetGroupFullName`));
   const dbSg = t.param('DatabaseSecurityGroupId', securityGroupId('The database security group (database stack output)'), fromOutput('database', 'DatabaseSecurityGroupId'));
   t.param('DbSecretArn', secretArn(`The ${service} database secret (database stack output ${name}DbSecretArn)`), fromOutput('database', `${name}DbSecretArn`));
-  for (const secret of SECRETS[service]) {
-    t.param(secret.param, secretArn(`Secrets Manager secret with ${secret.what} (created by the playbook)`), { from: 'secret', secret: secret.secret });
+  for (const x of secrets) {
+    t.param(x.param, secretArn(`Secrets Manager secret with ${SHARED_SECRETS[x.secret].holds} (created by the playbook)`), { from: 'secret', secret: x.secret });
   }
   const readReplicas = inv.database.readReplicas > 0;
   if (readReplicas) {
@@ -64,10 +53,10 @@ export function renderService(inv: Environment, service: ServiceName): RenderedS
       ConstraintDescription: 'comma-separated host names',
     }, fromOutput('database', 'ReadReplicaEndpoints'));
   }
-  if (service === 'orders') {
+  if (callsOthers) {
     t.param('ServiceBaseUrl', {
       Type: 'String',
-      Description: 'Where orders reaches catalog and inventory (load-balancer stack output ServiceBaseUrl)',
+      Description: `Where ${service} reaches ${joinAnd([...new Set(Object.values(declaration.calls))])} (load-balancer stack output ServiceBaseUrl)`,
       AllowedPattern: '^https?://[A-Za-z0-9.-]+$',
       ConstraintDescription: 'an http(s) URL without a path',
     }, fromOutput('load-balancer', 'ServiceBaseUrl'));
@@ -99,7 +88,7 @@ export function renderService(inv: Environment, service: ServiceName): RenderedS
   });
 
   // --- identity: read this service's secrets and its artifact object, nothing else -------------
-  const secretParams = ['DbSecretArn', ...SECRETS[service].map((x) => x.param)];
+  const secretParams = ['DbSecretArn', ...secrets.map((x) => x.param)];
   t.resource('InstanceRole', {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -134,7 +123,7 @@ export function renderService(inv: Environment, service: ServiceName): RenderedS
   t.resource('InstanceProfile', { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [ref('InstanceRole')] } });
 
   // --- network: the load balancer in, HTTPS and MySQL out --------------------------------------
-  const plainHttpOut = service === 'orders' && !inv.domain?.albCertificateArn;
+  const plainHttpOut = callsOthers && !inv.domain?.albCertificateArn;
   t.resource('InstanceSecurityGroup', {
     Type: 'AWS::EC2::SecurityGroup',
     Properties: {
@@ -176,9 +165,10 @@ export function renderService(inv: Environment, service: ServiceName): RenderedS
     ['AWS_REGION', '${AWS::Region}'],
     ['DB_SECRET', 'aws:${DbSecretArn}'],
     ['DB_TLS', 'on'],
-    ...SECRETS[service].map((x): [string, string] => [x.env, `aws:\${${x.param}}`]),
+    ...secrets.map((x): [string, string] => [x.variable, `aws:\${${x.param}}`]),
     ...(readReplicas ? [['DB_READ_HOSTS', '${DbReadHosts}'] as [string, string]] : []),
-    ...(service === 'orders' ? [['CATALOG_URL', '${ServiceBaseUrl}'], ['INVENTORY_URL', '${ServiceBaseUrl}']] as Array<[string, string]> : []),
+    // Services reach each other through the load balancer, like any client.
+    ...Object.keys(declaration.calls).map((variable): [string, string] => [variable, '${ServiceBaseUrl}']),
     ['SHUTDOWN_TIMEOUT_MS', String(s.drainSeconds * 1000)],
     ...Object.entries(s.environment ?? {}).sort(([a], [b]) => a.localeCompare(b)),
   ];
@@ -296,7 +286,7 @@ export function renderService(inv: Environment, service: ServiceName): RenderedS
   // Sale events: raise the floor before the doors open, put it back when they close; target
   // tracking does the rest in between.
   for (const event of events) {
-    const p = event.prewarm[service]!;
+    const p = prewarmOf(event, service)!;
     const lead = event.leadMinutes ?? DEFAULT_LEAD_MINUTES;
     const id = pascal(event.name);
     t.resource(`Prewarm${id}`, {
@@ -326,3 +316,7 @@ function isoSeconds(iso: string): string {
   return new Date(Date.parse(iso)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** `a`, `a and b`, `a, b and c`. */
+function joinAnd(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}

@@ -3,11 +3,11 @@
 // when the YAML has one) and what was expected, in one line.
 import { readFile } from 'node:fs/promises';
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type TypeCheck, type ValueError } from '@sinclair/typebox/compiler';
 import { LineCounter, parseDocument, parse as parseYaml, isNode } from 'yaml';
-import { checkConsistency, InventorySchema, type Environment } from './schema.js';
+import { checkConsistency, inventoryValidator, type Environment } from './schema.js';
+import type { ServiceCatalogue } from './services.js';
 
-const compiled = TypeCompiler.Compile(InventorySchema);
 // --- errors -----------------------------------------------------------------------------------------
 
 export class InventoryFileError extends Error {
@@ -37,6 +37,8 @@ export class InventoryFileError extends Error {
 export interface LoadOptions {
   /** `key.path=value` pairs (from `-e`), applied before validation; values are typed by the schema. */
   overrides?: readonly string[] | Readonly<Record<string, string>>;
+  /** The services an inventory may and must configure; the shop's by default. */
+  services?: ServiceCatalogue;
 }
 
 /** Reads, parses, overrides and validates an inventory file. */
@@ -66,9 +68,10 @@ export function parseEnvironment(text: string, file: string, opts: LoadOptions =
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InventoryFileError(file, '', 'a mapping of settings', { line: 1, detail: 'expected a mapping of settings (project, environment, target, …)' });
   }
+  const { schema, check: compiled } = inventoryValidator(opts.services);
   const overridden = new Set<string>();
   for (const [path, value] of overridePairs(opts.overrides)) {
-    applyOverride(raw as Record<string, unknown>, path, value, file);
+    applyOverride(raw as Record<string, unknown>, path, value, file, schema);
     overridden.add(path);
   }
   const lineOf = (segments: readonly (string | number)[]): number | undefined => {
@@ -85,7 +88,7 @@ export function parseEnvironment(text: string, file: string, opts: LoadOptions =
   };
 
   if (!compiled.Check(raw)) {
-    const first = firstError(raw);
+    const first = firstError(compiled, raw);
     const segments = pointerSegments(first.path);
     if (first.type === UNEXPECTED_PROPERTY) {
       const parent = first.schema as { properties?: Record<string, unknown>; keyExpected?: string };
@@ -97,14 +100,14 @@ export function parseEnvironment(text: string, file: string, opts: LoadOptions =
     fail(segments, expected, `expected ${expected}, got ${show(first.value)}`);
   }
   const inv = raw as Environment;
-  checkConsistency(inv, fail);
+  checkConsistency(inv, fail, opts.services);
   return deepFreeze(inv);
 }
 
 const UNEXPECTED_PROPERTY = ValueErrorType.ObjectAdditionalProperties;
 const REQUIRED_PROPERTY = ValueErrorType.ObjectRequiredProperty;
 
-function firstError(value: unknown): ValueError {
+function firstError(compiled: TypeCheck<TSchema>, value: unknown): ValueError {
   // Prefer the deepest error: a union failure reports itself before the member that really failed.
   const errors = [...compiled.Errors(value)];
   const required = errors.find((e) => e.type === REQUIRED_PROPERTY);
@@ -127,14 +130,14 @@ function overridePairs(overrides: LoadOptions['overrides']): Array<[string, stri
 }
 
 /** Sets one override, converting the text to what the schema expects at that path. */
-function applyOverride(raw: Record<string, unknown>, path: string, text: string, file: string): void {
+function applyOverride(raw: Record<string, unknown>, path: string, text: string, file: string, inventorySchema: TSchema): void {
   const segments = path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   const where = file;
   const o = (detail?: string) => ({ fromOverride: true, detail });
   if (segments.some((s) => s === '')) throw new InventoryFileError(where, path, 'a dotted path such as services.orders.scaling.max', o());
   // Resolve the whole path in the schema first, so a typo is reported as such.
   const schemas: TSchema[] = [];
-  let schema: TSchema = InventorySchema;
+  let schema: TSchema = inventorySchema;
   segments.forEach((segment, i) => {
     const step = childSchema(schema, segment);
     if (!step) {

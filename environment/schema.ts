@@ -1,18 +1,19 @@
 // The environment model: one environment as its inventory file (playbooks/inventories/<env>.yaml)
 // describes it. This module is the inventory file's schema (TypeBox, so the schema is the type),
 // the rules across fields that a schema cannot express, and the helpers every part derives names
-// and times from. Loading, -e overrides and error reporting live in load.ts.
-import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
+// and times from. The services it knows come from a catalogue of service declarations
+// (services.ts), the shop's by default. Loading, -e overrides and error reporting live in load.ts.
+import { FormatRegistry, Type, type Static, type TObject, type TOptional } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { SHOP_SERVICES, wiredVariables, type ServiceCatalogue } from './services.js';
 
-
-export const SERVICE_NAMES = ['users', 'catalog', 'inventory', 'orders'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** Environment variables the deploy sets itself besides the services' secrets and URLs. */
+const DEPLOY_ENV = ['PORT', 'HOST', 'NODE_ENV', 'AWS_REGION', 'DB_SECRET', 'DB_READ_HOSTS', 'SHUTDOWN_TIMEOUT_MS'] as const;
 
 /** Environment variables the deploy sets itself; an inventory may not override them. */
-export const RESERVED_ENV = [
-  'PORT', 'HOST', 'NODE_ENV', 'AWS_REGION', 'DB_SECRET', 'JWT_VERIFY_SECRET', 'JWT_SIGNING_SECRET',
-  'SERVICE_CREDENTIAL_SECRET', 'CATALOG_URL', 'INVENTORY_URL', 'DB_READ_HOSTS', 'SHUTDOWN_TIMEOUT_MS',
-] as const;
+export function reservedVariables(services: ServiceCatalogue = SHOP_SERVICES): string[] {
+  return [...DEPLOY_ENV, ...wiredVariables(services)];
+}
 
 /** Tag keys every resource carries; `tags` in the inventory adds to them. */
 export const STANDARD_TAG_KEYS = ['Project', 'Environment', 'Service', 'CostCentre'] as const;
@@ -89,132 +90,173 @@ const Prewarm = Type.Object(
   { additionalProperties: false },
 );
 
-const SaleEvent = Type.Object(
-  {
-    name: Slug('a lower-case name such as black-friday-2026'),
-    start: Type.String({ format: 'iso-utc', expected: 'an ISO 8601 UTC time such as 2026-11-27T07:00:00Z' }),
-    end: Type.String({ format: 'iso-utc', expected: 'an ISO 8601 UTC time such as 2026-11-27T23:00:00Z' }),
-    leadMinutes: Type.Optional(Int(5, 1440, { expected: 'minutes before the start to pre-warm, 5 to 1440' })),
-    prewarm: Type.Object(
-      { users: Type.Optional(Prewarm), catalog: Type.Optional(Prewarm), inventory: Type.Optional(Prewarm), orders: Type.Optional(Prewarm) },
-      { additionalProperties: false, minProperties: 1, expected: `capacity per service (${SERVICE_NAMES.join(', ')})` },
-    ),
-  },
-  { additionalProperties: false },
-);
+/** One property per service of a catalogue, in its order. */
+type PerService<C extends ServiceCatalogue, T> = { [K in C[number]['name']]: T };
+function perService<C extends ServiceCatalogue, T>(services: C, value: T): PerService<C, T> {
+  const entries: Record<string, T> = Object.fromEntries(services.map((d) => [d.name, value]));
+  return entries as PerService<C, T>;
+}
 
-export const InventorySchema = Type.Object(
-  {
-    project: Slug('a lower-case name such as saleday'),
-    environment: Slug('a lower-case name such as production'),
-    target: OneOf(['aws', 'local'] as const),
-    region: Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', expected: 'an AWS region such as eu-west-1' }),
-    costCentre: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,63}$', expected: 'a cost centre code (letters, digits, up to 64 characters)' }),
-    tags: Type.Record(
-      Type.String({ pattern: '^(?!aws:)[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$' }),
-      Type.String({ pattern: '^[A-Za-z0-9 _.:/=+@-]{0,256}$' }),
-      { additionalProperties: false, expected: 'a mapping of extra tag keys to values', keyExpected: 'a tag key: letters, digits and _.:/=+@-, not starting with aws:' },
-    ),
-    network: Type.Object(
-      {
-        cidr: Type.String({
-          pattern: '^(\\d{1,3}\\.){3}\\d{1,3}/(1[6-9]|2[0-2])$',
-          expected: 'an IPv4 CIDR block from /16 to /22 such as 10.40.0.0/16',
-        }),
-        azCount: OneOf([2, 3] as const),
-        natGateways: OneOf(['per-az', 'single'] as const),
-      },
-      { additionalProperties: false },
-    ),
-    database: Type.Object(
-      {
-        engineVersion: Type.String({ pattern: '^8\\.0(\\.\\d+)?$', expected: 'a MySQL 8.0 version such as "8.0" or "8.0.40" (quoted)' }),
-        instanceClass: Type.String({ pattern: '^db\\.[a-z0-9]+\\.[a-z0-9]+$', expected: 'an RDS instance class such as db.r6g.large' }),
-        allocatedStorage: Int(20, 65536, { expected: 'GiB, an integer from 20 to 65536' }),
-        maxAllocatedStorage: Type.Optional(Int(21, 65536, { expected: 'GiB storage autoscaling may grow to, above allocatedStorage' })),
-        backupRetentionDays: Int(1, 35),
-        readReplicas: Int(0, 5),
-        deletionProtection: Type.Boolean(),
-      },
-      { additionalProperties: false },
-    ),
-    domain: Type.Optional(
-      Type.Object(
+const saleEvent = <C extends ServiceCatalogue>(services: C) =>
+  Type.Object(
+    {
+      name: Slug('a lower-case name such as black-friday-2026'),
+      start: Type.String({ format: 'iso-utc', expected: 'an ISO 8601 UTC time such as 2026-11-27T07:00:00Z' }),
+      end: Type.String({ format: 'iso-utc', expected: 'an ISO 8601 UTC time such as 2026-11-27T23:00:00Z' }),
+      leadMinutes: Type.Optional(Int(5, 1440, { expected: 'minutes before the start to pre-warm, 5 to 1440' })),
+      prewarm: Type.Object(perService<C, TOptional<typeof Prewarm>>(services, Type.Optional(Prewarm)), {
+        additionalProperties: false,
+        minProperties: 1,
+        expected: `capacity per service (${services.map((d) => d.name).join(', ')})`,
+      }),
+    },
+    { additionalProperties: false },
+  );
+
+/** The inventory file's schema for the services of a catalogue. */
+export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
+  Type.Object(
+    {
+      project: Slug('a lower-case name such as saleday'),
+      environment: Slug('a lower-case name such as production'),
+      target: OneOf(['aws', 'local'] as const),
+      region: Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', expected: 'an AWS region such as eu-west-1' }),
+      costCentre: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,63}$', expected: 'a cost centre code (letters, digits, up to 64 characters)' }),
+      tags: Type.Record(
+        Type.String({ pattern: '^(?!aws:)[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$' }),
+        Type.String({ pattern: '^[A-Za-z0-9 _.:/=+@-]{0,256}$' }),
+        { additionalProperties: false, expected: 'a mapping of extra tag keys to values', keyExpected: 'a tag key: letters, digits and _.:/=+@-, not starting with aws:' },
+      ),
+      network: Type.Object(
         {
-          aliases: Type.Array(Hostname, { maxItems: 10, uniqueItems: true }),
-          certificateArn: Type.Optional(Arn('acm', 'an ACM certificate in us-east-1 (CloudFront)')),
-          apiHostname: Type.Optional(Hostname),
-          albCertificateArn: Type.Optional(Arn('acm', 'an ACM certificate in the inventory region (load balancer)')),
-          webAclArn: Type.Optional(Arn('wafv2', 'a WAFv2 web ACL with CLOUDFRONT scope')),
+          cidr: Type.String({
+            pattern: '^(\\d{1,3}\\.){3}\\d{1,3}/(1[6-9]|2[0-2])$',
+            expected: 'an IPv4 CIDR block from /16 to /22 such as 10.40.0.0/16',
+          }),
+          azCount: OneOf([2, 3] as const),
+          natGateways: OneOf(['per-az', 'single'] as const),
         },
         { additionalProperties: false },
       ),
-    ),
-    artifacts: Type.Object(
-      {
-        bucket: Type.String({
-          pattern: '^[a-z0-9{][a-z0-9.{}A-Za-z-]{2,80}$',
-          expected: 'an S3 bucket name; {accountId} and {region} are filled in at deploy time',
-        }),
-        keyPrefix: Type.String({ pattern: '^([a-z0-9][a-z0-9-]*/)*$', expected: 'an S3 key prefix ending in / (or empty)' }),
-      },
-      { additionalProperties: false },
-    ),
-    staticSite: Type.Object(
-      { priceClass: OneOf(['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const) },
-      { additionalProperties: false },
-    ),
-    services: Type.Object(
-      { users: Service, catalog: Service, inventory: Service, orders: Service },
-      { additionalProperties: false },
-    ),
-    saleEvents: Type.Array(SaleEvent, { maxItems: 20 }),
-    monitoring: Type.Object(
-      {
-        alarmEmail: Type.Optional(Type.String({ pattern: '^[^\\s@]+@[^\\s@]+\\.[a-z]{2,}$', expected: 'an email address' })),
-        logRetentionDays: OneOf(LOG_RETENTION_DAYS),
-        thresholds: Type.Object(
+      database: Type.Object(
+        {
+          engineVersion: Type.String({ pattern: '^8\\.0(\\.\\d+)?$', expected: 'a MySQL 8.0 version such as "8.0" or "8.0.40" (quoted)' }),
+          instanceClass: Type.String({ pattern: '^db\\.[a-z0-9]+\\.[a-z0-9]+$', expected: 'an RDS instance class such as db.r6g.large' }),
+          allocatedStorage: Int(20, 65536, { expected: 'GiB, an integer from 20 to 65536' }),
+          maxAllocatedStorage: Type.Optional(Int(21, 65536, { expected: 'GiB storage autoscaling may grow to, above allocatedStorage' })),
+          backupRetentionDays: Int(1, 35),
+          readReplicas: Int(0, 5),
+          deletionProtection: Type.Boolean(),
+        },
+        { additionalProperties: false },
+      ),
+      domain: Type.Optional(
+        Type.Object(
           {
-            alb5xxPercent: Type.Number({ minimum: 0.01, maximum: 100 }),
-            targetP99Seconds: Type.Number({ minimum: 0.01, maximum: 60 }),
-            rdsCpuPercent: Type.Number({ minimum: 1, maximum: 100 }),
-            rdsFreeStorageGiB: Type.Number({ minimum: 1, maximum: 65536 }),
-            rdsConnections: Int(1, 100_000),
-            replicaLagSeconds: Type.Number({ minimum: 1, maximum: 86_400 }),
+            aliases: Type.Array(Hostname, { maxItems: 10, uniqueItems: true }),
+            certificateArn: Type.Optional(Arn('acm', 'an ACM certificate in us-east-1 (CloudFront)')),
+            apiHostname: Type.Optional(Hostname),
+            albCertificateArn: Type.Optional(Arn('acm', 'an ACM certificate in the inventory region (load balancer)')),
+            webAclArn: Type.Optional(Arn('wafv2', 'a WAFv2 web ACL with CLOUDFRONT scope')),
           },
           { additionalProperties: false },
         ),
-      },
-      { additionalProperties: false },
-    ),
-    local: Type.Optional(
-      Type.Object(
+      ),
+      artifacts: Type.Object(
         {
-          gatewayPort: Int(0, 65535, { expected: 'a TCP port (0 picks a free one)' }),
-          workersPerCpu: Type.Number({ minimum: 0.25, maximum: 16, expected: 'how many processes of one service one CPU may run, 0.25 to 16' }),
-          evaluationSeconds: Type.Optional(Int(1, 3600, { expected: 'the target-tracking metric window in seconds, 1 to 3600' })),
-          mysqlUrl: Type.Optional(
-            Type.String({ pattern: '^mysql://[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+(:\\d+)?/?$', expected: 'mysql://user@host:port (no password; it comes from the secrets file)' }),
+          bucket: Type.String({
+            pattern: '^[a-z0-9{][a-z0-9.{}A-Za-z-]{2,80}$',
+            expected: 'an S3 bucket name; {accountId} and {region} are filled in at deploy time',
+          }),
+          keyPrefix: Type.String({ pattern: '^([a-z0-9][a-z0-9-]*/)*$', expected: 'an S3 key prefix ending in / (or empty)' }),
+        },
+        { additionalProperties: false },
+      ),
+      staticSite: Type.Object(
+        { priceClass: OneOf(['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const) },
+        { additionalProperties: false },
+      ),
+      services: Type.Object(perService<C, typeof Service>(services, Service), { additionalProperties: false }),
+      saleEvents: Type.Array(saleEvent(services), { maxItems: 20 }),
+      monitoring: Type.Object(
+        {
+          alarmEmail: Type.Optional(Type.String({ pattern: '^[^\\s@]+@[^\\s@]+\\.[a-z]{2,}$', expected: 'an email address' })),
+          logRetentionDays: OneOf(LOG_RETENTION_DAYS),
+          thresholds: Type.Object(
+            {
+              alb5xxPercent: Type.Number({ minimum: 0.01, maximum: 100 }),
+              targetP99Seconds: Type.Number({ minimum: 0.01, maximum: 60 }),
+              rdsCpuPercent: Type.Number({ minimum: 1, maximum: 100 }),
+              rdsFreeStorageGiB: Type.Number({ minimum: 1, maximum: 65536 }),
+              rdsConnections: Int(1, 100_000),
+              replicaLagSeconds: Type.Number({ minimum: 1, maximum: 86_400 }),
+            },
+            { additionalProperties: false },
           ),
         },
         { additionalProperties: false },
       ),
-    ),
-  },
-  { additionalProperties: false },
-);
+      local: Type.Optional(
+        Type.Object(
+          {
+            gatewayPort: Int(0, 65535, { expected: 'a TCP port (0 picks a free one)' }),
+            workersPerCpu: Type.Number({ minimum: 0.25, maximum: 16, expected: 'how many processes of one service one CPU may run, 0.25 to 16' }),
+            evaluationSeconds: Type.Optional(Int(1, 3600, { expected: 'the target-tracking metric window in seconds, 1 to 3600' })),
+            mysqlUrl: Type.Optional(
+              Type.String({ pattern: '^mysql://[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+(:\\d+)?/?$', expected: 'mysql://user@host:port (no password; it comes from the secrets file)' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  );
+
+/** The shop's inventory file schema. */
+export const InventorySchema = inventorySchema(SHOP_SERVICES);
 
 /** One environment, as its inventory file describes it (validated and frozen by load.ts). */
 export type Environment = Static<typeof InventorySchema>;
 export type ServiceSettings = Static<typeof Service>;
 export type ScalingPolicy = Static<typeof Scaling>;
-export type SaleEvent = Static<typeof SaleEvent>;
+export type SaleEvent = Static<ReturnType<typeof saleEvent<typeof SHOP_SERVICES>>>;
+
+/** The schema for a catalogue and its compiled check, built once per catalogue. */
+export interface InventoryValidator {
+  schema: TObject;
+  check: TypeCheck<TObject>;
+}
+const validators = new WeakMap<ServiceCatalogue, InventoryValidator>();
+export function inventoryValidator(services: ServiceCatalogue = SHOP_SERVICES): InventoryValidator {
+  let v = validators.get(services);
+  if (!v) {
+    const schema = services === SHOP_SERVICES ? InventorySchema : inventorySchema(services);
+    v = { schema, check: TypeCompiler.Compile(schema) };
+    validators.set(services, v);
+  }
+  return v;
+}
+
+/** A sale event's pre-warm capacity for one service, when the event pre-warms it. */
+export function prewarmOf(event: SaleEvent, service: string): { min: number; desired: number } | undefined {
+  const all: Readonly<Record<string, { min: number; desired: number } | undefined>> = event.prewarm;
+  return all[service];
+}
+
+/** One service's settings; the environment must hold it (its catalogue declared it). */
+export function settingsOf(inv: Environment, service: string): ServiceSettings {
+  const all: Readonly<Record<string, ServiceSettings>> = inv.services;
+  const s = all[service];
+  if (!s) throw new Error(`${inv.environment}: no settings for service ${service}`);
+  return s;
+}
 
 /** A rule across fields failed: the path inside the inventory, what was expected, and the detail. */
 export type ConsistencyFailure = (segments: (string | number)[], expected: string, detail?: string) => never;
 
 /** Cross-field rules the schema cannot express; each failure points at the field to change. */
-export function checkConsistency(inv: Environment, fail: ConsistencyFailure): void {
+export function checkConsistency(inv: Environment, fail: ConsistencyFailure, services: ServiceCatalogue = SHOP_SERVICES): void {
   if (inv.target === 'local' && !inv.local) fail(['local'], 'a local section (gatewayPort, workersPerCpu) when target is local', 'is missing: target local needs gatewayPort and workersPerCpu');
   for (const key of Object.keys(inv.tags)) {
     if ((STANDARD_TAG_KEYS as readonly string[]).includes(key)) fail(['tags', key], 'a tag key other than the standard ones', `${key} is set by the deploy itself (from project, environment, costCentre and the stack)`);
@@ -227,8 +269,9 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure): vo
 
   const ports = new Map<number, string>();
   const prefixes = new Map<string, string>();
-  for (const name of SERVICE_NAMES) {
-    const s = inv.services[name];
+  const reserved = reservedVariables(services);
+  for (const { name } of services) {
+    const s = settingsOf(inv, name);
     const at = (...rest: (string | number)[]) => ['services', name, ...rest];
     if (ports.has(s.port)) fail(at('port'), `a port no other service uses (${ports.get(s.port)} has ${s.port})`);
     ports.set(s.port, name);
@@ -245,7 +288,7 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure): vo
       });
     }
     for (const key of Object.keys(s.environment ?? {})) {
-      if ((RESERVED_ENV as readonly string[]).includes(key)) fail(at('environment', key), 'a variable the deploy does not set itself', `${key} is set by the deploy (from the inventory and stack outputs)`);
+      if (reserved.includes(key)) fail(at('environment', key), 'a variable the deploy does not set itself', `${key} is set by the deploy (from the inventory and stack outputs)`);
       const value = s.environment![key]!;
       if (/SECRET|PASSWORD|TOKEN|PRIVATE/i.test(key) && !/^(aws:|file:)/.test(value)) {
         fail(at('environment', key), 'a secret reference (aws:<secret-id> or file:<path>#<key>), never a value', 'looks like a secret: expected a secret reference (aws:<secret-id> or file:<path>#<key>), never the value itself');
@@ -263,16 +306,17 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure): vo
     const end = Date.parse(event.end);
     if (end <= start) fail(at('end'), `a time after start (${event.start})`);
     const from = start - (event.leadMinutes ?? DEFAULT_LEAD_MINUTES) * 60_000;
-    const services = Object.keys(event.prewarm);
+    const prewarmed = Object.keys(event.prewarm);
     for (const w of windows) {
-      const shared = services.filter((s) => w.services.includes(s));
+      const shared = prewarmed.filter((s) => w.services.includes(s));
       if (shared.length > 0 && from < w.to && w.from < end) {
         fail(at('start'), `a window that does not overlap saleEvents[${w.index}] for ${shared.join(', ')}`, `overlaps saleEvents[${w.index}] (${inv.saleEvents[w.index]!.name}) for ${shared.join(', ')}: scheduled actions would fight`);
       }
     }
-    windows.push({ from, to: end, index: i, services });
-    for (const [service, p] of Object.entries(event.prewarm) as Array<[ServiceName, { min: number; desired: number }]>) {
-      const max = inv.services[service].scaling.max;
+    windows.push({ from, to: end, index: i, services: prewarmed });
+    for (const service of prewarmed) {
+      const p = prewarmOf(event, service)!;
+      const max = settingsOf(inv, service).scaling.max;
       if (p.min > p.desired) fail(at('prewarm', service, 'min'), `at most prewarm desired (${p.desired})`);
       if (p.desired > max) fail(at('prewarm', service, 'desired'), `at most services.${service}.scaling.max (${max})`, `expected at most services.${service}.scaling.max (${max}), got ${p.desired}: raise max or lower the pre-warm`);
     }

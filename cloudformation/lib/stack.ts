@@ -1,24 +1,20 @@
 // What every stack renderer shares: the stack catalogue, how a parameter gets its value at deploy
 // time (an output of an earlier stack, the service artifact, or a secret the playbook created), the
 // standard tags, and a small builder that keeps parameters, resources and outputs in one order.
-import type { Environment, ServiceName, STANDARD_TAG_KEYS } from '../../environment/index.js';
+import type { Environment, SharedSecretName, STANDARD_TAG_KEYS } from '../../environment/index.js';
 import { resourcePrefix } from '../../environment/index.js';
 import { ref, type Expr, type Output, type Parameter, type Resource, type Template, type Value } from './template.js';
 
-export type StackName = 'network' | 'database' | 'load-balancer' | `service-${ServiceName}` | 'static-site' | 'monitoring';
-
 /** Where the playbook finds a parameter's value when it deploys the stack. */
 export type Input =
-  | { from: 'output'; stack: StackName; output: string }
-  | { from: 'artifact'; service: ServiceName; field: 'bucket' | 'key' | 'sha256' }
-  | { from: 'secret'; secret: PlaybookSecret };
-
-/** Secrets the playbook creates in Secrets Manager before the service stacks (values never in templates). */
-export type PlaybookSecret = 'jwt' | 'jwt-public' | 'service-credential';
+  | { from: 'output'; stack: string; output: string }
+  | { from: 'artifact'; service: string; field: 'bucket' | 'key' | 'sha256' }
+  /** A shared secret the playbook creates in Secrets Manager (environment/shared-secrets.ts): its ARN. */
+  | { from: 'secret'; secret: SharedSecretName };
 
 export interface RenderedStack {
   /** Stack key and file name: network, service-catalog, … */
-  name: StackName;
+  name: string;
   /** The CloudFormation stack name, `<project>-<environment>-<name>`. */
   stackName: string;
   template: Template;
@@ -26,7 +22,7 @@ export interface RenderedStack {
   inputs: Record<string, Input>;
 }
 
-export const fromOutput = (stack: StackName, output: string): Input => ({ from: 'output', stack, output });
+export const fromOutput = (stack: string, output: string): Input => ({ from: 'output', stack, output });
 
 export class StackBuilder {
   private readonly parameters: Record<string, Parameter> = {};
@@ -36,7 +32,7 @@ export class StackBuilder {
 
   constructor(
     readonly inv: Environment,
-    readonly name: StackName,
+    readonly name: string,
     private readonly description: string,
     /** The Service tag: the service for service stacks, the stack otherwise. */
     readonly service: string = name,

@@ -6,10 +6,10 @@
 // The text is a Fn::Sub template: `${Name}` are CloudFormation parameters and pseudo parameters.
 // The bash itself never uses `${...}` (plain "$VAR" everywhere), so nothing needs escaping; the
 // spec check fails any `${...}` that is not a known parameter.
-import type { ServiceName } from '../../environment/index.js';
+import { programPath } from '../../environment/index.js';
 
 export interface UserDataOptions {
-  service: ServiceName;
+  service: string;
   port: number;
   /** How long systemd lets SIGTERM drain before it kills the process. */
   drainSeconds: number;
@@ -23,8 +23,6 @@ export interface UserDataOptions {
   readyTimeoutSeconds: number;
 }
 
-/** Where the artifact's entry point is, relative to its root (the services' start contract). */
-export const entryPoint = (service: ServiceName) => `dist/services/${service}/main.js`;
 export const NODE_BINARY = '/usr/bin/node-20';
 
 export function serviceUserData(o: UserDataOptions): string {
@@ -104,7 +102,7 @@ User=saleday
 Group=saleday
 WorkingDirectory=/opt/saleday/${o.service}/current
 EnvironmentFile=/etc/saleday/${o.service}.env
-ExecStart=${NODE_BINARY} ${entryPoint(o.service)}
+ExecStart=${NODE_BINARY} ${programPath(o.service)}
 Restart=on-failure
 RestartSec=2
 KillSignal=SIGTERM

@@ -7,6 +7,7 @@ import { migrations } from './migrations/index.js';
 import { ProductCache } from './product-cache.js';
 import { ProductStore } from './products.js';
 import { registerCatalogRoutes } from './routes.js';
+import { declaration } from './declaration.js';
 
 export interface CatalogConfig {
   /** How long a product stays in the hot-product cache; 0 turns the cache off. */
@@ -22,8 +23,8 @@ export function readCatalogConfig(env: Env): CatalogConfig {
 }
 
 export const catalogService: ServiceDefinition<CatalogConfig> = {
-  name: 'catalog',
-  defaultPort: 3002,
+  name: declaration.name,
+  defaultPort: declaration.defaultPort,
   migrations,
   config: readCatalogConfig,
   register(server, ctx) {

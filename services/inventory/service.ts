@@ -11,6 +11,7 @@ import { registerReservationRoutes } from './reservation-routes.js';
 import { MAX_LINES, MAX_TTL_SECONDS } from './schemas.js';
 import { StockBook } from './stock-book.js';
 import { registerStockRoutes } from './stock-routes.js';
+import { declaration } from './declaration.js';
 
 export interface InventoryConfig {
   serviceCredentialSecret: string;
@@ -33,8 +34,8 @@ export function readInventoryConfig(env: Env): InventoryConfig {
 }
 
 export const inventoryService: ServiceDefinition<InventoryConfig> = {
-  name: 'inventory',
-  defaultPort: 3003,
+  name: declaration.name,
+  defaultPort: declaration.defaultPort,
   migrations,
   config: readInventoryConfig,
   async register(server, ctx) {

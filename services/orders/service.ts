@@ -15,6 +15,7 @@ import { OrderBook } from './order-book.js';
 import { approveEveryOrder, type PaymentStep } from './payment.js';
 import { startPendingReconciler } from './pending-reconciler.js';
 import { registerOrderRoutes } from './routes.js';
+import { declaration } from './declaration.js';
 
 export interface OrdersConfig {
   serviceCredentialSecret: string;
@@ -53,8 +54,8 @@ export interface OrdersServiceOptions {
 
 export function createOrdersService(options: OrdersServiceOptions = {}): ServiceDefinition<OrdersConfig> {
   return {
-    name: 'orders',
-    defaultPort: 3004,
+    name: declaration.name,
+    defaultPort: declaration.defaultPort,
     migrations,
     config: readOrdersConfig,
     async register(server, ctx) {

@@ -8,6 +8,7 @@ import { warmUpPasswordPolicy } from './password-policy.js';
 import { createPasswordHasher } from './passwords.js';
 import { registerUsersRoutes } from './routes.js';
 import { UserStore } from './user-store.js';
+import { declaration } from './declaration.js';
 
 export interface UsersConfig {
   jwtSigningSecret: string;
@@ -35,8 +36,8 @@ export function readUsersConfig(env: Env): UsersConfig {
 }
 
 export const usersService: ServiceDefinition<UsersConfig> = {
-  name: 'users',
-  defaultPort: 3001,
+  name: declaration.name,
+  defaultPort: declaration.defaultPort,
   migrations,
   config: readUsersConfig,
   async register(server, ctx) {

@@ -4,12 +4,13 @@
 // packages those files import with their dependencies as package-lock.json resolves them. The
 // tarball is reproducible (sorted entries, fixed mtime, no owner names), so its sha256 names it:
 // artifacts/<service>/<sha256>.tgz, uploaded only when absent. EC2 user-data unpacks it and runs
-// `node dist/services/<service>/main.js` with only Node.js installed.
+// the service's main program (environment programPath) with only Node.js installed.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { create as createTar } from 'tar';
+import { programPath } from '../../../environment/index.js';
 import type { S3Api } from '../aws/s3.js';
 import { RefusedError } from '../errors.js';
 import { type TaskContext, type TaskOutcome, changed, ok } from '../runner.js';
@@ -72,12 +73,10 @@ function resolveInLock(packages: Record<string, LockPackage>, from: string, name
 
 /** The service's files: its compiled folder, the compiled files it imports, the packages it uses. */
 export async function artifactFiles(root: string, service: string): Promise<string[]> {
-  const serviceDir = `dist/services/${service}`;
+  const main = programPath(service);
   const own: string[] = [];
-  await walk(root, serviceDir, own);
-  if (!own.some((f) => f === `${serviceDir}/main.js`)) {
-    throw new RefusedError(`${serviceDir}/main.js is missing: build the services first (npm run build)`);
-  }
+  await walk(root, posix.dirname(main), own);
+  if (!own.includes(main)) throw new RefusedError(`${main} is missing: build the services first (npm run build)`);
   const files = new Set<string>();
   const bare = new Set<string>();
   const queue = own.filter((f) => f.endsWith('.js'));

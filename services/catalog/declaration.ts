@@ -1,0 +1,16 @@
+// The catalog service as the rest of the house sees it (see services/kit/declaration.ts): products
+// and categories, read-heavy, seeded with a deterministic catalogue.
+import type { ServiceDeclaration } from '../kit/declaration.js';
+
+export const declaration = {
+  name: 'catalog',
+  defaultPort: 3002,
+  pathPrefix: '/api/catalog',
+  secrets: { JWT_VERIFY_SECRET: 'jwt-public' },
+  calls: {},
+  commands: {
+    migrate: { role: 'migrate', task: 'migrations catalog', args: ['up'], reports: { each: /^applied\b/ } },
+    seed: { role: 'seed', task: 'seed catalog', reports: { count: /(\d+) product\(s\) inserted/ } },
+  },
+  smokePath: '/api/catalog/products?limit=1',
+} as const satisfies ServiceDeclaration;

@@ -1,0 +1,55 @@
+// What a service declares about itself, once, in services/<name>/declaration.ts: its port, path,
+// the secrets it reads, the services it calls and its operator commands. The rest of the house
+// (inventory schema, CloudFormation renderers, the local target, artifacts) reads declarations
+// instead of naming services. Declaration files hold data only and import only types from here,
+// so the environment model loads them without loading any service code.
+
+/** Secrets the deploy creates once per environment and several services read (environment/shared-secrets.ts). */
+export type SharedSecretName = 'jwt' | 'jwt-public' | 'service-credential';
+
+/** How an operator command's output says whether it changed anything. */
+export type ChangeReport =
+  /** One line per change, e.g. `applied 0003-product-pages` (migrate). */
+  | { readonly each: RegExp }
+  /** The last line counts the changes in its first group, e.g. `12 product(s) inserted` (seeds). */
+  | { readonly count: RegExp }
+  /** The last line matches this when nothing changed, e.g. `already exists, unchanged` (create-admin). */
+  | { readonly unchangedWhen: RegExp };
+
+export interface OperatorCommand {
+  /** What a deploy runs it for: the schema, seed data, or the admin account. */
+  readonly role: 'migrate' | 'seed' | 'admin';
+  /** The deploy task that runs it, e.g. `seed stock`. */
+  readonly task: string;
+  /** Arguments every run passes (migrate `up`); a deploy adds its own where the role needs them. */
+  readonly args?: readonly string[];
+  readonly reports: ChangeReport;
+}
+
+export interface ServiceDeclaration<Name extends string = string> {
+  /** Lower-case: the inventory key, the database and its user, the stack `service-<name>`. */
+  readonly name: Name;
+  /** Where it listens when PORT is not set. */
+  readonly defaultPort: number;
+  /** The path prefix its routes live under, which the load balancer forwards to it. */
+  readonly pathPrefix: `/api/${string}`;
+  /**
+   * Shared secrets it reads, by the environment variable that holds the reference. Every service
+   * also reads its own database secret (DB_SECRET), which is not listed.
+   */
+  readonly secrets: Readonly<Record<string, SharedSecretName>>;
+  /** Services it calls, by the environment variable that holds their base URL. */
+  readonly calls: Readonly<Record<string, string>>;
+  /** Operator commands by program: `dist/services/<name>/<program>.js` (see programPath). */
+  readonly commands: Readonly<Record<string, OperatorCommand>>;
+  /** A path that answers 200 once the service works, for smoke checks through the front door. */
+  readonly smokePath?: string;
+}
+
+/**
+ * The one place the compiled layout is spelled: a service's program relative to the repository
+ * root, which is also an artifact's root. The server itself is the program `main`.
+ */
+export function programPath(service: string, program = 'main'): string {
+  return `dist/services/${service}/${program}.js`;
+}

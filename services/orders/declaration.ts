@@ -1,0 +1,14 @@
+// The orders service as the rest of the house sees it (see services/kit/declaration.ts): checkout,
+// which prices carts through catalog and reserves stock through inventory.
+import type { ServiceDeclaration } from '../kit/declaration.js';
+
+export const declaration = {
+  name: 'orders',
+  defaultPort: 3004,
+  pathPrefix: '/api/orders',
+  secrets: { JWT_VERIFY_SECRET: 'jwt-public', SERVICE_CREDENTIAL_SECRET: 'service-credential' },
+  calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory' },
+  commands: {
+    migrate: { role: 'migrate', task: 'migrations orders', args: ['up'], reports: { each: /^applied\b/ } },
+  },
+} as const satisfies ServiceDeclaration;
