@@ -1,18 +1,22 @@
-// The fleet spec the local target builds from an environment: each service's program, secret
-// references (never values), routes and the inventory's scaling policy within what the machine
-// may run; the gateway port chosen once and kept; --limit leaves every other service's code alone.
+// The fleet spec the local target builds from an environment and the service declarations: each
+// service's program, secret references (never values), the gateway's URL for the services it calls,
+// routes and the inventory's scaling policy within what the machine may run; the gateway port
+// chosen once and kept; --limit leaves every other service's code alone. A throwaway service
+// declared here (not in services/) gets its own group, like the shop's.
 import t from 'tap';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadEnvironment, type LocalState } from '../../environment/index.js';
+import { parseDocument } from 'yaml';
+import { loadEnvironment, parseEnvironment, programPath, SHOP_SERVICES, type LocalState, type ServiceCatalogue, type ServiceDeclaration } from '../../environment/index.js';
 import { type FleetNow, fleetSpecFor } from '../../playbooks/lib/local/fleet-spec-for.js';
+import { declaredCommands } from '../../playbooks/lib/local/modules/operator-commands.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const root = await mkdtemp(join(tmpdir(), 'sd-fleet-spec-'));
 t.teardown(() => rm(root, { recursive: true, force: true }));
-for (const name of ['users', 'catalog', 'inventory', 'orders', 'kit']) {
+for (const name of ['users', 'catalog', 'inventory', 'orders', 'reviews', 'kit']) {
   await mkdir(join(root, 'dist', 'services', name), { recursive: true });
   await writeFile(join(root, 'dist', 'services', name, name === 'kit' ? 'service.js' : 'main.js'), `${name} v1`);
 }
@@ -72,4 +76,30 @@ t.test('the gateway keeps the port it was given; --limit keeps the running code 
 
   const stopped: FleetNow = { state: () => Promise.resolve(undefined), savedState: () => Promise.resolve(state) };
   t.equal((await fleetSpecFor({ environment, root, dir }, stopped)).gateway.port, 41234, 'also from the state file a stopped fleet left');
+});
+
+t.test('a throwaway service declaration: its own group, wired as it declares, and its commands', async (t) => {
+  const reviews = {
+    name: 'reviews',
+    defaultPort: 3005,
+    pathPrefix: '/api/reviews',
+    secrets: { JWT_VERIFY_SECRET: 'jwt-public' },
+    calls: { CATALOG_URL: 'catalog' },
+    commands: { migrate: { role: 'migrate', task: 'migrations reviews', args: ['up'], reports: { each: /^applied\b/ } } },
+  } as const satisfies ServiceDeclaration;
+  const services: ServiceCatalogue = [...SHOP_SERVICES, reviews];
+  const file = join(repo, 'playbooks/inventories/local.yaml');
+  const doc = parseDocument(await readFile(file, 'utf8'));
+  const catalog = doc.getIn(['services', 'catalog']) as { toJSON(): Record<string, unknown> };
+  doc.setIn(['services', 'reviews'], doc.createNode({ ...catalog.toJSON(), port: 3005, pathPrefix: '/api/reviews' }));
+  doc.setIn(['local', 'gatewayPort'], 41999);
+  const withReviews = parseEnvironment(doc.toString(), file, { services });
+
+  const spec = await fleetSpecFor({ environment: withReviews, services, root, dir }, nothingRuns);
+  t.same(Object.keys(spec.services), ['users', 'catalog', 'inventory', 'orders', 'reviews']);
+  t.match(spec.services.reviews, { program: join(root, programPath('reviews')), routes: ['/api/reviews'], artifact: /^sha256:[0-9a-f]{64}$/, policy: { min: 1, max: 3 } });
+  t.match(spec.services.reviews!.env, { DB_SECRET: ref('db-reviews'), JWT_VERIFY_SECRET: ref('jwt-public'), CATALOG_URL: 'http://127.0.0.1:41999' });
+  t.notOk(spec.services.reviews!.env?.INVENTORY_URL, 'only the services it calls');
+  t.same(declaredCommands(services, 'migrate').map((c) => c.command.task).at(-1), 'migrations reviews', 'deploy migrates it too');
+  t.same(Object.keys((await fleetSpecFor({ environment, root, dir }, nothingRuns)).services), ['users', 'catalog', 'inventory', 'orders'], 'the shop itself is untouched');
 });

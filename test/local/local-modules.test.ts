@@ -6,18 +6,16 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalState } from '../../environment/index.js';
+import { type LocalState, type OperatorCommand, SHOP_SERVICES } from '../../environment/index.js';
 import type { ApplyResult, FleetSpec } from '../../localcloud/index.js';
 import type { FleetApi } from '../../playbooks/lib/local/fleet-api.js';
 import type { AdminAddress, MysqlServerApi, Probe } from '../../playbooks/lib/local/mysql-server.js';
-import { ensureAdminAccount } from '../../playbooks/lib/local/modules/admin-account.js';
 import { ensureBuilt } from '../../playbooks/lib/local/modules/build.js';
 import { type DatabaseServer, type DatabaseServerFound, ensureDatabaseServer, stopDatabaseServer } from '../../playbooks/lib/local/modules/database-server.js';
 import { applyFleetSpec, stopFleet } from '../../playbooks/lib/local/modules/fleet.js';
 import { fleetStatus } from '../../playbooks/lib/local/modules/fleet-status.js';
-import { runMigrations } from '../../playbooks/lib/local/modules/migrations.js';
+import { type CommandArgs, declaredCommands, ensureAdminAccount, runMigrations, runSeed } from '../../playbooks/lib/local/modules/operator-commands.js';
 import { ensureSecretsFile } from '../../playbooks/lib/local/modules/secrets-file.js';
-import { runSeed } from '../../playbooks/lib/local/modules/seed.js';
 import { ensureServiceDatabase } from '../../playbooks/lib/local/modules/service-database.js';
 import { ensureSupervisor } from '../../playbooks/lib/local/modules/supervisor.js';
 import { SecretsFile } from '../../playbooks/lib/local/secrets-file.js';
@@ -173,8 +171,18 @@ function fakeCommands(lines: Record<string, string[]>) {
 
 const server: DatabaseServer = { admin: { host: '127.0.0.1', port: 3306, user: 'root', password: '' }, private: false };
 
-t.test('migrations, seeds and the admin account: skipped under --check or without a server; the command says ok or changed', async (t) => {
+t.test('declared commands: every migration, then the seeds, then the admin account, in catalogue order', (t) => {
+  const tasks = (role: OperatorCommand['role']) => declaredCommands(SHOP_SERVICES, role).map((c) => `${c.command.task} (${c.service} ${c.program})`);
+  t.same(tasks('migrate'), ['migrations users (users migrate)', 'migrations catalog (catalog migrate)', 'migrations inventory (inventory migrate)', 'migrations orders (orders migrate)']);
+  t.same(tasks('seed'), ['seed catalog (catalog seed)', 'seed stock (inventory seed)']);
+  t.same(tasks('admin'), ['admin account (users create-admin)']);
+  t.end();
+});
+
+t.test('migrations, seeds and the admin account: skipped under --check or without a server; the output says ok or changed', async (t) => {
   const env = { DB_SECRET: 'file:/x#db-catalog' };
+  const command = (service: string, role: OperatorCommand['role']) => declaredCommands(SHOP_SERVICES, role).find((c) => c.service === service)!;
+  const args = (service: string, role: OperatorCommand['role'], withServer = true): CommandArgs => ({ ...command(service, role), env, server: withServer ? server : undefined });
   const cmds = fakeCommands({
     'catalog migrate': ['applied 001-products', 'applied 002-pages'],
     'orders migrate': ['nothing to apply'],
@@ -183,36 +191,31 @@ t.test('migrations, seeds and the admin account: skipped under --check or withou
     'users create-admin': ['admin root@shop.example (id 1) already exists, unchanged'],
   });
   for (const argv of [CHECK, []]) {
-    const s = argv.length ? server : undefined;
-    t.match((await runTask(argv, (ctx) => runMigrations({ service: 'catalog', env, server: s }, cmds.api, ctx))).outcome, { status: 'skipped', message: '--check runs no migrations' });
-    t.match((await runTask(argv, (ctx) => runSeed({ service: 'catalog', env, server: s, inserted: /(\d+) product/ }, cmds.api, ctx))).outcome, { status: 'skipped', message: '--check seeds nothing' });
+    const withServer = argv.length > 0;
+    t.match((await runTask(argv, (ctx) => runMigrations(args('catalog', 'migrate', withServer), cmds.api, ctx))).outcome, { status: 'skipped', message: '--check runs no migrations' });
+    t.match((await runTask(argv, (ctx) => runSeed(args('catalog', 'seed', withServer), cmds.api, ctx))).outcome, { status: 'skipped', message: '--check seeds nothing' });
   }
   t.same(cmds.ran, [], 'nothing ran');
-  t.match((await runTask([], (ctx) => runMigrations({ service: 'catalog', env, server }, cmds.api, ctx))).outcome, { status: 'changed', message: '2 applied' });
+  t.match((await runTask([], (ctx) => runMigrations(args('catalog', 'migrate'), cmds.api, ctx))).outcome, { status: 'changed', message: '2 applied' });
   t.match(cmds.ran[0], { service: 'catalog', command: 'migrate', opts: { args: ['up'], env } }, 'migrate up with the service database secret');
-  t.match((await runTask([], (ctx) => runMigrations({ service: 'orders', env, server }, cmds.api, ctx))).outcome, { status: 'ok', message: 'schema is up to date' });
-  t.match((await runTask([], (ctx) => runSeed({ service: 'catalog', env, server, inserted: /(\d+) product\(s\) inserted/ }, cmds.api, ctx))).outcome, {
-    status: 'changed',
-    message: '10 product(s) inserted, 0 already present',
-  });
-  t.match((await runTask([], (ctx) => runSeed({ service: 'inventory', env, server, inserted: /(\d+) sku\(s\) stocked/ }, cmds.api, ctx))).outcome, {
-    status: 'ok',
-    message: '0 sku(s) stocked, 10 already had stock',
-  });
+  t.match((await runTask([], (ctx) => runMigrations(args('orders', 'migrate'), cmds.api, ctx))).outcome, { status: 'ok', message: 'schema is up to date' });
+  t.match((await runTask([], (ctx) => runSeed(args('catalog', 'seed'), cmds.api, ctx))).outcome, { status: 'changed', message: '10 product(s) inserted, 0 already present' });
+  t.match((await runTask([], (ctx) => runSeed(args('inventory', 'seed'), cmds.api, ctx))).outcome, { status: 'ok', message: '0 sku(s) stocked, 10 already had stock' });
 
   const secrets = await SecretsFile.load(folder());
   secrets.set('admin', { email: 'root@shop.example', password: 'generated-password' });
-  const admin = await runTask([], (ctx) => ensureAdminAccount({ service: 'users', env, server }, { commands: cmds.api, secrets }, ctx));
+  const admin = await runTask([], (ctx) => ensureAdminAccount(args('users', 'admin'), { commands: cmds.api, secrets }, ctx));
   t.match(admin.outcome, { status: 'ok', message: `root@shop.example (password in ${secrets.path} under "admin")` });
   const call = cmds.ran.at(-1)!;
+  t.match(call, { service: 'users', command: 'create-admin' });
   t.same(call.opts.args, ['--email', 'root@shop.example', '--name', 'Shop admin']);
   t.equal(call.opts.env.ADMIN_PASSWORD, 'generated-password', 'the password goes in the environment, not the arguments');
   const created = fakeCommands({ 'users create-admin': ['admin root@shop.example (id 7) created'] });
-  t.match((await runTask([], (ctx) => ensureAdminAccount({ service: 'users', env, server }, { commands: created.api, secrets }, ctx))).outcome, {
+  t.match((await runTask([], (ctx) => ensureAdminAccount(args('users', 'admin'), { commands: created.api, secrets }, ctx))).outcome, {
     status: 'changed',
     message: `root@shop.example (password in ${secrets.path} under "admin"): (id 7) created`,
   });
-  t.match((await runTask(CHECK, (ctx) => ensureAdminAccount({ service: 'users', env, server }, { commands: created.api, secrets }, ctx))).outcome, { status: 'skipped', message: '--check creates no account' });
+  t.match((await runTask(CHECK, (ctx) => ensureAdminAccount(args('users', 'admin'), { commands: created.api, secrets }, ctx))).outcome, { status: 'skipped', message: '--check creates no account' });
 });
 
 t.test('service database: skipped without a server, a promise under --check', async (t) => {

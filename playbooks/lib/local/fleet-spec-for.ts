@@ -1,12 +1,14 @@
-// The fleet spec the local target hands the local cloud for an environment: per service, its
-// compiled worker program, its environment (secret references into the secrets file, never
-// values), its artifact (the hash of its compiled code, the shared kit and the lockfile, so a
-// change to any of them rolls its workers and nothing else does), its path prefix on the gateway
-// and the scaling policy the inventory gives its Auto Scaling group; then the gateway and timings.
+// The fleet spec the local target hands the local cloud for an environment: per declared service,
+// its compiled worker program, its environment (references into the secrets file for its database
+// and the shared secrets it declares, never values; the gateway's URL for each service it calls,
+// as AWS gives it the load balancer's), its artifact (the hash of its compiled code, the shared kit
+// and the lockfile, so a change to any of them rolls its workers and nothing else does), its path
+// prefix on the gateway and the scaling policy the inventory gives its Auto Scaling group; then
+// the gateway and timings.
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Environment, LocalState } from '../../../environment/index.js';
+import { dirname, join, resolve } from 'node:path';
+import { type Environment, type LocalState, type ServiceCatalogue, SHOP_SERVICES, programPath, settingsOf } from '../../../environment/index.js';
 import { type FleetSpec, type ScalingPolicy, type ServiceSpec, freePort } from '../../../localcloud/index.js';
 import { hashArtifact } from './artifact-hash.js';
 import { dbSecretKey, secretRef } from './secrets-file.js';
@@ -16,6 +18,8 @@ export const DEFAULT_EVALUATION_SECONDS = 10;
 
 export interface FleetSpecInput {
   environment: Environment;
+  /** The services to run (the shop's when not given), each with its settings in the environment. */
+  services?: ServiceCatalogue;
   /** Repository root (holds dist/, package-lock.json and static/). */
   root: string;
   /** The local folder: the secrets file the services' references point into. */
@@ -38,25 +42,26 @@ export async function fleetSpecFor(input: FleetSpecInput, now: FleetNow): Promis
   if (!local) throw new Error(`environment ${env.environment} has no local section`);
   const current = await now.state().catch(() => undefined);
   const previous = current ?? (await now.savedState());
-  // A free port chosen once stays the shop's port: the orders service is configured with it.
+  // A free port chosen once stays the shop's port: services that call others are configured with it.
   let port = local.gatewayPort;
   if (port === 0 && previous?.gatewayUrl) port = Number(new URL(previous.gatewayUrl).port);
   if (port === 0) port = await freePort('127.0.0.1');
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const perService = Math.max(1, Math.floor(local.workersPerCpu * (input.cpus ?? availableParallelism())));
+  const catalogue = input.services ?? SHOP_SERVICES;
   const services: Record<string, ServiceSpec> = {};
-  for (const [name, s] of Object.entries(env.services)) {
+  for (const declared of catalogue) {
+    const { name } = declared;
+    const s = settingsOf(env, name);
     const serviceEnv: Record<string, string> = {
       NODE_ENV: 'production',
       DB_SECRET: secretRef(dir, dbSecretKey(name)),
       DB_TLS: 'off',
-      JWT_VERIFY_SECRET: secretRef(dir, 'jwt-public'),
       TRUSTED_PROXY_HOPS: '1',
       SHUTDOWN_TIMEOUT_MS: String(s.drainSeconds * 1000),
-      ...(name === 'users' ? { JWT_SIGNING_SECRET: secretRef(dir, 'jwt') } : {}),
-      ...(name === 'inventory' || name === 'orders' ? { SERVICE_CREDENTIAL_SECRET: secretRef(dir, 'service-credential') } : {}),
-      // As on AWS (ServiceBaseUrl): orders reaches catalog and inventory through the load balancer.
-      ...(name === 'orders' ? { CATALOG_URL: gatewayUrl, INVENTORY_URL: gatewayUrl } : {}),
+      ...Object.fromEntries(Object.entries(declared.secrets).map(([variable, secret]) => [variable, secretRef(dir, secret)])),
+      // As on AWS (ServiceBaseUrl): a service reaches the services it calls through the load balancer.
+      ...Object.fromEntries(Object.keys(declared.calls).map((variable) => [variable, gatewayUrl])),
       ...(s.environment ?? {}),
     };
     const max = Math.max(s.scaling.min, Math.min(s.scaling.max, perService));
@@ -78,8 +83,9 @@ export async function fleetSpecFor(input: FleetSpecInput, now: FleetNow): Promis
     if (input.limit !== undefined && input.limit !== name && running) spec.artifact = running;
     services[name] = spec;
   }
-  const drainSeconds = Math.max(...Object.values(env.services).map((s) => s.drainSeconds));
-  const startSeconds = Math.max(...Object.values(env.services).map((s) => s.healthCheckGracePeriod));
+  const settings = catalogue.map((d) => settingsOf(env, d.name));
+  const drainSeconds = Math.max(...settings.map((s) => s.drainSeconds));
+  const startSeconds = Math.max(...settings.map((s) => s.healthCheckGracePeriod));
   return {
     gateway: { port, staticDir: join(root, 'static') },
     services,
@@ -99,9 +105,10 @@ export interface LocalServiceInput {
 /** One service of this repository as a fleet entry: its compiled program and artifact hash. */
 export async function localServiceSpec(name: string, input: LocalServiceInput): Promise<ServiceSpec> {
   const root = resolve(input.root);
-  const program = join(root, 'dist', 'services', name, 'main.js');
+  const program = join(root, programPath(name));
   if (!existsSync(program)) throw new Error(`${program} is missing: build first (npm run build)`);
-  const parts = [join(root, 'dist', 'services', name), join(root, 'dist', 'services', 'kit'), join(root, 'package-lock.json')].filter((p) => existsSync(p));
+  // Its compiled folder, the compiled kit every service shares (laid out like a service's), the lockfile.
+  const parts = [dirname(program), dirname(join(root, programPath('kit'))), join(root, 'package-lock.json')].filter((p) => existsSync(p));
   return {
     program,
     env: input.env,

@@ -1,9 +1,10 @@
-// Runs a service's operator command (migrate, seed, create-admin) from dist/ as its own process,
-// the way an operator would, with only the environment given (secret references, never values):
-// the narrow API of the migrations, seed and admin account modules.
+// Runs a service's operator command (its declaration's commands: migrate, seed, create-admin) from
+// dist/ as its own process, the way an operator would, with only the environment given (secret
+// references, never values): the narrow API of the migrations, seed and admin account modules.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ChangeReport, programPath } from '../../../environment/index.js';
 import { dbSecretKey, secretRef } from './secrets-file.js';
 
 export interface CommandResult {
@@ -21,12 +22,21 @@ export interface CommandOptions {
 }
 
 export interface ServiceCommandApi {
-  run(service: string, command: string, opts: CommandOptions): Promise<CommandResult>;
+  /** Runs `program` of `service` (dist/services/<service>/<program>.js). */
+  run(service: string, program: string, opts: CommandOptions): Promise<CommandResult>;
 }
 
 /** The commands of the services compiled under <root>/dist. */
 export function serviceCommands(root: string): ServiceCommandApi {
-  return { run: (service, command, opts) => runServiceCommand(root, service, command, opts) };
+  return { run: (service, program, opts) => runServiceCommand(root, service, program, opts) };
+}
+
+/** How many changes a command's output reports, the way its declaration says it reports them. */
+export function reportedChanges(report: ChangeReport, lines: readonly string[]): number {
+  const last = lines.at(-1) ?? '';
+  if ('each' in report) return lines.filter((l) => report.each.test(l)).length;
+  if ('count' in report) return Number(report.count.exec(last)?.[1] ?? '0');
+  return report.unchangedWhen.test(last) ? 0 : 1;
 }
 
 /** What every command needs: its service's database secret (no TLS on this machine), quiet logs. */
@@ -35,7 +45,7 @@ export function commandEnv(localDir: string, service: string): Record<string, st
 }
 
 export async function runServiceCommand(root: string, service: string, command: string, opts: CommandOptions): Promise<CommandResult> {
-  const program = join(root, 'dist', 'services', service, `${command}.js`);
+  const program = join(root, programPath(service, command));
   if (!existsSync(program)) throw new Error(`${program} is missing: build first (npm run build)`);
   const env: Record<string, string> = { ...opts.env };
   for (const k of ['PATH', 'HOME', 'LANG', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k]!;

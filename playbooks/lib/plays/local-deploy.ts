@@ -4,18 +4,16 @@
 //   and user, migrations → seeds → admin account → supervisor → fleets and gateway → smoke check.
 // The shop then runs in the local cloud (localcloud/), which outlives this run; its files live in
 // the local folder, .saleday/local/ (SALEDAY_LOCAL_DIR moves it, for tests).
-import type { Environment } from '../../../environment/index.js';
+import { type Environment, type ServiceCatalogue, SHOP_SERVICES } from '../../../environment/index.js';
 import { RefusedError } from '../errors.js';
 import { fleetSpecFor } from '../local/fleet-spec-for.js';
 import { localApis } from '../local/local-apis.js';
-import { ensureAdminAccount } from '../local/modules/admin-account.js';
 import { ensureBuilt } from '../local/modules/build.js';
 import { type DatabaseServer, DEFAULT_MYSQL_URL, ensureDatabaseServer, stopDatabaseServer } from '../local/modules/database-server.js';
 import { applyFleetSpec, stopFleet } from '../local/modules/fleet.js';
 import { fleetStatus } from '../local/modules/fleet-status.js';
-import { runMigrations } from '../local/modules/migrations.js';
+import { type CommandArgs, type DeclaredCommand, declaredCommands, ensureAdminAccount, runMigrations, runSeed } from '../local/modules/operator-commands.js';
 import { ADMIN_SECRET, ensureSecretsFile } from '../local/modules/secrets-file.js';
-import { runSeed } from '../local/modules/seed.js';
 import { ensureServiceDatabase } from '../local/modules/service-database.js';
 import { localSmokeCheck } from '../local/modules/smoke-check.js';
 import { ensureSupervisor } from '../local/modules/supervisor.js';
@@ -27,19 +25,12 @@ import { renderAndValidate } from './template-tasks.js';
 /** The admin account of the local shop; its password is generated into the secrets file. */
 export const ADMIN_EMAIL = 'admin@shop.example';
 
-/** The services' seed commands: the task, and what the command's last line says it inserted. */
-const SEEDS = [
-  { service: 'catalog', task: 'seed catalog', inserted: /(\d+) product\(s\) inserted/ },
-  { service: 'inventory', task: 'seed stock', inserted: /(\d+) sku\(s\) stocked/ },
-];
-/** The service whose create-admin command makes the admin account. */
-const ADMIN_SERVICE = 'users';
-
 export async function deploy(run: TargetRun): Promise<void> {
   const { play, root } = run;
   const env = localEnvironment(run);
   const api = localApis(root);
-  const services = Object.keys(env.services);
+  const catalogue: ServiceCatalogue = SHOP_SERVICES;
+  const services = catalogue.map((d) => d.name);
   const names = { project: env.project, environment: env.environment };
 
   await renderAndValidate(play, run.source);
@@ -66,28 +57,21 @@ export async function deploy(run: TargetRun): Promise<void> {
       run: async (ctx) => ensureServiceDatabase({ ...names, service, server }, { mysql: api.mysql, secrets: await api.secrets() }, ctx),
     });
   }
-  for (const service of services) {
-    await play.task({
-      name: `migrations ${service}`,
-      service,
-      tags: ['migrations', service],
-      run: (ctx) => runMigrations({ service, env: commandEnv(api.dir, service), server }, api.commands, ctx),
-    });
+
+  // The services' declared operator commands, by role: every migration, then seeds, then the admin.
+  const commandArgs = (c: DeclaredCommand): CommandArgs => ({ ...c, env: commandEnv(api.dir, c.service), server });
+  for (const c of declaredCommands(catalogue, 'migrate')) {
+    await play.task({ name: c.command.task, service: c.service, tags: ['migrations', c.service], run: (ctx) => runMigrations(commandArgs(c), api.commands, ctx) });
   }
-  for (const seed of SEEDS.filter((s) => services.includes(s.service))) {
-    await play.task({
-      name: seed.task,
-      service: seed.service,
-      tags: ['seed', seed.service],
-      run: (ctx) => runSeed({ service: seed.service, env: commandEnv(api.dir, seed.service), server, inserted: seed.inserted }, api.commands, ctx),
-    });
+  for (const c of declaredCommands(catalogue, 'seed')) {
+    await play.task({ name: c.command.task, service: c.service, tags: ['seed', c.service], run: (ctx) => runSeed(commandArgs(c), api.commands, ctx) });
   }
-  if (services.includes(ADMIN_SERVICE)) {
+  for (const c of declaredCommands(catalogue, 'admin')) {
     await play.task({
-      name: 'admin account',
-      service: ADMIN_SERVICE,
-      tags: ['seed', ADMIN_SERVICE],
-      run: async (ctx) => ensureAdminAccount({ service: ADMIN_SERVICE, env: commandEnv(api.dir, ADMIN_SERVICE), server }, { commands: api.commands, secrets: await api.secrets() }, ctx),
+      name: c.command.task,
+      service: c.service,
+      tags: ['seed', c.service],
+      run: async (ctx) => ensureAdminAccount(commandArgs(c), { commands: api.commands, secrets: await api.secrets() }, ctx),
     });
   }
 
@@ -95,7 +79,7 @@ export async function deploy(run: TargetRun): Promise<void> {
   const fleet = await play.task({
     name: 'fleets and gateway',
     tags: ['fleet', ...services],
-    run: async (ctx) => applyFleetSpec({ spec: await fleetSpecFor({ environment: env, root, dir: api.dir, limit: play.options.limit }, api.fleet) }, api.fleet, ctx),
+    run: async (ctx) => applyFleetSpec({ spec: await fleetSpecFor({ environment: env, services: catalogue, root, dir: api.dir, limit: play.options.limit }, api.fleet) }, api.fleet, ctx),
   });
   const gatewayUrl = fleet.data?.gatewayUrl ?? '';
   await play.task({
@@ -105,7 +89,7 @@ export async function deploy(run: TargetRun): Promise<void> {
       localSmokeCheck(
         {
           gatewayUrl,
-          paths: [...(services.includes('catalog') ? ['/api/catalog/products?limit=1'] : []), '/'],
+          paths: [...catalogue.flatMap((d) => (d.smokePath ? [d.smokePath] : [])), '/'],
           banner:
             `\nThe shop runs at ${gatewayUrl}  (admin ${ADMIN_EMAIL}: password in ${secretsPath(api.dir)} under "${ADMIN_SECRET}")\n` +
             `  ./playbooks/status.mjs     fleet sizes and scaling activity\n  ./playbooks/destroy.mjs    stop everything\n`,

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { programPath } from '../../../../environment/index.js';
 import { type TaskContext, type TaskOutcome, changed, ok } from '../../runner.js';
 
 export interface BuildArgs {
@@ -51,7 +52,8 @@ export async function staleBuild(root: string): Promise<string | undefined> {
   const sources = join(root, 'services');
   if (!existsSync(sources)) return undefined;
   const services = (await readdir(sources, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-  const built = await oldest(services.map((s) => join(root, 'dist', 'services', s, s === 'kit' ? 'service.js' : 'main.js')));
+  // Each service's main program; the kit, which has none, by the module every service starts from.
+  const built = await oldest(services.map((s) => join(root, s === 'kit' ? programPath(s, 'service') : programPath(s))));
   const src = await newest(sources, '.ts');
   if (!src) return undefined;
   if (built === -Infinity) return 'dist/ is missing';
