@@ -12,7 +12,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { parseProfile } from '../loadtest/lib/profile.js';
+import { parseProfile } from '../loadtest/lib/profile/load.js';
 import { Progress } from '../loadtest/lib/progress.js';
 import { decode } from '../loadtest/lib/recorder.js';
 import { runProfile } from '../loadtest/lib/runner.js';

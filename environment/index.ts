@@ -5,4 +5,5 @@ export * from './schema.js';
 export * from './load.js';
 export * from './services.js';
 export * from './shared-secrets.js';
+export * from './yaml-problems.js';
 export * from './local-state.js';

@@ -1,36 +1,68 @@
 // Loading an inventory file: read, parse, apply `-e key.path=value` overrides (typed by the
-// schema), validate, and freeze. Every error names the file, the path inside it (with the line
-// when the YAML has one) and what was expected, in one line.
+// schema), validate, and freeze. Every problem is reported at once, one line each, naming the
+// file, the path inside it (with the line when the YAML has one) and what was expected; the
+// finding and placing of problems is environment/yaml-problems.ts, shared with load profiles.
 import { readFile } from 'node:fs/promises';
 import type { TSchema } from '@sinclair/typebox';
-import { ValueErrorType, type TypeCheck, type ValueError } from '@sinclair/typebox/compiler';
-import { LineCounter, parseDocument, parse as parseYaml, isNode } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { checkConsistency, inventoryValidator, type Environment } from './schema.js';
 import type { ServiceCatalogue } from './services.js';
+import { closest, readYaml, type PathKey, type Wording, type YamlProblem, type YamlProblems } from './yaml-problems.js';
 
 // --- errors -----------------------------------------------------------------------------------------
 
+/** One problem of an inventory file; `expected` says what belongs at `path`. */
+export type InventoryProblem = Pick<YamlProblem, 'path' | 'line' | 'problem' | 'expected' | 'fromOverride'>;
+
+/**
+ * Every problem of an inventory file, one line each. `path`, `line`, `expected` and
+ * `fromOverride` describe the first problem; `problems` lists them all.
+ */
 export class InventoryFileError extends Error {
   constructor(
     readonly file: string,
-    /** Dotted path inside the inventory, e.g. `services.orders.scaling.max` ('' for the whole file). */
-    readonly path: string,
-    readonly expected: string,
-    opts: { line?: number; detail?: string; fromOverride?: boolean } = {},
+    readonly problems: readonly InventoryProblem[],
   ) {
-    const where = `${file}${opts.line ? `:${opts.line}` : ''}`;
-    const what = path ? `${path}${opts.fromOverride ? ' (set with -e)' : ''}: ` : '';
-    super(`${where}: ${what}${opts.detail ?? `expected ${expected}`}`);
+    super(problems.map((p) => problemLine(file, p)).join('\n'));
     this.name = 'InventoryFileError';
-    this.line = opts.line;
-    this.fromOverride = opts.fromOverride ?? false;
+    const first = problems[0]!;
+    this.path = first.path;
+    this.line = first.line;
+    this.expected = first.expected;
+    this.fromOverride = first.fromOverride;
   }
 
+  /** Dotted path inside the inventory, e.g. `services.orders.scaling.max` ('' for the whole file). */
+  readonly path: string;
   /** The line in the file, when the path exists there. */
   readonly line: number | undefined;
+  readonly expected: string;
   /** True when the offending value came from an `-e` override rather than the file. */
   readonly fromOverride: boolean;
 }
+
+function problemLine(file: string, p: InventoryProblem): string {
+  const where = `${file}${p.line ? `:${p.line}` : ''}`;
+  const what = p.path ? `${p.path}${p.fromOverride ? ' (set with -e)' : ''}: ` : '';
+  return `${where}: ${what}${p.problem}`;
+}
+
+/** A problem that is the whole file's or the command line's, not a setting's. */
+const fileProblem = (problem: string, expected: string, line?: number): InventoryProblem => ({ path: '', line, problem, expected, fromOverride: false });
+
+/** How the inventory loader words what the YAML reporter finds. */
+const wording: Wording = {
+  syntax: (message) => ({ problem: `not valid YAML: ${message}`, expected: 'valid YAML' }),
+  notAMapping: () => ({ problem: 'expected a mapping of settings (project, environment, target, …)', expected: 'a mapping of settings' }),
+  unknownKey(key, allowed, suggestion, schema) {
+    const known = allowed.length ? `one of ${allowed.join(', ')}` : (schema as { keyExpected?: string }).keyExpected ?? 'a known setting';
+    return { problem: `unknown setting (expected ${known})${meant(suggestion)}`, expected: known };
+  },
+  missing: (_key, schema) => ({ problem: `is missing: expected ${expectedOf(schema)}`, expected: expectedOf(schema) }),
+  invalid: (_key, value, schema) => ({ problem: `expected ${expectedOf(schema)}, got ${show(value)}`, expected: expectedOf(schema) }),
+};
+
+const meant = (suggestion: string | undefined): string => (suggestion === undefined ? '' : `; did you mean "${suggestion}"?`);
 
 // --- loading ------------------------------------------------------------------------------------------
 
@@ -48,72 +80,27 @@ export async function loadEnvironment(file: string, opts: LoadOptions = {}): Pro
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InventoryFileError(file, '', 'a readable inventory file', {
-      detail: code === 'ENOENT' ? 'no such file (inventories live in playbooks/inventories/<env>.yaml)' : `cannot be read (${code ?? 'error'})`,
-    });
+    const problem = code === 'ENOENT' ? 'no such file (inventories live in playbooks/inventories/<env>.yaml)' : `cannot be read (${code ?? 'error'})`;
+    throw new InventoryFileError(file, [fileProblem(problem, 'a readable inventory file')]);
   }
   return parseEnvironment(text, file, opts);
 }
 
 /** Parses and validates inventory text; `file` is only used in error messages. */
 export function parseEnvironment(text: string, file: string, opts: LoadOptions = {}): Environment {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = lineCounter.linePos(e.pos[0]).line;
-    throw new InventoryFileError(file, '', 'valid YAML', { line, detail: `not valid YAML: ${e.message.split('\n')[0]}` });
-  }
-  const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InventoryFileError(file, '', 'a mapping of settings', { line: 1, detail: 'expected a mapping of settings (project, environment, target, …)' });
-  }
-  const { schema, check: compiled } = inventoryValidator(opts.services);
-  const overridden = new Set<string>();
-  for (const [path, value] of overridePairs(opts.overrides)) {
-    applyOverride(raw as Record<string, unknown>, path, value, file, schema);
-    overridden.add(path);
-  }
-  const lineOf = (segments: readonly (string | number)[]): number | undefined => {
-    for (let n = segments.length; n >= 1; n--) {
-      const node: unknown = doc.getIn(segments.slice(0, n), true);
-      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  const fail = (segments: readonly (string | number)[], expected: string, detail?: string): never => {
-    const path = dotted(segments);
-    const fromOverride = [...overridden].some((o) => path === o || path.startsWith(`${o}.`) || path.startsWith(`${o}[`));
-    throw new InventoryFileError(file, path, expected, { line: fromOverride ? undefined : lineOf(segments), detail, fromOverride });
-  };
-
-  if (!compiled.Check(raw)) {
-    const first = firstError(compiled, raw);
-    const segments = pointerSegments(first.path);
-    if (first.type === UNEXPECTED_PROPERTY) {
-      const parent = first.schema as { properties?: Record<string, unknown>; keyExpected?: string };
-      const known = parent.properties ? `one of ${Object.keys(parent.properties).join(', ')}` : parent.keyExpected ?? 'a known setting';
-      fail(segments, known, `unknown setting (expected ${known})`);
-    }
-    const expected = expectedOf(first.schema);
-    if (first.type === REQUIRED_PROPERTY) fail(segments, expected, `is missing: expected ${expected}`);
-    fail(segments, expected, `expected ${expected}, got ${show(first.value)}`);
-  }
+  const pairs = overridePairs(opts.overrides);
+  const { value: raw, problems } = readYaml(text, wording, { locate: 'node' });
+  if (!raw) throw new InventoryFileError(file, problems.list);
+  const { schema, check } = inventoryValidator(opts.services);
+  for (const [path, value] of pairs) applyOverride(raw, path, value, problems, schema);
+  // Rules across settings need the shape right: they run once the schema has nothing to say.
+  if (!check.Check(raw)) problems.checkSchema(schema, raw);
+  if (problems.length > 0) throw new InventoryFileError(file, problems.list);
   const inv = raw as Environment;
-  checkConsistency(inv, fail, opts.services);
+  checkConsistency(inv, (segments, expected, detail) => problems.add(segments, detail ?? `expected ${expected}`, expected), opts.services);
+  if (problems.length > 0) throw new InventoryFileError(file, problems.list);
   return deepFreeze(inv);
 }
-
-const UNEXPECTED_PROPERTY = ValueErrorType.ObjectAdditionalProperties;
-const REQUIRED_PROPERTY = ValueErrorType.ObjectRequiredProperty;
-
-function firstError(compiled: TypeCheck<TSchema>, value: unknown): ValueError {
-  // Prefer the deepest error: a union failure reports itself before the member that really failed.
-  const errors = [...compiled.Errors(value)];
-  const required = errors.find((e) => e.type === REQUIRED_PROPERTY);
-  return required ?? errors.sort((a, b) => b.path.split('/').length - a.path.split('/').length)[0]!;
-}
-
 
 // --- overrides ------------------------------------------------------------------------------------------
 
@@ -122,42 +109,42 @@ function overridePairs(overrides: LoadOptions['overrides']): Array<[string, stri
   if (Array.isArray(overrides)) {
     return (overrides as readonly string[]).map((pair) => {
       const eq = pair.indexOf('=');
-      if (eq <= 0) throw new InventoryFileError(`-e ${pair}`, '', 'key.path=value', { detail: 'expected key.path=value, e.g. -e services.orders.scaling.max=12' });
+      if (eq <= 0) throw new InventoryFileError(`-e ${pair}`, [fileProblem('expected key.path=value, e.g. -e services.orders.scaling.max=12', 'key.path=value')]);
       return [pair.slice(0, eq).trim(), pair.slice(eq + 1)];
     });
   }
   return Object.entries(overrides as Record<string, string>);
 }
 
-/** Sets one override, converting the text to what the schema expects at that path. */
-function applyOverride(raw: Record<string, unknown>, path: string, text: string, file: string, inventorySchema: TSchema): void {
-  const segments = path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  const where = file;
-  const o = (detail?: string) => ({ fromOverride: true, detail });
-  if (segments.some((s) => s === '')) throw new InventoryFileError(where, path, 'a dotted path such as services.orders.scaling.max', o());
+/** Sets one override, converting the text to what the schema expects at that path; a bad one is a problem and is left out. */
+function applyOverride(raw: Record<string, unknown>, path: string, text: string, problems: YamlProblems, inventorySchema: TSchema): void {
+  const segments: PathKey[] = path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const fail = (at: PathKey[], problem: string, expected: string): void => problems.add(at, problem, expected, { fromOverride: true });
+  if (segments.some((s) => s === '')) return fail(segments, 'expected a dotted path such as services.orders.scaling.max', 'a dotted path such as services.orders.scaling.max');
   // Resolve the whole path in the schema first, so a typo is reported as such.
   const schemas: TSchema[] = [];
   let schema: TSchema = inventorySchema;
-  segments.forEach((segment, i) => {
+  for (const [i, segment] of segments.entries()) {
     const step = childSchema(schema, segment);
     if (!step) {
       const known = knownKeys(schema);
-      throw new InventoryFileError(where, dotted(segments.slice(0, i + 1)), known, o(`no such setting (expected ${known})`));
+      const keys = Object.keys((schema as { properties?: Record<string, unknown> }).properties ?? {});
+      return fail(segments.slice(0, i + 1), `no such setting (expected ${known})${meant(closest(String(segment), keys))}`, known);
     }
     schemas.push(step);
     schema = step;
-  });
+  }
+  const value = typed(text, schema);
+  if ('problem' in value) return fail(segments, value.problem, value.expected);
   let node: Record<string | number, unknown> = raw;
-  segments.forEach((segment, i) => {
-    if (i === segments.length - 1) {
-      node[segment] = typed(text, schemas[i]!, where, path);
-      return;
-    }
+  for (const [i, segment] of segments.slice(0, -1).entries()) {
     if (node[segment] === undefined || node[segment] === null) node[segment] = typeof segments[i + 1] === 'number' ? [] : {};
     const next = node[segment];
-    if (typeof next !== 'object' || next === null) throw new InventoryFileError(where, dotted(segments.slice(0, i + 1)), 'a mapping', o('is a single value, not a mapping'));
+    if (typeof next !== 'object' || next === null) return fail(segments.slice(0, i + 1), 'is a single value, not a mapping', 'a mapping');
     node = next as Record<string | number, unknown>;
-  });
+  }
+  node[segments[segments.length - 1]!] = value.value;
+  problems.overrides(segments);
 }
 
 function childSchema(schema: TSchema, segment: string | number): TSchema | undefined {
@@ -178,28 +165,27 @@ function knownKeys(schema: TSchema): string {
   return expectedOf(schema);
 }
 
-function typed(text: string, schema: TSchema, where: string, path: string): unknown {
-  const o = (detail: string) => ({ fromOverride: true, detail });
+/** The override's text as the value the schema expects, or what is wrong with it. */
+function typed(text: string, schema: TSchema): { value: unknown } | { problem: string; expected: string } {
   const s = schema as { type?: string; anyOf?: Array<{ const?: unknown }> };
   const kinds = s.anyOf ? [...new Set(s.anyOf.map((m) => typeof m.const))] : [];
-  if (s.type === 'string' || (kinds.length === 1 && kinds[0] === 'string')) return text;
+  if (s.type === 'string' || (kinds.length === 1 && kinds[0] === 'string')) return { value: text };
   if (s.type === 'integer' || s.type === 'number' || (kinds.length === 1 && kinds[0] === 'number')) {
     const n = Number(text.trim());
-    if (text.trim() === '' || !Number.isFinite(n)) throw new InventoryFileError(where, path, expectedOf(schema), o(`expected ${expectedOf(schema)}, got ${show(text)}`));
-    return n;
+    if (text.trim() === '' || !Number.isFinite(n)) return { problem: `expected ${expectedOf(schema)}, got ${show(text)}`, expected: expectedOf(schema) };
+    return { value: n };
   }
   if (s.type === 'boolean') {
-    if (/^(true|yes|on)$/i.test(text.trim())) return true;
-    if (/^(false|no|off)$/i.test(text.trim())) return false;
-    throw new InventoryFileError(where, path, 'true or false', o(`expected true or false, got ${show(text)}`));
+    if (/^(true|yes|on)$/i.test(text.trim())) return { value: true };
+    if (/^(false|no|off)$/i.test(text.trim())) return { value: false };
+    return { problem: `expected true or false, got ${show(text)}`, expected: 'true or false' };
   }
   try {
-    return parseYaml(text) as unknown; // lists and mappings: -e 'domain.aliases=[shop.example.com]'
+    return { value: parseYaml(text) as unknown }; // lists and mappings: -e 'domain.aliases=[shop.example.com]'
   } catch {
-    throw new InventoryFileError(where, path, expectedOf(schema), o(`expected ${expectedOf(schema)} written as YAML, got ${show(text)}`));
+    return { problem: `expected ${expectedOf(schema)} written as YAML, got ${show(text)}`, expected: expectedOf(schema) };
   }
 }
-
 
 function expectedOf(schema: TSchema): string {
   const s = schema as { expected?: string; type?: string; minimum?: number; maximum?: number; minItems?: number; anyOf?: Array<{ const?: unknown }>; format?: string; pattern?: string };
@@ -214,15 +200,6 @@ function expectedOf(schema: TSchema): string {
     case 'object': return 'a mapping';
     default: return 'a valid value';
   }
-}
-
-function pointerSegments(pointer: string): (string | number)[] {
-  if (!pointer) return [];
-  return pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-}
-
-function dotted(segments: readonly (string | number)[]): string {
-  return segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
 }
 
 function show(value: unknown): string {

@@ -252,8 +252,8 @@ export function settingsOf(inv: Environment, service: string): ServiceSettings {
   return s;
 }
 
-/** A rule across fields failed: the path inside the inventory, what was expected, and the detail. */
-export type ConsistencyFailure = (segments: (string | number)[], expected: string, detail?: string) => never;
+/** A rule across fields failed: the path inside the inventory, what was expected, and the detail; the check goes on to find the rest. */
+export type ConsistencyFailure = (segments: (string | number)[], expected: string, detail?: string) => void;
 
 /** Cross-field rules the schema cannot express; each failure points at the field to change. */
 export function checkConsistency(inv: Environment, fail: ConsistencyFailure, services: ServiceCatalogue = SHOP_SERVICES): void {
@@ -279,7 +279,7 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
     prefixes.set(s.pathPrefix, name);
     const { min, max, desired } = s.scaling;
     if (min > max) fail(at('scaling', 'min'), `at most scaling.max (${max})`, `expected at most scaling.max (${max}), got ${min}`);
-    if (desired < min || desired > max) fail(at('scaling', 'desired'), `between scaling.min and scaling.max (${min}..${max})`, `expected between ${min} and ${max}, got ${desired}`);
+    else if (desired < min || desired > max) fail(at('scaling', 'desired'), `between scaling.min and scaling.max (${min}..${max})`, `expected between ${min} and ${max}, got ${desired}`);
     if (s.spot) {
       if (s.spot.onDemandBase > max) fail(at('spot', 'onDemandBase'), `at most scaling.max (${max})`);
       const arch = architectureOf(s.instanceType);

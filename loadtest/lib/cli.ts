@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mergeResults } from './merge.js';
-import { loadProfile, ProfileError } from './profile.js';
+import { loadProfile, ProfileError } from './profile/load.js';
 import { Progress } from './progress.js';
 import { renderReport } from './report.js';
 import { writeResult, type RunResult } from './result.js';

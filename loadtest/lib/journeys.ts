@@ -4,10 +4,10 @@
 // each other: a step is released when the previous one has answered (plus its pause), with values
 // captured from earlier answers; a failed step ends the journey.
 import { randomUUID } from 'node:crypto';
-import type { Feeder, Row } from './feeders.js';
-import type { Journey, Profile, Step } from './profile.js';
+import type { Feeder, Row } from './feeders/index.js';
+import type { Journey, Profile, Step } from './profile/types.js';
 import { seeded, type Random } from './random.js';
-import { extract, renderJson, renderTemplate, isConstantJson } from './templates.js';
+import { extract, fillJson, fillPlaceholders, isConstantJson } from './placeholders.js';
 import { requestBytes, type Wire, type WireResponse } from './wire.js';
 
 export interface JourneySink {
@@ -67,7 +67,7 @@ export class JourneyEngine {
     for (const j of profile.journeys) {
       for (const s of j.steps) {
         if (s.path.constant && s.headers.every(([, t]) => t.constant) && (!s.json || isConstantJson(s.json))) {
-          this.staticBytes.set(s, this.bytes(s, s.path.source, s.headers.map(([k, t]) => [k, t.source]), s.json ? JSON.stringify(renderJson(s.json, () => undefined)) : undefined));
+          this.staticBytes.set(s, this.bytes(s, s.path.source, s.headers.map(([k, t]) => [k, t.source]), s.json ? JSON.stringify(fillJson(s.json, () => undefined)) : undefined));
         }
       }
     }
@@ -103,9 +103,9 @@ export class JourneyEngine {
     let body: unknown;
     if (!bytes || step.sale) {
       const lookup = (ref: string[]): unknown => this.lookup(state, ref);
-      const path = renderTemplate(step.path, lookup, encodeURIComponent);
-      const headers: Array<[string, string]> = step.headers.map(([k, t]) => [k, renderTemplate(t, lookup)]);
-      body = step.json ? renderJson(step.json, lookup) : undefined;
+      const path = fillPlaceholders(step.path, lookup, encodeURIComponent);
+      const headers: Array<[string, string]> = step.headers.map(([k, t]) => [k, fillPlaceholders(t, lookup)]);
+      body = step.json ? fillJson(step.json, lookup) : undefined;
       bytes = bytes ?? this.bytes(step, path, headers, body === undefined ? undefined : JSON.stringify(body));
     }
     this.wire.send({ bytes, needsResponse: step.needsResponse, done: (res) => this.answered(state, index, intendedAt, res, body) });

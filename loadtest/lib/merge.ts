@@ -4,7 +4,7 @@
 // the same fleet for every shard: the first shard's samples are kept.
 import { decode, encode, newHistogram, type EndpointTotals, type JourneyTotals, type Recording, type SecondRecord } from './recorder.js';
 import type { OversellResult, RunResult } from './result.js';
-import { evaluate } from './thresholds.js';
+import { evaluate } from './thresholds/index.js';
 import { UsageError } from './usage-error.js';
 
 function addEncoded(list: Array<string | undefined>): string {

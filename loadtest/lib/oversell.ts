@@ -5,10 +5,10 @@
 // checkout is released by the shop's sweeper, not at once).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { hotSkus, type FeederSpec } from './feeders.js';
-import type { OversellCheck } from './profile.js';
+import { hotSkus, type FeederSpec } from './feeders/index.js';
+import type { OversellCheck } from './profile/types.js';
 import type { OversellResult } from './result.js';
-import { renderTemplate } from './templates.js';
+import { fillPlaceholders } from './placeholders.js';
 
 export function watchedSkus(check: OversellCheck, feeders: Record<string, FeederSpec>): string[] {
   if (check.skus !== 'hot') return check.skus;
@@ -19,7 +19,7 @@ export function watchedSkus(check: OversellCheck, feeders: Record<string, Feeder
 export async function readStock(baseUrl: string, check: OversellCheck, skus: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const sku of skus) {
-    const path = renderTemplate(check.stockPath, (ref) => (ref[0] === 'sku' ? sku : ''), encodeURIComponent);
+    const path = fillPlaceholders(check.stockPath, (ref) => (ref[0] === 'sku' ? sku : ''), encodeURIComponent);
     const res = await fetch(new URL(path, baseUrl), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
     const text = await res.text();
     if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FleetSample, ScalingActivity, TargetMetrics } from './probes/probe.js';
-import type { Phase, Threshold } from './profile.js';
+import type { Phase, Threshold } from './profile/types.js';
 import type { Recording } from './recorder.js';
 
 export interface PhaseResult extends Phase {

@@ -3,7 +3,7 @@
 // due when A(t) = k + ½ (centred in its slot, so no journey sits on a second boundary). The
 // schedule is a pure function of the phases: the scheduler, the recorder's "scheduled" series,
 // the thresholds and every shard compute exactly the same times.
-import type { Phase } from './profile.js';
+import type { Phase } from './profile/types.js';
 
 export interface Shard {
   /** 0-based */

@@ -4,7 +4,7 @@
 // stock it does not have, for the oversell check to catch.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { skuName } from '../../loadtest/lib/feeders.js';
+import { skuName } from '../../loadtest/lib/feeders/index.js';
 import { json, startServer, type TestTap } from './helpers.js';
 
 export interface FakeShopOptions {

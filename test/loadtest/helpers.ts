@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseProfile } from '../../loadtest/lib/profile.js';
+import { parseProfile } from '../../loadtest/lib/profile/load.js';
 import { Progress } from '../../loadtest/lib/progress.js';
 import type { RunResult } from '../../loadtest/lib/result.js';
 import { runProfile, type RunOptions } from '../../loadtest/lib/runner.js';

@@ -1,7 +1,7 @@
 // Acceptance 6: bad profiles fail at once with the file, the line, the path and the fix; the
 // shipped profiles load.
 import t from 'tap';
-import { loadProfile, parseProfile, ProfileError } from '../../loadtest/lib/profile.js';
+import { loadProfile, parseProfile, ProfileError } from '../../loadtest/lib/profile/load.js';
 import { Schedule } from '../../loadtest/lib/schedule.js';
 import { ROOT } from './helpers.js';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // The arrival schedule: exact counts through constant and ramping phases, and shards that
 // partition the journeys between them.
 import t from 'tap';
-import type { Phase } from '../../loadtest/lib/profile.js';
+import type { Phase } from '../../loadtest/lib/profile/types.js';
 import { parseShard, Schedule } from '../../loadtest/lib/schedule.js';
 
 const phases: Phase[] = [

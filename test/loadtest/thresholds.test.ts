@@ -1,10 +1,10 @@
 // Thresholds: abortOnFail with its grace period stops a run against a failing shop, and the
 // scaling thresholds judge the fleet's samples (scale out in time, back to the minimum after).
 import t from 'tap';
-import { parseProfile } from '../../loadtest/lib/profile.js';
+import { parseProfile } from '../../loadtest/lib/profile/load.js';
 import type { FleetSample } from '../../loadtest/lib/probes/probe.js';
 import type { RunResult } from '../../loadtest/lib/result.js';
-import { evaluate } from '../../loadtest/lib/thresholds.js';
+import { evaluate } from '../../loadtest/lib/thresholds/index.js';
 import { json, runInProcess, startServer } from './helpers.js';
 
 t.test('abortOnFail stops the run once the grace period is over', async (t) => {

@@ -153,7 +153,7 @@ t.test('-e overrides are typed by the schema', (t) => {
   t.equal(asRecord.services.users.scaling.desired, 2, 'overrides as a record too');
 
   const cases: Array<[string, RegExp]> = [
-    ['services.ordrs.scaling.max=8', /^staging\.yaml: services\.ordrs \(set with -e\): no such setting \(expected one of users, catalog, inventory, orders\)$/],
+    ['services.ordrs.scaling.max=8', /^staging\.yaml: services\.ordrs \(set with -e\): no such setting \(expected one of users, catalog, inventory, orders\); did you mean "orders"\?$/],
     ['services.orders.scaling.max=lots', /^staging\.yaml: services\.orders\.scaling\.max \(set with -e\): expected an integer from 1 to 500, got "lots"$/],
     ['database.deletionProtection=maybe', /expected true or false, got "maybe"/],
     ['services.orders.scaling.max=501', /services\.orders\.scaling\.max \(set with -e\): expected an integer from 1 to 500, got 501/],
@@ -170,6 +170,34 @@ t.test('-e overrides are typed by the schema', (t) => {
   const tooSmall = error(() => parseEnvironment(staging, 'staging.yaml', { overrides: ['services.orders.scaling.max=2'] }));
   t.equal(tooSmall.path, 'saleEvents[0].prewarm.orders.desired', 'an override is checked against the rest of the file');
   t.notOk(tooSmall.fromOverride, 'and the error points at the file setting it conflicts with');
+  t.end();
+});
+
+t.test('every problem of a file at once, one line each; the first is the error\'s', (t) => {
+  let text = edited(['network', 'azCount'], 4);
+  text = edited(['database', 'readReplica'], 1, text);
+  text = edited(['services', 'orders', 'scaling', 'warmupSecond'], 60, text);
+  text = edited(['database', 'instanceClass'], undefined, text);
+  const e = error(() => parseEnvironment(text, 'staging.yaml'));
+  t.same(e.problems.map((p) => p.path), ['network.azCount', 'database.instanceClass', 'database.readReplica', 'services.orders.scaling.warmupSecond']);
+  t.equal(e.message.split('\n').length, 4, 'one line per problem');
+  t.equal(e.message.split('\n')[0], `staging.yaml:${lineOf(text, 'azCount: 4')}: network.azCount: expected one of 2, 3, got 4`);
+  t.match(e.message, /\nstaging\.yaml:\d+: database\.readReplica: unknown setting \(expected one of engineVersion, .*\); did you mean "readReplicas"\?\n/, 'a misspelt key names the one it meant');
+  t.match(e.message, /services\.orders\.scaling\.warmupSecond: unknown setting .*; did you mean "warmupSeconds"\?$/);
+  t.notMatch(e.message, /\n\s+at /, 'no stack trace');
+  t.match(e, { path: 'network.azCount', line: lineOf(text, 'azCount: 4'), expected: 'one of 2, 3', fromOverride: false }, 'the fields describe the first problem');
+  t.match(e.problems[1], { path: 'database.instanceClass', problem: /^is missing: expected an RDS instance class/, expected: /^an RDS instance class/ });
+
+  const rules = edited(['tags', 'CostCentre'], 'x', edited(['services', 'orders', 'port'], 3001));
+  t.same(error(() => parseEnvironment(rules, 'staging.yaml')).problems.map((p) => p.path), ['tags.CostCentre', 'services.orders.port'], 'every rule across settings too');
+
+  const overrides = error(() => parseEnvironment(staging, 'staging.yaml', { overrides: ['network.azCnt=3', 'services.orders.scaling.max=lots', 'saleEvents.0.leadMinutes=1'] }));
+  t.same(overrides.problems.map((p) => [p.path, p.fromOverride, p.line]), [
+    ['network.azCnt', true, undefined],
+    ['services.orders.scaling.max', true, undefined],
+    ['saleEvents[0].leadMinutes', true, undefined],
+  ], 'every bad override, a list index included');
+  t.match(overrides.message, /^staging\.yaml: network\.azCnt \(set with -e\): no such setting \(expected one of cidr, azCount, natGateways\); did you mean "azCount"\?\n/);
   t.end();
 });
 

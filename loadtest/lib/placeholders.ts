@@ -2,14 +2,14 @@
 // paths, headers and JSON bodies, and capture expressions (`token`, `items[*].sku`,
 // `header:etag`) that pull values out of a response for later steps. Both are parsed once when
 // the profile loads, so a typo is a profile error and rendering costs no parsing per request.
-// Written here rather than taken from a template or JSONPath library: the subset is a few lines,
+// Written here rather than taken from a templating or JSONPath library: the subset is a few lines,
 // and the loader must know every variable a step uses to reject unknown ones up front.
 
-export type TemplatePart = string | { ref: string[] };
+export type PlaceholderPart = string | { ref: string[] };
 
-export interface Template {
+export interface PlaceholderText {
   source: string;
-  parts: TemplatePart[];
+  parts: PlaceholderPart[];
   /** True when there is nothing to substitute (the rendered value is `source`). */
   constant: boolean;
 }
@@ -17,33 +17,33 @@ export interface Template {
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const REF = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)?$/;
 
-export class TemplateError extends Error {}
+export class StepSyntaxError extends Error {}
 
-export function parseTemplate(source: string): Template {
-  const parts: TemplatePart[] = [];
+export function parsePlaceholders(source: string): PlaceholderText {
+  const parts: PlaceholderPart[] = [];
   let last = 0;
   for (const m of source.matchAll(PLACEHOLDER)) {
     const name = m[1]!;
-    if (!REF.test(name)) throw new TemplateError(`"{{${name}}}" is not a variable name (use {{name}} or {{feeder.field}})`);
+    if (!REF.test(name)) throw new StepSyntaxError(`"{{${name}}}" is not a variable name (use {{name}} or {{feeder.field}})`);
     if (m.index > last) parts.push(source.slice(last, m.index));
     parts.push({ ref: name.split('.') });
     last = m.index + m[0].length;
   }
   if (last < source.length) parts.push(source.slice(last));
   if (/\{\{|\}\}/.test(parts.filter((p) => typeof p === 'string').join(''))) {
-    throw new TemplateError(`unbalanced braces in "${source}"`);
+    throw new StepSyntaxError(`unbalanced braces in "${source}"`);
   }
   return { source, parts, constant: parts.every((p) => typeof p === 'string') };
 }
 
-/** Every variable reference a template makes. */
-export function templateRefs(t: Template): string[][] {
+/** Every variable reference a placeholder text makes. */
+export function placeholderRefs(t: PlaceholderText): string[][] {
   return t.parts.filter((p): p is { ref: string[] } => typeof p !== 'string').map((p) => p.ref);
 }
 
 export type Lookup = (ref: string[]) => unknown;
 
-export function renderTemplate(t: Template, lookup: Lookup, encode?: (s: string) => string): string {
+export function fillPlaceholders(t: PlaceholderText, lookup: Lookup, encode?: (s: string) => string): string {
   if (t.constant) return t.source;
   let out = '';
   for (const p of t.parts) {
@@ -63,56 +63,56 @@ function stringify(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
-/** A JSON body with templates in its strings; a string that is one placeholder keeps the value's type. */
-export type JsonTemplate =
+/** A JSON body with placeholders in its strings; a string that is one placeholder keeps the value's type. */
+export type JsonWithPlaceholders =
   | { kind: 'value'; value: unknown }
-  | { kind: 'string'; template: Template }
-  | { kind: 'array'; items: JsonTemplate[] }
-  | { kind: 'object'; entries: Array<[string, JsonTemplate]> };
+  | { kind: 'string'; text: PlaceholderText }
+  | { kind: 'array'; items: JsonWithPlaceholders[] }
+  | { kind: 'object'; entries: Array<[string, JsonWithPlaceholders]> };
 
-export function parseJsonTemplate(value: unknown): JsonTemplate {
+export function parseJsonPlaceholders(value: unknown): JsonWithPlaceholders {
   if (typeof value === 'string') {
-    const template = parseTemplate(value);
-    return template.constant ? { kind: 'value', value } : { kind: 'string', template };
+    const text = parsePlaceholders(value);
+    return text.constant ? { kind: 'value', value } : { kind: 'string', text };
   }
-  if (Array.isArray(value)) return { kind: 'array', items: value.map(parseJsonTemplate) };
+  if (Array.isArray(value)) return { kind: 'array', items: value.map(parseJsonPlaceholders) };
   if (value && typeof value === 'object') {
-    return { kind: 'object', entries: Object.entries(value).map(([k, v]) => [k, parseJsonTemplate(v)]) };
+    return { kind: 'object', entries: Object.entries(value).map(([k, v]) => [k, parseJsonPlaceholders(v)]) };
   }
   return { kind: 'value', value };
 }
 
-export function jsonTemplateRefs(t: JsonTemplate): string[][] {
+export function jsonPlaceholderRefs(t: JsonWithPlaceholders): string[][] {
   switch (t.kind) {
     case 'value':
       return [];
     case 'string':
-      return templateRefs(t.template);
+      return placeholderRefs(t.text);
     case 'array':
-      return t.items.flatMap(jsonTemplateRefs);
+      return t.items.flatMap(jsonPlaceholderRefs);
     case 'object':
-      return t.entries.flatMap(([, v]) => jsonTemplateRefs(v));
+      return t.entries.flatMap(([, v]) => jsonPlaceholderRefs(v));
   }
 }
 
-export function isConstantJson(t: JsonTemplate): boolean {
-  return jsonTemplateRefs(t).length === 0;
+export function isConstantJson(t: JsonWithPlaceholders): boolean {
+  return jsonPlaceholderRefs(t).length === 0;
 }
 
-export function renderJson(t: JsonTemplate, lookup: Lookup): unknown {
+export function fillJson(t: JsonWithPlaceholders, lookup: Lookup): unknown {
   switch (t.kind) {
     case 'value':
       return t.value;
     case 'string': {
-      const only = t.template.parts.length === 1 ? t.template.parts[0] : undefined;
+      const only = t.text.parts.length === 1 ? t.text.parts[0] : undefined;
       if (only && typeof only !== 'string') return lookup(only.ref) ?? null;
-      return renderTemplate(t.template, lookup);
+      return fillPlaceholders(t.text, lookup);
     }
     case 'array':
-      return t.items.map((i) => renderJson(i, lookup));
+      return t.items.map((i) => fillJson(i, lookup));
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of t.entries) out[k] = renderJson(v, lookup);
+      for (const [k, v] of t.entries) out[k] = fillJson(v, lookup);
       return out;
     }
   }
@@ -131,7 +131,7 @@ export function parseCapture(source: string): CaptureExpr {
   const s = source.trim();
   if (s.toLowerCase().startsWith('header:')) {
     const header = s.slice(7).trim().toLowerCase();
-    if (!/^[a-z0-9-]+$/.test(header)) throw new TemplateError(`"${source}" does not name a header (use header:<name>)`);
+    if (!/^[a-z0-9-]+$/.test(header)) throw new StepSyntaxError(`"${source}" does not name a header (use header:<name>)`);
     return { from: 'header', header };
   }
   const path = s.replace(/^\$\.?/, '');
@@ -139,7 +139,7 @@ export function parseCapture(source: string): CaptureExpr {
   const segments: CaptureSegment[] = [];
   for (const piece of path.split('.')) {
     const m = SEGMENT.exec(piece);
-    if (!m || (!m[1] && !m[2])) throw new TemplateError(`"${source}" is not a capture path (use a.b[0].c, items[*].sku or header:<name>)`);
+    if (!m || (!m[1] && !m[2])) throw new StepSyntaxError(`"${source}" is not a capture path (use a.b[0].c, items[*].sku or header:<name>)`);
     if (m[1]) segments.push({ key: m[1] });
     for (const idx of (m[2] ?? '').matchAll(/\[(\d+|\*)\]/g)) {
       segments.push(idx[1] === '*' ? { any: true } : { index: Number(idx[1]) });
