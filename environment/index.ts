@@ -6,3 +6,4 @@ export * from './load.js';
 export * from './services.js';
 export * from './shared-secrets.js';
 export * from './yaml-problems.js';
+export * from './local-state.js';

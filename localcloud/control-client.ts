@@ -7,9 +7,10 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LOCAL_STATE_FILE, type LocalState } from '../environment/index.js';
 import type { FleetSpec } from './fleet-spec.js';
 import { controlSocket, localDir, supervisorFile, supervisorLog } from './local-paths.js';
-import { readState, type LocalState } from './state-file.js';
+import { readState } from './state-file.js';
 import type { ApplyResult } from './supervisor.js';
 
 export class FleetError extends Error {
@@ -120,7 +121,7 @@ export async function stopFleet(dir?: string, opts: { timeoutMs?: number } = {})
   }
   await rm(supervisorFile(d), { force: true });
   await rm(socket, { force: true });
-  await rm(join(d, 'state.json'), { force: true });
+  await rm(join(d, LOCAL_STATE_FILE), { force: true });
   return { stopped, pids: [...pids] };
 }
 

@@ -1,9 +1,9 @@
 // The supervisor's control API: HTTP on a unix socket in the local folder (only its owner can
-// reach it, no port to find or to guard with a token).
-//   GET  /state   -> 200 LocalState (what state.json holds, fresh)
-//   POST /apply   body: fleet spec -> 200 NDJSON: {"progress":{service,message}}* then
-//                 {"result": ApplyResult} or {"error": {code, message}}; 400 {code, message} if
-//                 the spec is invalid
+// reach it, no port to find or to guard with a token). The socket's path: local-paths.ts.
+//   GET  /state   -> 200 LocalState (what state.json holds, fresh; environment/local-state.ts)
+//   POST /apply   body: fleet spec (fleet-spec.ts) -> 200 NDJSON: {"progress":{service,message}}*
+//                 then {"result": ApplyResult (supervisor.ts)} or {"error": {code, message}};
+//                 400 {code, message} if the spec is invalid
 //   POST /stop    -> 200 {"stopped": true, "pids": [...]} once every worker has exited
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,8 +1,8 @@
 // What status.mjs prints for the local target: the gateway, each group's sizes and workers,
 // and the latest scaling activities (like `aws autoscaling describe-scaling-activities`).
-import type { Activity, LocalState } from './state-file.js';
+import type { LocalActivity, LocalState } from '../environment/index.js';
 
-export function formatFleetStatus(state: LocalState | undefined, activity: readonly Activity[]): string {
+export function formatFleetStatus(state: LocalState | undefined, activity: readonly LocalActivity[]): string {
   if (!state) return 'the local shop is not running (deploy it with ./playbooks/deploy.mjs)';
   const lines = [`gateway  ${state.gatewayUrl}   (state of ${state.updatedAt})`, ''];
   const rows = [['service', 'min', 'desired', 'max', 'size', 'cpu target', 'artifact', 'workers']];

@@ -115,16 +115,8 @@ export class Gateway {
   /** Registers a worker; it receives traffic once its health check passes. */
   addTarget(t: { id: string; service: string; host: string; port: number; onHealth: (healthy: boolean) => void }): void {
     const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 30_000, scheduling: 'lifo' });
-    const target: Target = {
-      ...t,
-      agent,
-      draining: false,
-      served: false,
-      outstanding: 0,
-      idle: [],
-      check: undefined as unknown as HealthCheck,
-    };
-    target.check = new HealthCheck({
+    // The check's first probe runs on a timer, after `target` below exists.
+    const check = new HealthCheck({
       host: t.host,
       port: t.port,
       path: this.opts.healthPath,
@@ -139,6 +131,7 @@ export class Gateway {
         target.onHealth(healthy);
       },
     });
+    const target: Target = { ...t, agent, check, draining: false, served: false, outstanding: 0, idle: [] };
     this.targets.set(t.id, target);
   }
 

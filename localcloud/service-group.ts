@@ -3,17 +3,18 @@
 // (gateway first, then SIGTERM), and rolls to a new artifact one worker at a time (a new worker
 // in service before an old one leaves, like a rolling update that keeps capacity).
 // Every operation runs through one queue per group, so they never interleave.
+import type { LocalActivity } from '../environment/index.js';
 import { routesOf, launchSpecOf, type ScalingPolicy, type ServiceSpec, type Tuning } from './fleet-spec.js';
+import { freePort } from './free-port.js';
 import type { Gateway } from './gateway.js';
-import type { Activity } from './state-file.js';
-import { WorkerProcess, describeExit, freePort } from './worker-process.js';
+import { WorkerProcess, describeExit } from './worker-process.js';
 
 export interface GroupContext {
   host: string;
   gateway: Gateway;
   tuning(): Tuning;
   logFd(service: string): number;
-  activity(a: Omit<Activity, 'time'>): void;
+  activity(a: Omit<LocalActivity, 'time'>): void;
   /** Something shown in state.json changed. */
   changed(): void;
   /** A line of progress for whoever is deploying, and for the supervisor's log. */

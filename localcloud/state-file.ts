@@ -1,67 +1,40 @@
-// The local target's state as the contract fixes it (.saleday/local/state.json, read by
-// status.mjs and the load harness) and its scaling activity history (activity.jsonl). The state
-// file is replaced atomically (temp file + rename) so a reader never sees half of it.
+// Writes and reads the local shop's state files in the local folder: state.json (replaced
+// atomically, temp file + rename, so a reader never sees half of it) and activity.jsonl (one line
+// appended per scaling activity). Their shape is the contract with status.mjs and the load
+// harness, declared once in environment/local-state.ts.
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { WorkerState } from './worker-process.js';
-
-export interface ServiceState {
-  min: number;
-  max: number;
-  desired: number;
-  size: number;
-  workers: Array<{ pid: number; port: number; state: WorkerState }>;
-  cpuTarget: number;
-  artifact: string;
-}
-
-export interface LocalState {
-  environment: 'local';
-  gatewayUrl: string;
-  updatedAt: string;
-  services: Record<string, ServiceState>;
-}
-
-export interface Activity {
-  time: string;
-  service: string;
-  from: number;
-  to: number;
-  cause: string;
-}
-
-export const STATE_FILE = 'state.json';
-export const ACTIVITY_FILE = 'activity.jsonl';
+import { LOCAL_ACTIVITY_FILE, LOCAL_STATE_FILE, type LocalActivity, type LocalState } from '../environment/index.js';
 
 let tmpCounter = 0;
 
 export async function writeState(dir: string, state: LocalState): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${STATE_FILE}.${process.pid}.${tmpCounter++}.tmp`);
+  const tmp = join(dir, `.${LOCAL_STATE_FILE}.${process.pid}.${tmpCounter++}.tmp`);
   await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  await rename(tmp, join(dir, STATE_FILE));
+  await rename(tmp, join(dir, LOCAL_STATE_FILE));
 }
 
 export async function readState(dir: string): Promise<LocalState | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as LocalState;
+    return JSON.parse(await readFile(join(dir, LOCAL_STATE_FILE), 'utf8')) as LocalState;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
 
-export async function appendActivity(dir: string, activity: Activity): Promise<void> {
+export async function appendActivity(dir: string, activity: LocalActivity): Promise<void> {
   await mkdir(dir, { recursive: true });
   // One write per line, appended: lines from one writer never interleave.
-  await appendFile(join(dir, ACTIVITY_FILE), `${JSON.stringify(activity)}\n`);
+  await appendFile(join(dir, LOCAL_ACTIVITY_FILE), `${JSON.stringify(activity)}\n`);
 }
 
 /** The most recent activities, oldest first (`limit` of them; all when omitted). */
-export async function readActivity(dir: string, limit?: number): Promise<Activity[]> {
+export async function readActivity(dir: string, limit?: number): Promise<LocalActivity[]> {
   let text: string;
   try {
-    text = await readFile(join(dir, ACTIVITY_FILE), 'utf8');
+    text = await readFile(join(dir, LOCAL_ACTIVITY_FILE), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -70,7 +43,7 @@ export async function readActivity(dir: string, limit?: number): Promise<Activit
   const picked = limit === undefined ? lines : lines.slice(-limit);
   return picked.flatMap((l) => {
     try {
-      return [JSON.parse(l) as Activity];
+      return [JSON.parse(l) as LocalActivity];
     } catch {
       return [];
     }

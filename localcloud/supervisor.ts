@@ -6,11 +6,12 @@ import { openSync, closeSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { LOCAL_STATE_FILE, type LocalActivity, type LocalState } from '../environment/index.js';
 import { Autoscaler } from './autoscaler.js';
 import { parseFleetSpec, routesOf, tuningOf, type FleetSpec, type Tuning } from './fleet-spec.js';
 import { Gateway } from './gateway.js';
 import { ServiceGroup, type ApplyOutcome } from './service-group.js';
-import { STATE_FILE, appendActivity, writeState, type Activity, type LocalState } from './state-file.js';
+import { appendActivity, writeState } from './state-file.js';
 
 export type ServiceOutcome = ApplyOutcome | 'removed';
 
@@ -149,7 +150,7 @@ export class Supervisor {
       gateway,
       tuning: () => this.tuning(),
       logFd: (service: string) => this.logFd(service),
-      activity: (a: Omit<Activity, 'time'>) => this.recordActivity(a),
+      activity: (a: Omit<LocalActivity, 'time'>) => this.recordActivity(a),
       changed: () => this.markChanged(),
       progress: (service: string, message: string) => this.notify(service, message),
     };
@@ -188,7 +189,7 @@ export class Supervisor {
       this.gateway = undefined;
       await this.stateWriting;
       await this.activityWriting;
-      await rm(join(this.dir, STATE_FILE), { force: true });
+      await rm(join(this.dir, LOCAL_STATE_FILE), { force: true });
       for (const fd of this.logFds.values()) closeSync(fd);
       this.logFds.clear();
       return { pids };
@@ -206,8 +207,8 @@ export class Supervisor {
     for (const l of this.listeners) l(service, message);
   }
 
-  private recordActivity(a: Omit<Activity, 'time'>): void {
-    const entry: Activity = { time: new Date().toISOString(), ...a };
+  private recordActivity(a: Omit<LocalActivity, 'time'>): void {
+    const entry: LocalActivity = { time: new Date().toISOString(), ...a };
     this.notify(a.service, `activity: ${a.from} -> ${a.to}: ${a.cause}`);
     this.activityWriting = this.activityWriting.then(() => appendActivity(this.dir, entry)).catch((err: Error) => this.log.error({ err: err.message }, 'could not append activity'));
     this.markChanged();

@@ -4,9 +4,7 @@
 // SIGKILL only when it overstays.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { write } from 'node:fs';
-import { createServer } from 'node:net';
-
-export type WorkerState = 'starting' | 'in-service' | 'draining';
+import type { LocalWorkerState } from '../environment/index.js';
 
 export interface WorkerExit {
   code: number | null;
@@ -39,7 +37,7 @@ export class WorkerProcess {
   readonly artifact: string;
   readonly launchedAt = Date.now();
   readonly exited: Promise<WorkerExit>;
-  state: WorkerState = 'starting';
+  state: LocalWorkerState = 'starting';
   /** When it first passed its health check. */
   inServiceAt: number | undefined;
   exit: WorkerExit | undefined;
@@ -108,19 +106,6 @@ export class WorkerProcess {
 
 function writeFdQuietly(fd: number, chunk: Buffer): void {
   write(fd, chunk, () => undefined);
-}
-
-/** A port that was free a moment ago; a worker that loses the race fails to start and is replaced. */
-export async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function describeExit(exit: WorkerExit | undefined): string {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/processes.js';
 import { expectExit, localShop, printedUrl, recap } from '../helpers/local-shop.js';
 import { Load, type Outcome, alive, allPids, send, waitFor } from '../local/fleet-harness.js';
-import type { LocalState } from '../../localcloud/state-file.js';
+import type { LocalState } from '../../environment/index.js';
 
 t.setTimeout(540_000);
 

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
 import { onExit } from 'signal-exit';
-import { privateServerPid } from '../../playbooks/lib/local/database-server.js';
+import { privateServerPid } from '../../playbooks/lib/local/mysql-server.js';
 import { supervisorFile } from '../../localcloud/local-paths.js';
 import { adminConnection } from './mysql.js';
 import { ROOT, runNode, type CommandResult } from './processes.js';
 import type { TestTap } from './mysql.js';
-import type { LocalState } from '../../localcloud/state-file.js';
+import type { LocalState } from '../../environment/index.js';
 
 export interface LocalShop {
   dir: string;

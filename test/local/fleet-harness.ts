@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyFleet, ensureSupervisor, fleetState, stopFleet, isAlive } from '../../localcloud/control-client.js';
 import type { FleetSpec, ScalingPolicy } from '../../localcloud/fleet-spec.js';
-import { readActivity, type Activity, type LocalState } from '../../localcloud/state-file.js';
+import type { LocalActivity, LocalState } from '../../environment/index.js';
+import { readActivity } from '../../localcloud/state-file.js';
 
 export interface TestTap {
   teardown(fn: () => unknown): void;
@@ -33,7 +34,7 @@ export interface TestFleet {
   supervisorPid: number;
   apply(spec: FleetSpec): ReturnType<typeof applyFleet>;
   state(): Promise<LocalState>;
-  activity(): Promise<Activity[]>;
+  activity(): Promise<LocalActivity[]>;
   stop(): ReturnType<typeof stopFleet>;
 }
 

@@ -5,9 +5,10 @@ import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashArtifact } from '../../playbooks/lib/local/artifact-hash.js';
-import { localServiceSpec } from '../../playbooks/lib/local/service-spec.js';
+import { localServiceSpec } from '../../playbooks/lib/local/fleet-spec-for.js';
 import { formatFleetStatus } from '../../localcloud/fleet-status.js';
-import { appendActivity, readActivity, readState, writeState, type LocalState } from '../../localcloud/state-file.js';
+import type { LocalState } from '../../environment/index.js';
+import { appendActivity, readActivity, readState, writeState } from '../../localcloud/state-file.js';
 
 const root = await mkdtemp(join(tmpdir(), 'sd-fleet-helpers-'));
 t.teardown(() => rm(root, { recursive: true, force: true }));

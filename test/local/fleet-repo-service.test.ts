@@ -3,7 +3,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { testDatabase } from '../helpers/mysql.js';
-import { localServiceSpec } from '../../playbooks/lib/local/service-spec.js';
+import { localServiceSpec } from '../../playbooks/lib/local/fleet-spec-for.js';
 import { FAST_TUNING, alive, allPids, send, settledAt, startFleet } from './fleet-harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -3,17 +3,8 @@
 // the contract between the local fleet and this harness (see the brief's "Local target state").
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LocalState } from '../../../environment/index.js';
 import type { FleetSize, ScalingActivity, ScalingProbe, TargetMetrics } from './probe.js';
-
-export interface LocalState {
-  environment: string;
-  gatewayUrl: string;
-  updatedAt: string;
-  services: Record<
-    string,
-    { min: number; max: number; desired: number; size: number; workers?: Array<{ pid: number; port: number; state: string }>; cpuTarget?: number; artifact?: string }
-  >;
-}
 
 export class LocalStateError extends Error {}
 

@@ -17,6 +17,11 @@ export function secretRef(localDir: string, key: string): string {
   return `file:${secretsPath(localDir)}#${key}`;
 }
 
+/** The key of a service's database secret (the DB secret shape). */
+export function dbSecretKey(service: string): string {
+  return `db-${service}`;
+}
+
 /** A password MySQL, zxcvbn and a shell all accept: 32 url-safe characters. */
 export function generatePassword(): string {
   return randomBytes(24).toString('base64url');

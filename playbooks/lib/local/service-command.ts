@@ -1,21 +1,51 @@
-// Runs a service's operator command (migrate, seed, create-admin) from dist/ as its own process,
-// the way an operator would, with only the environment given (secret references, never values).
+// Runs a service's operator command (its declaration's commands: migrate, seed, create-admin) from
+// dist/ as its own process, the way an operator would, with only the environment given (secret
+// references, never values): the narrow API of the migrations, seed and admin account modules.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ChangeReport, programPath } from '../../../environment/index.js';
+import { dbSecretKey, secretRef } from './secrets-file.js';
 
 export interface CommandResult {
   stdout: string;
   lines: string[];
 }
 
-export async function runServiceCommand(
-  root: string,
-  service: string,
-  command: string,
-  opts: { args?: string[]; env: Record<string, string>; stdin?: string; onLine?: (line: string) => void; signal?: AbortSignal },
-): Promise<CommandResult> {
-  const program = join(root, 'dist', 'services', service, `${command}.js`);
+export interface CommandOptions {
+  args?: string[];
+  env: Record<string, string>;
+  stdin?: string;
+  /** Each non-empty stdout line as it arrives (shown with -v). */
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ServiceCommandApi {
+  /** Runs `program` of `service` (dist/services/<service>/<program>.js). */
+  run(service: string, program: string, opts: CommandOptions): Promise<CommandResult>;
+}
+
+/** The commands of the services compiled under <root>/dist. */
+export function serviceCommands(root: string): ServiceCommandApi {
+  return { run: (service, program, opts) => runServiceCommand(root, service, program, opts) };
+}
+
+/** How many changes a command's output reports, the way its declaration says it reports them. */
+export function reportedChanges(report: ChangeReport, lines: readonly string[]): number {
+  const last = lines.at(-1) ?? '';
+  if ('each' in report) return lines.filter((l) => report.each.test(l)).length;
+  if ('count' in report) return Number(report.count.exec(last)?.[1] ?? '0');
+  return report.unchangedWhen.test(last) ? 0 : 1;
+}
+
+/** What every command needs: its service's database secret (no TLS on this machine), quiet logs. */
+export function commandEnv(localDir: string, service: string): Record<string, string> {
+  return { DB_SECRET: secretRef(localDir, dbSecretKey(service)), DB_TLS: 'off', LOG_LEVEL: 'warn' };
+}
+
+export async function runServiceCommand(root: string, service: string, command: string, opts: CommandOptions): Promise<CommandResult> {
+  const program = join(root, programPath(service, command));
   if (!existsSync(program)) throw new Error(`${program} is missing: build first (npm run build)`);
   const env: Record<string, string> = { ...opts.env };
   for (const k of ['PATH', 'HOME', 'LANG', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k]!;

@@ -1,10 +1,13 @@
-// One database and one least-privilege user per service, as the database stack gives each service
-// on AWS: the user may read, write and migrate its own schema and nothing else. Passwords are
-// generated into the secrets file (the DB secret shape); a user whose password no longer matches
-// the file gets the file's password again, so the file is always the truth.
+// The service database module: one database and one least-privilege user per service, as the
+// database stack gives each service on AWS: the user may read, write and migrate its own schema and
+// nothing else. Passwords are generated into the secrets file (the DB secret shape); a user whose
+// password no longer matches the file gets the file's password again, so the file is always the
+// truth. The admin connection is used only here; services never see it.
 import mysql from 'mysql2/promise';
-import type { AdminAddress } from './database-server.js';
-import { generatePassword, type SecretsFile } from './secrets-file.js';
+import { type TaskContext, type TaskOutcome, changed, ok, skipped } from '../../runner.js';
+import type { AdminAddress, MysqlServerApi } from '../mysql-server.js';
+import { type SecretsFile, dbSecretKey, generatePassword } from '../secrets-file.js';
+import type { DatabaseServer } from './database-server.js';
 
 export interface DbSecret extends Record<string, unknown> {
   engine: 'mysql';
@@ -17,8 +20,6 @@ export interface DbSecret extends Record<string, unknown> {
 
 /** What a service may do in its own schema: data, and the DDL its migrations run. */
 export const SERVICE_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES';
-
-export type DatabaseOutcome = 'created' | 'updated' | 'unchanged';
 
 const ident = (s: string) => s.replace(/[^a-z0-9_]/g, '_');
 
@@ -36,23 +37,43 @@ export function userHosts(serverHost: string): string[] {
   return ['127.0.0.1', 'localhost', '::1'].includes(serverHost) ? ['localhost', '127.0.0.1'] : ['%'];
 }
 
-export function secretKeyFor(service: string): string {
-  return `db-${service}`;
+export interface ServiceDatabaseArgs {
+  project: string;
+  environment: string;
+  service: string;
+  /** Found by the database server module; none under --check when it would start one. */
+  server: DatabaseServer | undefined;
 }
 
-/**
- * Makes sure the service's database, user, grants and secret exist and agree. The admin
- * connection is used only here; services never see it.
- */
-export async function ensureServiceDatabase(
+export interface ServiceDatabaseApi {
+  mysql: Pick<MysqlServerApi, 'connect'>;
+  secrets: SecretsFile;
+}
+
+export async function ensureServiceDatabase(args: ServiceDatabaseArgs, api: ServiceDatabaseApi, ctx: TaskContext): Promise<TaskOutcome> {
+  if (!args.server) return skipped('no database server yet (--check)');
+  if (ctx.check) return ok(`would make sure ${args.service}'s database, user and grants exist`);
+  const admin = await api.mysql.connect(args.server.admin);
+  try {
+    const r = await converge(admin, args.server.admin, api.secrets, args);
+    await api.secrets.save();
+    const what = `${r.secret.dbname} as ${r.secret.username}`;
+    return r.what.length ? changed(`${what}: ${r.what.join(', ')}`) : ok(what);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
+/** Makes the service's database, user, grants and secret exist and agree; says what it changed. */
+async function converge(
   admin: mysql.Connection,
   server: AdminAddress,
   secrets: SecretsFile,
   names: { project: string; environment: string; service: string },
-): Promise<{ outcome: DatabaseOutcome; secret: DbSecret; what: string[] }> {
+): Promise<{ secret: DbSecret; what: string[] }> {
   const dbname = serviceDatabaseName(names.project, names.environment, names.service);
   const username = serviceUserName(names.project, names.environment, names.service);
-  const key = secretKeyFor(names.service);
+  const key = dbSecretKey(names.service);
   const what: string[] = [];
   const previous = secrets.get<DbSecret>(key);
   const secret: DbSecret = {
@@ -83,8 +104,7 @@ export async function ensureServiceDatabase(
     if (!(await canLogIn(secret))) throw new Error(`${username} still cannot log in to ${server.host}:${server.port} after its password was set`);
     what.push(`password of ${username} set from the secrets file`);
   }
-  const outcome: DatabaseOutcome = what.some((w) => w.includes('created')) ? 'created' : what.length ? 'updated' : 'unchanged';
-  return { outcome, secret, what };
+  return { secret, what };
 }
 
 async function canLogIn(s: DbSecret): Promise<boolean> {
