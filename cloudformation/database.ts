@@ -1,4 +1,4 @@
-// database: RDS MySQL 8.0, Multi-AZ, encrypted with its own KMS key, private, TLS required, with
+// database: RDS MySQL (the inventory's pinned 8.4 minor), Multi-AZ, encrypted with its own KMS key, private, TLS required, with
 // optional read replicas. The master password is generated and kept by Secrets Manager
 // (ManageMasterUserPassword), and every service gets its own generated secret in the shape
 // {engine, host, port, username, password, dbname}. Creating those MySQL users is the playbook's
@@ -59,7 +59,7 @@ export function renderDatabase(inv: Environment, services: ServiceCatalogue = SH
   t.resource('DatabaseParameterGroup', {
     Type: 'AWS::RDS::DBParameterGroup',
     Properties: {
-      Family: 'mysql8.0',
+      Family: parameterGroupFamily(db.engineVersion),
       Description: `${t.prefixed('database')}: TLS required, slow queries logged`,
       Parameters: { require_secure_transport: '1', slow_query_log: '1', long_query_time: '1', log_output: 'FILE' },
       Tags: t.tags(),
@@ -174,4 +174,11 @@ export function renderDatabase(inv: Environment, services: ServiceCatalogue = SH
     'the playbook creates each one (CREATE USER/DATABASE, GRANT on its own database only, REQUIRE SSL) with the password ' +
     'from its secret, connecting as the master user, and re-syncs the password whenever the secret changes.');
   return t.build();
+}
+
+/** RDS refuses a parameter group whose family is not the instance's major version: 8.4.9 -> mysql8.4. */
+export function parameterGroupFamily(engineVersion: string): string {
+  const major = /^(\d+\.\d+)\./.exec(engineVersion)?.[1];
+  if (!major) throw new Error(`database.engineVersion ${engineVersion}: expected major.minor.patch such as 8.4.9`);
+  return `mysql${major}`;
 }

@@ -140,7 +140,7 @@ export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
       ),
       database: Type.Object(
         {
-          engineVersion: Type.String({ pattern: '^8\\.0(\\.\\d+)?$', expected: 'a MySQL 8.0 version such as "8.0" or "8.0.40" (quoted)' }),
+          engineVersion: Type.String({ pattern: '^8\\.4\\.\\d+$', expected: 'a MySQL 8.4 version with its minor pinned, such as "8.4.9" (quoted)' }),
           instanceClass: Type.String({ pattern: '^db\\.[a-z0-9]+\\.[a-z0-9]+$', expected: 'an RDS instance class such as db.r6g.large' }),
           allocatedStorage: Int(20, 65536, { expected: 'GiB, an integer from 20 to 65536' }),
           maxAllocatedStorage: Type.Optional(Int(21, 65536, { expected: 'GiB storage autoscaling may grow to, above allocatedStorage' })),

@@ -66,7 +66,7 @@ t.test('schema errors, each pointing at the setting', (t) => {
     ['unknown service', edited(['services', 'payments'], {}), 'services.payments', /unknown setting \(expected one of users, catalog, inventory, orders\)/],
     ['missing key', edited(['database', 'instanceClass'], undefined), 'database.instanceClass', /is missing: expected an RDS instance class such as db\.r6g\.large/],
     ['missing service', edited(['services', 'orders'], undefined), 'services.orders', /is missing/],
-    ['engine version as a number', staging.replace('engineVersion: "8.0"', 'engineVersion: 8.0'), 'database.engineVersion', /expected a MySQL 8\.0 version such as "8\.0" or "8\.0\.40" \(quoted\), got 8/],
+    ['engine version as a number', staging.replace('engineVersion: "8.4.9"', 'engineVersion: 8.4'), 'database.engineVersion', /expected a MySQL 8\.4 version with its minor pinned, such as "8\.4\.9" \(quoted\), got 8\.4/],
     ['bad time', edited(['saleEvents', 0, 'start'], 'next tuesday'), 'saleEvents[0].start', /expected an ISO 8601 UTC time/],
     ['bad path prefix', edited(['services', 'users', 'pathPrefix'], '/users'), 'services.users.pathPrefix', /expected a path prefix such as \/api\/users/],
     ['bad region', edited(['region'], 'Europe'), 'region', /expected an AWS region such as eu-west-1/],
@@ -132,7 +132,7 @@ t.test('-e overrides are typed by the schema', (t) => {
     overrides: [
       'services.orders.scaling.max=8',
       'database.deletionProtection=true',
-      'database.engineVersion=8.0',
+      'database.engineVersion=8.4.8',
       'network.natGateways=per-az',
       'saleEvents.0.leadMinutes=90',
       'domain.aliases=[]',
@@ -143,7 +143,7 @@ t.test('-e overrides are typed by the schema', (t) => {
   });
   t.equal(inv.services.orders.scaling.max, 8, 'an integer');
   t.equal(inv.database.deletionProtection, true, 'a boolean');
-  t.equal(inv.database.engineVersion, '8.0', 'a string stays a string');
+  t.equal(inv.database.engineVersion, '8.4.8', 'a string stays a string');
   t.equal(inv.network.natGateways, 'per-az', 'an enum');
   t.equal(inv.saleEvents[0]!.leadMinutes, 90, 'a list item by index');
   t.same(inv.domain, { aliases: [] }, 'a new optional section, list as YAML');
