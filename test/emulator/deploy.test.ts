@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStacksCommand, ListChangeSetsCommand, ListStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand, ListStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MOTO_ACCOUNT, startMoto } from '../helpers/moto.js';
@@ -29,6 +29,20 @@ const STACKS = ['network', 'database', 'load-balancer', 'service-users', 'servic
 const SERVICES = ['users', 'catalog', 'inventory', 'orders'];
 const ARTIFACTS = `saleday-artifacts-${MOTO_ACCOUNT}-eu-west-1`;
 const SCALE = ['-e', 'services.catalog.scaling.max=6'];
+// Resource types moto 5.2.1 does not model: it skips them with a warning and the stack completes
+// without them. Nothing in these steps reads them. A type missing from a stack and not listed here
+// is a new gap: close it in the launcher (moto_server.py) or add it here with the reason.
+const UNMODELLED = new Set([
+  'AWS::AutoScaling::ScalingPolicy',
+  'AWS::CloudFront::CachePolicy',
+  'AWS::CloudFront::ResponseHeadersPolicy',
+  'AWS::CloudWatch::Alarm',
+  'AWS::EC2::NetworkAcl',
+  'AWS::EC2::NetworkAclEntry',
+  'AWS::EC2::SubnetNetworkAclAssociation',
+  'AWS::S3::BucketPolicy',
+  'AWS::SecretsManager::SecretTargetAttachment',
+]);
 
 const moto = await startMoto(t);
 const root = await playbookRoot(t);
@@ -110,7 +124,13 @@ t.test('b. --yes creates every stack, secret, artifact and static asset', async 
     const stack = await describe(key);
     t.equal(stack.StackStatus, 'CREATE_COMPLETE', `${key} CREATE_COMPLETE`);
     // The template's outputs, all of them, resolved: the next stacks are built from them.
-    const template = parse(await readFile(join(root.dir, 'build/cloudformation/emulator', `${key}.yaml`), 'utf8')) as { Outputs?: Record<string, unknown> };
+    const template = parse(await readFile(join(root.dir, 'build/cloudformation/emulator', `${key}.yaml`), 'utf8')) as {
+      Resources: Record<string, { Type: string; Condition?: string }>;
+      Outputs?: Record<string, unknown>;
+    };
+    const made = new Set(((await cfn.send(new ListStackResourcesCommand({ StackName: `${PREFIX}${key}` }))).StackResourceSummaries ?? []).map((r) => r.LogicalResourceId));
+    const skipped = Object.entries(template.Resources).filter(([id, r]) => !made.has(id) && !r.Condition && !UNMODELLED.has(r.Type));
+    t.same(skipped.map(([id, r]) => `${id} (${r.Type})`), [], `${key}: every resource was created but the types moto does not model`);
     const outputs = outputsOf(stack);
     t.same(Object.keys(outputs).sort(), Object.keys(template.Outputs ?? {}).sort(), `${key}: every output of its template`);
     t.notOk(Object.values(outputs).some((v) => v === '' || v.includes('Fn::')), `${key}: every output has a value`);

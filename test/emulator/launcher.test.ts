@@ -14,6 +14,7 @@ import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  ListChangeSetsCommand,
   ListStacksCommand,
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
@@ -117,6 +118,12 @@ const SCENARIOS: Record<string, (aws: Aws, name: string) => Promise<void>> = {
     await createStack(aws, name, template, { Size: 'small' });
     const cs = await changeSet(aws, name, 'same', 'UPDATE', template, { Size: 'small' });
     must(cs.Status === 'FAILED' && /didn't contain changes/.test(cs.StatusReason ?? ''), `change set ${cs.Status}: ${cs.StatusReason}`);
+  },
+  'list-change-sets-per-stack': async (aws, name) => {
+    await changeSet(aws, `${name}-a`, 'review', 'CREATE', { Resources: queue });
+    await changeSet(aws, `${name}-b`, 'review', 'CREATE', { Resources: queue });
+    const listed = (await aws.cfn.send(new ListChangeSetsCommand({ StackName: `${name}-a` }))).Summaries ?? [];
+    must(listed.length === 1 && listed[0]!.StackName === `${name}-a`, `ListChangeSets of ${name}-a: ${listed.map((c) => `${c.StackName}/${c.ChangeSetName}`).join(', ')}`);
   },
   'change-set-details': async (aws, name) => {
     const template = (timeout: number) => ({

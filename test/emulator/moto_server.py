@@ -194,6 +194,26 @@ def _create_change_set_reuses_review_stack() -> None:
     models.CloudFormationBackend.create_change_set = create_change_set
 
 
+@fix("list-change-sets-per-stack",
+     "ListChangeSets lists the change sets of the stack it names, not those of every stack "
+     "(API reference: ListChangeSets, StackName required).")
+def _list_change_sets_per_stack() -> None:
+    # moto's list_change_sets ignores StackName: a tool that cleans up a stack's old change sets
+    # deletes every other stack's change sets of the same kind too.
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    original = CloudFormationResponse.list_change_sets
+
+    def list_change_sets(self: Any) -> Any:
+        if not active("list-change-sets-per-stack"):
+            return original(self)
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        return ActionResult({"Summaries": [cs for cs in self.cloudformation_backend.list_change_sets() if cs.stack_id == stack.stack_id]})
+
+    CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign]
+
+
 @fix("change-set-without-changes-fails",
      "CreateChangeSet with the stack's own template and parameters succeeds, and the change set reports Status "
      "FAILED, StatusReason \"The submitted information didn't contain changes...\" (what the AWS CLI's "
