@@ -1,0 +1,223 @@
+// The aws target against an AWS emulator, as a new user runs it: ./playbooks/deploy.mjs and
+// drift.mjs as real processes (from a private copy of the scripts and dist/, see playbook-root.ts)
+// with AWS_ENDPOINT_URL, fake credentials and a staging-like inventory
+// (test/fixtures/inventories/emulator.yaml: every stack kind), against moto's server with the
+// launcher's fixes (test/emulator/moto_server.py). What the runs did is read back through the
+// emulator's own APIs, never from the playbook's output alone.
+//
+// Every run skips the smoke check (--skip-tags smoke): it fetches the shop through CloudFront's
+// public name, and nothing serves the shop behind an emulator. The health wait runs: moto registers
+// the Auto Scaling group's instances and reports them healthy without checking anything, so it
+// shows the path reads the right target groups, not that instances would serve.
+import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdtemp, readFile, readdir, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient, DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand, ListStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MOTO_ACCOUNT, startMoto } from '../helpers/moto.js';
+import { playbookRoot } from '../helpers/playbook-root.js';
+import { ROOT, runNode, waitUntil, type CommandResult } from '../helpers/processes.js';
+
+const INVENTORY = join(ROOT, 'test/fixtures/inventories/emulator.yaml');
+const PREFIX = 'saleday-emulator-';
+const STACKS = ['network', 'database', 'load-balancer', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'static-site', 'monitoring'];
+const SERVICES = ['users', 'catalog', 'inventory', 'orders'];
+const ARTIFACTS = `saleday-artifacts-${MOTO_ACCOUNT}-eu-west-1`;
+const SCALE = ['-e', 'services.catalog.scaling.max=6'];
+// Resource types moto 5.2.1 does not model: it skips them with a warning and the stack completes
+// without them. Nothing in these steps reads them. A type missing from a stack and not listed here
+// is a new gap: close it in the launcher (moto_server.py) or add it here with the reason.
+const UNMODELLED = new Set([
+  'AWS::AutoScaling::ScalingPolicy',
+  'AWS::CloudFront::CachePolicy',
+  'AWS::CloudFront::ResponseHeadersPolicy',
+  'AWS::CloudWatch::Alarm',
+  'AWS::EC2::NetworkAcl',
+  'AWS::EC2::NetworkAclEntry',
+  'AWS::EC2::SubnetNetworkAclAssociation',
+  'AWS::S3::BucketPolicy',
+  'AWS::SecretsManager::SecretTargetAttachment',
+]);
+
+const moto = await startMoto(t);
+const root = await playbookRoot(t);
+const home = await mkdtemp(join(tmpdir(), 'saleday-emulator-home-'));
+t.teardown(() => rm(home, { recursive: true, force: true }));
+const cfn = new CloudFormationClient(moto.clientConfig());
+const s3 = new S3Client(moto.clientConfig());
+const secrets = new SecretsManagerClient(moto.clientConfig());
+const autoscaling = new AutoScalingClient(moto.clientConfig());
+t.teardown(() => [cfn, s3, secrets, autoscaling].forEach((c) => c.destroy()));
+
+/** Runs a playbook script of the copy against the emulator; says in the log how long it took. */
+async function playbook(name: 'deploy' | 'drift', args: string[]): Promise<CommandResult> {
+  const started = Date.now();
+  const r = await runNode(root.script(name), ['-i', INVENTORY, ...args], { PATH: process.env.PATH ?? '', HOME: home, NODE_NO_WARNINGS: '1', ...moto.env });
+  t.comment(`${name}.mjs ${args.join(' ')}: exit ${r.code} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return r;
+}
+
+function expectExit(t: Test, r: CommandResult, code: number, what: string): void {
+  t.equal(r.code, code, `${what}: exit ${code}`, { output: r.code === code ? undefined : `${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}` });
+}
+
+/** Every stack of the emulator that is not deleted, by name. */
+async function liveStacks(): Promise<Map<string, string>> {
+  const out = await cfn.send(new ListStacksCommand({}));
+  return new Map((out.StackSummaries ?? []).filter((s) => s.StackStatus !== 'DELETE_COMPLETE').map((s) => [s.StackName ?? '', s.StackStatus ?? '']));
+}
+
+async function describe(key: string): Promise<Stack> {
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: `${PREFIX}${key}` }));
+  return out.Stacks![0]!;
+}
+
+/** When each stack last changed (LastUpdatedTime, or CreationTime for one never updated). */
+async function stamps(): Promise<Record<string, string>> {
+  const all: Record<string, string> = {};
+  for (const key of STACKS) {
+    const s = await describe(key);
+    all[key] = (s.LastUpdatedTime ?? s.CreationTime)!.toISOString();
+  }
+  return all;
+}
+
+const changedStacks = (before: Record<string, string>, after: Record<string, string>): string[] => STACKS.filter((k) => before[k] !== after[k]);
+
+async function objectKeys(bucket: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
+}
+
+/** The PLAY RECAP counts. */
+function recap(stdout: string): Record<'ok' | 'changed' | 'skipped' | 'failed', number> {
+  const m = /ok=(\d+)\s+changed=(\d+)\s+skipped=(\d+)\s+failed=(\d+)/.exec(stdout);
+  if (!m) throw new Error(`no PLAY RECAP in:\n${stdout.slice(-2000)}`);
+  return { ok: Number(m[1]), changed: Number(m[2]), skipped: Number(m[3]), failed: Number(m[4]) };
+}
+
+const outputsOf = (s: Stack): Record<string, string> => Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+
+t.test('a. --check reviews change sets and creates nothing', async (t) => {
+  const r = await playbook('deploy', ['--check', '--skip-tags', 'smoke']);
+  expectExit(t, r, 0, 'deploy --check');
+  t.match(r.stdout, /Review of saleday-emulator-network, change set saleday-[0-9a-f]+ \(new stack\)/, 'the first stack was reviewed from a change set');
+  t.match(recap(r.stdout), { failed: 0 });
+  const stacks = await liveStacks();
+  t.same([...stacks.values()].filter((s) => s !== 'REVIEW_IN_PROGRESS'), [], 'no stack exists beyond review placeholders');
+  for (const name of stacks.keys()) {
+    t.same((await cfn.send(new ListChangeSetsCommand({ StackName: name }))).Summaries ?? [], [], `${name}: its change set was deleted`);
+  }
+  t.same((await secrets.send(new ListSecretsCommand({}))).SecretList ?? [], [], 'no secret');
+  t.same((await s3.send(new ListBucketsCommand({}))).Buckets ?? [], [], 'no bucket');
+});
+
+t.test('b. --yes creates every stack, secret, artifact and static asset', async (t) => {
+  const r = await playbook('deploy', ['--yes', '--skip-tags', 'smoke']);
+  expectExit(t, r, 0, 'deploy --yes');
+  for (const key of STACKS) {
+    const stack = await describe(key);
+    t.equal(stack.StackStatus, 'CREATE_COMPLETE', `${key} CREATE_COMPLETE`);
+    // The template's outputs, all of them, resolved: the next stacks are built from them.
+    const template = parse(await readFile(join(root.dir, 'build/cloudformation/emulator', `${key}.yaml`), 'utf8')) as {
+      Resources: Record<string, { Type: string; Condition?: string }>;
+      Outputs?: Record<string, unknown>;
+    };
+    const made = new Set(((await cfn.send(new ListStackResourcesCommand({ StackName: `${PREFIX}${key}` }))).StackResourceSummaries ?? []).map((r) => r.LogicalResourceId));
+    const skipped = Object.entries(template.Resources).filter(([id, r]) => !made.has(id) && !r.Condition && !UNMODELLED.has(r.Type));
+    t.same(skipped.map(([id, r]) => `${id} (${r.Type})`), [], `${key}: every resource was created but the types moto does not model`);
+    const outputs = outputsOf(stack);
+    t.same(Object.keys(outputs).sort(), Object.keys(template.Outputs ?? {}).sort(), `${key}: every output of its template`);
+    t.notOk(Object.values(outputs).some((v) => v === '' || v.includes('Fn::')), `${key}: every output has a value`);
+  }
+  for (const name of ['jwt', 'jwt-public', 'service-credential']) {
+    const secret = await secrets.send(new DescribeSecretCommand({ SecretId: `saleday/emulator/${name}` }));
+    t.ok(secret.ARN, `secret saleday/emulator/${name}`);
+  }
+  const keys = await objectKeys(ARTIFACTS);
+  for (const service of SERVICES) {
+    const key = keys.find((k) => k.startsWith(`artifacts/${service}/`));
+    t.ok(key, `the ${service} artifact is uploaded`);
+    if (!key) continue;
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: ARTIFACTS, Key: key }))).Body!.transformToByteArray();
+    t.equal(key, `artifacts/${service}/${createHash('sha256').update(body).digest('hex')}.tgz`, `${service}: the key is the sha256 of the body`);
+  }
+  const site = outputsOf(await describe('static-site'));
+  const assets = await objectKeys(site.AssetsBucketName!);
+  const local = (await readdir(join(ROOT, 'static'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(join(ROOT, 'static').length + 1));
+  t.same(assets, local.sort(), 'every static file is in the site bucket');
+});
+
+t.test('c. the same deploy again changes nothing', async (t) => {
+  const before = await stamps();
+  const r = await playbook('deploy', ['--yes', '--skip-tags', 'smoke']);
+  expectExit(t, r, 0, 'second deploy');
+  t.equal(recap(r.stdout).changed, 0, 'changed=0');
+  t.same(changedStacks(before, await stamps()), [], 'no stack was updated');
+});
+
+t.test('d. a scaling change updates exactly that stack', async (t) => {
+  const before = await stamps();
+  const check = await playbook('deploy', [...SCALE, '--check', '--detailed-exitcode', '--skip-tags', 'smoke']);
+  expectExit(t, check, 3, '--check --detailed-exitcode with the change');
+  t.match(check.stdout, /│ Modify │ AutoScalingGroup\s+│ AWS::AutoScaling::AutoScalingGroup │ False\s+│ MaxSize/, 'the review shows the Modify and its property');
+  t.same(check.stdout.match(/^changed: \[stack [^\]]+\]/gm), ['changed: [stack service-catalog]'], 'only the catalog stack would change');
+
+  const r = await playbook('deploy', [...SCALE, '--yes', '--skip-tags', 'smoke']);
+  expectExit(t, r, 0, 'deploy --yes with the change');
+  t.same(changedStacks(before, await stamps()), ['service-catalog'], 'exactly service-catalog was updated');
+  const group = outputsOf(await describe('service-catalog')).AutoScalingGroupName;
+  const groups = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group!] }));
+  t.equal(groups.AutoScalingGroups?.[0]?.MaxSize, 6, 'the catalog group scales to 6 now');
+
+  const again = await playbook('deploy', [...SCALE, '--check', '--detailed-exitcode', '--skip-tags', 'smoke']);
+  expectExit(t, again, 0, '--check --detailed-exitcode after the deploy');
+});
+
+t.test("e. --limit catalog after a change to catalog's code changes only catalog's artifact and stack", async (t) => {
+  const before = await stamps();
+  const keysBefore = await objectKeys(ARTIFACTS);
+  const main = join(root.dir, 'dist/services/catalog/main.js');
+  await appendFile(main, '\n// changed by test/emulator/deploy.test.ts\n');
+  // A fixed time keeps the artifact cache entry for this content one and the same across runs.
+  await utimes(main, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
+
+  const r = await playbook('deploy', [...SCALE, '--limit', 'catalog', '--yes', '--skip-tags', 'smoke']);
+  expectExit(t, r, 0, 'deploy --limit catalog');
+  const added = (await objectKeys(ARTIFACTS)).filter((k) => !keysBefore.includes(k));
+  t.equal(added.length, 1, 'one new artifact');
+  t.match(added[0], /^artifacts\/catalog\/[0-9a-f]{64}\.tgz$/, "it is catalog's");
+  t.same(changedStacks(before, await stamps()), ['service-catalog'], 'only service-catalog was updated');
+  const parameters = Object.fromEntries(((await describe('service-catalog')).Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
+  t.equal(parameters.ArtifactKey, added[0], 'the stack runs the new artifact');
+  t.match(r.stdout, /│ Modify │ LaunchTemplate/, 'the review shows the launch template taking the new artifact');
+
+  const again = await playbook('deploy', [...SCALE, '--check', '--detailed-exitcode', '--skip-tags', 'smoke']);
+  expectExit(t, again, 0, 'a full --check --detailed-exitcode afterwards');
+});
+
+// moto 5.2.1 does not implement DetectStackDrift (HTTP 500, "The detect_stack_drift action has not
+// been implemented" in its log); step f runs once the emulator does.
+const driftProbe = await fetch(moto.endpoint, {
+  method: 'POST',
+  headers: {
+    'content-type': 'application/x-www-form-urlencoded',
+    authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${moto.region}/cloudformation/aws4_request, SignedHeaders=host, Signature=0`,
+  },
+  body: new URLSearchParams({ Action: 'DetectStackDrift', Version: '2010-05-15', StackName: `${PREFIX}network` }),
+});
+await driftProbe.arrayBuffer();
+const notImplemented = /The \w+ action has not been implemented/;
+if (driftProbe.status === 500) await waitUntil(() => Promise.resolve(notImplemented.test(moto.log())), 'the reason in moto\'s log', 5000).catch(() => undefined);
+const noDrift = notImplemented.exec(moto.log())?.[0];
+
+t.test('f. drift detection finds everything in sync', { skip: noDrift && `the emulator does not implement drift detection (DetectStackDrift answers HTTP ${driftProbe.status}: ${noDrift})` }, async (t) => {
+  const r = await playbook('drift', ['--detailed-exitcode']);
+  expectExit(t, r, 0, 'drift --detailed-exitcode');
+  t.equal(recap(r.stdout).failed, 0);
+});
