@@ -1,4 +1,4 @@
-// The direction of imports between the parts (see the layout in README/DESIGN): every .ts import
+// The direction of imports between the parts (README.md, "The parts"): every .ts import
 // in environment/, services/, cloudformation/, localcloud/, playbooks/, loadtest/ and bench/ is read
 // and checked against the rules below, and no `as unknown as` glues the renderers to the playbooks.
 //

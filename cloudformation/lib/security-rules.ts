@@ -1,5 +1,5 @@
 // The project's own security rules for rendered templates. Each is named after the cfn-nag,
-// checkov or cfn-lint rule it mirrors (README, "Security rules"), works on the template object
+// checkov or cfn-lint rule it mirrors (cloudformation/README.md, "Security rules"), works on the template object
 // alone (no AWS, no spec file) and returns findings. Written here rather than running those tools
 // because they are Python/Ruby programs the CI image does not carry, and because these rules know
 // the project's conventions (the ALB is the one place open to the world, read replicas hold no data
@@ -11,7 +11,7 @@ import { intrinsicName, type Resource, type Template } from './template.js';
 export interface SecurityRule {
   /** The id of the rule it mirrors, e.g. F22 (cfn-nag), CKV_AWS_79 (checkov), I3011 (cfn-lint). */
   id: string;
-  /** Which tools' rules it mirrors, for the README table. */
+  /** Which tools' rules it mirrors, for the table in cloudformation/README.md. */
   mirrors: string;
   title: string;
   check(template: Template): Violation[];

@@ -4,7 +4,7 @@
 //   <url>             any http(s) URL, no scaling probe;
 //   <inventory.yaml>  an inventory: `target: local` means the local target, `target: aws` loads
 //                     the environment's URL and watches its Auto Scaling groups.
-// Inventories are loaded and validated by environment/inventory.ts; the Auto Scaling groups are
+// Inventories are loaded and validated by environment/ (load.ts); the Auto Scaling groups are
 // found by the standard tags the stacks put on them (Project, Environment, Service).
 import { InventoryFileError, loadEnvironment, type Environment } from '../../environment/index.js';
 import { AwsProbe } from './probes/aws.js';

@@ -1,4 +1,4 @@
-// Starts the catalog service: `node dist/services/catalog/main.js` (environment in README.md).
+// Starts the catalog service: `node dist/services/catalog/main.js` (environment in services/catalog/README.md).
 import { runServiceMain } from '../kit/service.js';
 import { catalogService } from './service.js';
 

@@ -1,5 +1,5 @@
 // The inventory service: stock per sku, reservations that never oversell, and the admin tools to
-// set and adjust stock with an audit trail. See README.md, "services/inventory".
+// set and adjust stock with an audit trail. See services/inventory/README.md.
 import { int, secretRef, type Env } from '../kit/config.js';
 import { ServiceCredential } from '../kit/service-credential.js';
 import type { ServiceDefinition } from '../kit/service.js';

@@ -1,6 +1,6 @@
 // The orders service: a checkout that never oversells (reserve → write order → payment step →
-// commit), idempotent under retries, and the customer's view of their orders. See README.md,
-// "services/orders".
+// commit), idempotent under retries, and the customer's view of their orders. See
+// services/orders/README.md.
 import { int, oneOf, secretRef, str, type Env } from '../kit/config.js';
 import { ServiceClient } from '../kit/service-client.js';
 import { ServiceCredential } from '../kit/service-credential.js';

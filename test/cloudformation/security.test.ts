@@ -1,5 +1,5 @@
 // Acceptance 2: the security rules pass on every rendered template, and each rule (named after the
-// cfn-nag / checkov / cfn-lint rule it mirrors, listed in the README) catches a template broken
+// cfn-nag / checkov / cfn-lint rule it mirrors, listed in cloudformation/README.md) catches a template broken
 // the way it guards against.
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
@@ -23,8 +23,8 @@ t.test('every rendered template passes every rule', (t) => {
   t.end();
 });
 
-t.test('the README lists every rule with what it mirrors', async (t) => {
-  const readme = await readFile(repoFile('README.md'), 'utf8');
+t.test('cloudformation/README.md lists every rule with what it mirrors', async (t) => {
+  const readme = await readFile(repoFile('cloudformation/README.md'), 'utf8');
   for (const rule of SECURITY_RULES) {
     const row = readme.split('\n').find((line) => line.startsWith(`| \`${rule.id}\` |`));
     t.ok(row, `${rule.id} has a row`);

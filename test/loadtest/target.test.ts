@@ -1,5 +1,5 @@
 // --target: local (the local target's state), a URL, or an inventory loaded by
-// environment/inventory.ts (local → the local target; aws → its URL and Auto Scaling groups).
+// environment/ (local → the local target; aws → its URL and Auto Scaling groups).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';

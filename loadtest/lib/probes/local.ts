@@ -1,6 +1,6 @@
 // The local fleet's probe: the local target writes .saleday/local/state.json (fleet sizes and
 // workers) and appends one line per scaling activity to .saleday/local/activity.jsonl; both are
-// the contract between the local fleet and this harness (see the brief's "Local target state").
+// the contract between the local fleet and this harness (their types: environment/local-state.ts).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalState } from '../../../environment/index.js';

@@ -55,7 +55,7 @@ const wording: Wording = {
   invalid(key, value, schema, message) {
     const { description } = schema as { description?: string };
     const got = JSON.stringify(value);
-    const fix = description ? (/^\d+$/.test(key) ? description : `${key}: ${description}`) : 'see the profile section of the README';
+    const fix = description ? (/^\d+$/.test(key) ? description : `${key}: ${description}`) : 'see "Profiles" in loadtest/README.md';
     return { problem: `${message.charAt(0).toLowerCase()}${message.slice(1).replace('union value', 'a different value')}, got ${got?.length > 60 ? `${got.slice(0, 60)}…` : got}`, expected: fix };
   },
 };
