@@ -17,7 +17,7 @@ export interface PlaybookRoot {
 }
 
 export async function playbookRoot(t: Teardown): Promise<PlaybookRoot> {
-  distFile('playbooks/lib/playbook-env.js');
+  distFile('playbooks/lib/scripts.js');
   const dir = await mkdtemp(join(tmpdir(), 'saleday-root-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'playbooks'));
