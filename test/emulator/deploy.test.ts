@@ -1,5 +1,5 @@
-// The aws target against an AWS emulator, as a new user runs it: ./playbooks/deploy.mjs and
-// drift.mjs as real processes (from a private copy of the scripts and dist/, see playbook-root.ts)
+// The aws target against an AWS emulator, as a new user runs it: ./playbooks/deploy.mjs,
+// drift.mjs and destroy.mjs as real processes (from a private copy of the scripts and dist/, see playbook-root.ts)
 // with AWS_ENDPOINT_URL, fake credentials and a staging-like inventory
 // (test/fixtures/inventories/emulator.yaml: every stack kind), against moto's server with the
 // launcher's fixes (test/emulator/moto_server.py). What the runs did is read back through the
@@ -55,7 +55,7 @@ const autoscaling = new AutoScalingClient(moto.clientConfig());
 t.teardown(() => [cfn, s3, secrets, autoscaling].forEach((c) => c.destroy()));
 
 /** Runs a playbook script of the copy against the emulator; says in the log how long it took. */
-async function playbook(name: 'deploy' | 'drift', args: string[]): Promise<CommandResult> {
+async function playbook(name: 'deploy' | 'drift' | 'destroy', args: string[]): Promise<CommandResult> {
   const started = Date.now();
   const r = await runNode(root.script(name), ['-i', INVENTORY, ...args], { PATH: process.env.PATH ?? '', HOME: home, NODE_NO_WARNINGS: '1', ...moto.env });
   t.comment(`${name}.mjs ${args.join(' ')}: exit ${r.code} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -220,4 +220,50 @@ t.test('f. drift detection finds everything in sync', { skip: noDrift && `the em
   const r = await playbook('drift', ['--detailed-exitcode']);
   expectExit(t, r, 0, 'drift --detailed-exitcode');
   t.equal(recap(r.stdout).failed, 0);
+});
+
+/** Every secret of the emulator that is not scheduled for deletion, by name. */
+async function secretNames(): Promise<string[]> {
+  return ((await secrets.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) => !s.DeletedDate).map((s) => s.Name ?? '').sort();
+}
+
+const environmentStacks = async (): Promise<string[]> => [...(await liveStacks()).keys()].filter((n) => n.startsWith(PREFIX)).sort();
+
+t.test('g. destroy: --check deletes nothing, --yes deletes every stack of the environment, a second run changes nothing', async (t) => {
+  const stacksBefore = await environmentStacks();
+  const secretsBefore = await secretNames();
+  const keysBefore = await objectKeys(ARTIFACTS);
+  t.same(stacksBefore, STACKS.map((k) => `${PREFIX}${k}`).sort(), 'every stack is there before');
+
+  const check = await playbook('destroy', ['--check']);
+  expectExit(t, check, 0, 'destroy --check');
+  t.match(check.stdout, /stacks deleted, in this order/, 'the review lists what goes');
+  // Reverse deploy order: monitoring first (it takes outputs of the most stacks), network last (every stack takes its outputs).
+  const steps = [...check.stdout.matchAll(/^\s+\d+\. (.+)$/gm)].map((m) => m[1]!);
+  t.match(steps[0], new RegExp(`^${PREFIX}monitoring `), 'monitoring goes first');
+  t.match(steps.at(-1), new RegExp(`^${PREFIX}network `), 'network goes last');
+  t.match(steps.find((l) => l.includes('service-users')), /service-catalog.*service-inventory.*service-orders/, 'the service stacks go together');
+  t.match(check.stdout, /AWS::RDS::DBInstance \S+ \(Database in saleday-emulator-database\): deleted after a final snapshot/, 'the review names the database snapshot');
+  t.match(check.stdout, /AWS::S3::Bucket \S+ \(AssetsBucket in saleday-emulator-static-site\): kept as it is/, 'the review names the retained site bucket');
+  t.match(check.stdout, /AWS::KMS::Key \S+ \(DatabaseKey in saleday-emulator-database\): kept as it is/, 'the review names the retained key');
+  t.match(check.stdout, /secrets deleted \(made by deploy, no recovery window\): saleday\/emulator\/jwt/, 'the review names the secrets deploy made');
+  t.match(check.stdout, new RegExp(`kept: s3://${ARTIFACTS} and its artifacts`), 'the review says the artifacts bucket stays');
+  t.same(await environmentStacks(), stacksBefore, '--check deleted no stack');
+  t.same(await secretNames(), secretsBefore, '--check deleted no secret');
+  t.same(await objectKeys(ARTIFACTS), keysBefore, '--check deleted no object');
+
+  // Without --yes and without a terminal nothing is deleted: test/playbooks/aws-destroy.test.ts.
+  const r = await playbook('destroy', ['--yes']);
+  expectExit(t, r, 0, 'destroy --yes');
+  t.same(await environmentStacks(), [], 'no stack of the environment is left');
+  const shared = ['jwt', 'jwt-public', 'service-credential'].map((n) => `saleday/emulator/${n}`);
+  t.same((await secretNames()).filter((n) => shared.includes(n)), [], 'the secrets deploy made are gone');
+  const keysAfter = await objectKeys(ARTIFACTS);
+  t.same(keysAfter.filter((k) => k.startsWith(`templates/${PREFIX}`)), [], 'the templates deploy uploaded are gone');
+  t.same(keysAfter.filter((k) => k.startsWith('artifacts/')), keysBefore.filter((k) => k.startsWith('artifacts/')), 'the artifacts stay');
+
+  const again = await playbook('destroy', ['--yes']);
+  expectExit(t, again, 0, 'a second destroy');
+  t.equal(recap(again.stdout).changed, 0, 'changed=0');
+  t.match(again.stdout, /no stack of this environment exists/);
 });

@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { deployWaves, STATIC_SITE, targetGroupArn, uploadsTemplate, type OutputRef, type RenderedStack } from '../../../cloudformation/index.js';
 import {
-  artifactBucketName, settingsOf, SHARED_SECRETS, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
+  artifactBucketName, settingsOf, SHARED_SECRETS, sharedSecretId, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
 } from '../../../environment/index.js';
 import { generateSigningKeys } from '../../../services/kit/auth.js';
 import { RefusedError } from '../errors.js';
@@ -80,7 +80,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       return JSON.stringify(Object.fromEntries(g.keys.map((k) => [k, from[k]])));
     };
   };
-  const secretId = (name: SharedSecretName): string => `${inv.project}/${inv.environment}/${name}`;
+  const secretId = (name: SharedSecretName): string => sharedSecretId(inv, name);
   const secretTask = (secret: SharedSecret): TaskSpec => {
     const id = secretId(secret.name);
     const g = secret.generate;
