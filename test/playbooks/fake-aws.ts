@@ -24,7 +24,10 @@ import {
   CreateBucketCommand, DeleteObjectsCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutBucketTaggingCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { DescribeManagedPrefixListsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateInvalidationCommand, CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -418,27 +421,57 @@ export class FakeSts {
   }
 }
 
+/** A secret version: its id and the staging labels on it (AWSCURRENT, AWSPENDING, AWSPREVIOUS). */
+interface FakeSecretVersion {
+  id: string;
+  value: string;
+  stages: string[];
+}
+
 export class FakeSecrets {
   readonly mock = mockClient(SecretsManagerClient);
-  readonly secrets = new Map<string, { arn: string; value: string }>();
+  readonly secrets = new Map<string, { arn: string; value: string; versions: FakeSecretVersion[] }>();
 
   constructor() {
     const find = (id: string) => this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.arn === id);
+    const label = (versions: FakeSecretVersion[], stage: string, to: string | undefined) => {
+      for (const v of versions) v.stages = v.stages.filter((x) => x !== stage);
+      if (to) versions.find((v) => v.id === to)?.stages.push(stage);
+    };
     this.mock.on(DescribeSecretCommand).callsFake((i: { SecretId: string }) => {
       const s = find(i.SecretId);
       if (!s) throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-      return { ARN: s.arn, Name: i.SecretId };
+      return { ARN: s.arn, Name: i.SecretId, VersionIdsToStages: Object.fromEntries(s.versions.filter((v) => v.stages.length).map((v) => [v.id, [...v.stages]])) };
     });
-    this.mock.on(CreateSecretCommand).callsFake((i: { Name: string; SecretString: string }) => {
+    this.mock.on(CreateSecretCommand).callsFake((i: { Name: string; SecretString: string; ClientRequestToken?: string }) => {
       if (this.secrets.has(i.Name)) throw awsError('ResourceExistsException', 'exists');
       const arn = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${i.Name}-AbCdEf`;
-      this.secrets.set(i.Name, { arn, value: i.SecretString });
+      this.secrets.set(i.Name, { arn, value: i.SecretString, versions: [{ id: i.ClientRequestToken ?? `v-${i.Name}-1`, value: i.SecretString, stages: ['AWSCURRENT'] }] });
       return { ARN: arn, Name: i.Name };
     });
-    this.mock.on(PutSecretValueCommand).callsFake((i: { SecretId: string; SecretString: string }) => {
+    this.mock.on(PutSecretValueCommand).callsFake((i: { SecretId: string; SecretString: string; ClientRequestToken?: string; VersionStages?: string[] }) => {
       const s = find(i.SecretId);
       if (!s) throw awsError('ResourceNotFoundException', 'not found');
-      s.value = i.SecretString;
+      const id = i.ClientRequestToken ?? `v-${s.versions.length + 1}`;
+      s.versions.push({ id, value: i.SecretString, stages: [] });
+      const stages = i.VersionStages ?? ['AWSCURRENT'];
+      if (stages.includes('AWSCURRENT')) {
+        label(s.versions, 'AWSPREVIOUS', s.versions.find((v) => v.stages.includes('AWSCURRENT'))?.id);
+        s.value = i.SecretString;
+      }
+      for (const stage of stages) label(s.versions, stage, id);
+      return { ARN: s.arn, VersionId: id };
+    });
+    this.mock.on(UpdateSecretVersionStageCommand).callsFake((i: { SecretId: string; VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
+      const s = find(i.SecretId);
+      if (!s) throw awsError('ResourceNotFoundException', 'not found');
+      const holder = s.versions.find((v) => v.stages.includes(i.VersionStage));
+      if (holder && i.MoveToVersionId && holder.id !== i.RemoveFromVersionId) throw awsError('InvalidParameterException', `${i.VersionStage} is on ${holder.id}, not ${i.RemoveFromVersionId}`);
+      if (i.VersionStage === 'AWSCURRENT' && i.MoveToVersionId) {
+        label(s.versions, 'AWSPREVIOUS', holder?.id);
+        s.value = s.versions.find((v) => v.id === i.MoveToVersionId)!.value;
+      }
+      label(s.versions, i.VersionStage, i.MoveToVersionId);
       return { ARN: s.arn };
     });
     this.mock.on(DeleteSecretCommand).callsFake((i: { SecretId: string }) => {
@@ -451,6 +484,26 @@ export class FakeSecrets {
       const s = find(i.SecretId);
       if (!s) throw awsError('ResourceNotFoundException', 'not found');
       return { ARN: s.arn, SecretString: s.value };
+    });
+  }
+
+  /** The version ids holding a label. */
+  stage(name: string, stage: string): string | undefined {
+    return this.secrets.get(name)?.versions.find((v) => v.stages.includes(stage))?.id;
+  }
+
+  restore(): void {
+    this.mock.restore();
+  }
+}
+
+export class FakeEc2 {
+  readonly mock = mockClient(EC2Client);
+
+  constructor(prefixLists: Record<string, string> = { 'com.amazonaws.global.cloudfront.origin-facing': 'pl-4fa04526' }) {
+    this.mock.on(DescribeManagedPrefixListsCommand).callsFake((i: { Filters?: Array<{ Name: string; Values: string[] }> }) => {
+      const names = i.Filters?.find((f) => f.Name === 'prefix-list-name')?.Values ?? Object.keys(prefixLists);
+      return { PrefixLists: names.filter((n) => prefixLists[n]).map((n) => ({ PrefixListName: n, PrefixListId: prefixLists[n], OwnerId: 'AWS' })) };
     });
   }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
 import type { Environment } from '../../environment/index.js';
 import type { StackSource } from '../../playbooks/lib/stack-source.js';
-import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
+import { FakeCloudFormation, FakeCloudFront, FakeEc2, FakeElbv2, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
 
 export interface World {
@@ -13,6 +13,7 @@ export interface World {
   secrets: FakeSecrets;
   cloudfront: FakeCloudFront;
   elbv2: FakeElbv2;
+  ec2: FakeEc2;
   sts: FakeSts;
   restore(): void;
   /** Every mutating call across the fakes, "Service:Command target". */
@@ -20,7 +21,7 @@ export interface World {
 }
 
 export function world(): World {
-  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), sts: new FakeSts() };
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2: new FakeEc2(), sts: new FakeSts() };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
       const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, string | undefined> };

@@ -4,6 +4,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -73,6 +74,10 @@ export class AwsClients {
     return this.once('cloudfront', () => new CloudFrontClient(this.config()));
   }
 
+  get ec2(): EC2Client {
+    return this.once('ec2', () => new EC2Client(this.config()));
+  }
+
   get autoScaling(): AutoScalingClient {
     return this.once('autoScaling', () => new AutoScalingClient(this.config()));
   }
@@ -83,7 +88,7 @@ export class AwsClients {
 
   /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling, this.sts];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.sts];
   }
 
   /** The account the credentials belong to (names the artifacts bucket); also proves they work. */
