@@ -1,5 +1,5 @@
-// The aws target against an AWS emulator, as a new user runs it: ./playbooks/deploy.mjs,
-// drift.mjs and destroy.mjs as real processes (from a private copy of the scripts and dist/, see playbook-root.ts)
+// The aws target against an AWS emulator, as a new user runs it (steps a–f of issue 13; g, the
+// teardown, is destroy.test.ts): ./playbooks/deploy.mjs and drift.mjs as real processes (from a private copy of the scripts and dist/, see playbook-root.ts)
 // with AWS_ENDPOINT_URL, fake credentials and a staging-like inventory
 // (test/fixtures/inventories/emulator.yaml: every stack kind), against moto's server with the
 // launcher's fixes (test/emulator/moto_server.py). What the runs did is read back through the
@@ -9,25 +9,21 @@
 // public name, and nothing serves the shop behind an emulator. The health wait runs: moto registers
 // the Auto Scaling group's instances and reports them healthy without checking anything, so it
 // shows the path reads the right target groups, not that instances would serve.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, readdir, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand, ListStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DescribeSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MOTO_ACCOUNT, startMoto } from '../helpers/moto.js';
-import { playbookRoot } from '../helpers/playbook-root.js';
-import { ROOT, runNode, waitUntil, type CommandResult } from '../helpers/processes.js';
+import { DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  EMULATOR_ARTIFACTS as ARTIFACTS, EMULATOR_PREFIX as PREFIX, EMULATOR_STACKS as STACKS, emulatorWorld, expectExit, recap,
+} from '../helpers/emulator-playbooks.js';
+import { ROOT, waitUntil } from '../helpers/processes.js';
 
-const INVENTORY = join(ROOT, 'test/fixtures/inventories/emulator.yaml');
-const PREFIX = 'saleday-emulator-';
-const STACKS = ['network', 'database', 'load-balancer', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'static-site', 'monitoring'];
 const SERVICES = ['users', 'catalog', 'inventory', 'orders'];
-const ARTIFACTS = `saleday-artifacts-${MOTO_ACCOUNT}-eu-west-1`;
 const SCALE = ['-e', 'services.catalog.scaling.max=6'];
 // Resource types moto 5.2.1 does not model: it skips them with a warning and the stack completes
 // without them. Nothing in these steps reads them. A type missing from a stack and not listed here
@@ -44,33 +40,9 @@ const UNMODELLED = new Set([
   'AWS::SecretsManager::SecretTargetAttachment',
 ]);
 
-const moto = await startMoto(t);
-const root = await playbookRoot(t);
-const home = await mkdtemp(join(tmpdir(), 'saleday-emulator-home-'));
-t.teardown(() => rm(home, { recursive: true, force: true }));
-const cfn = new CloudFormationClient(moto.clientConfig());
-const s3 = new S3Client(moto.clientConfig());
-const secrets = new SecretsManagerClient(moto.clientConfig());
+const { moto, root, cfn, s3, secrets, playbook, liveStacks, objectKeys } = await emulatorWorld(t);
 const autoscaling = new AutoScalingClient(moto.clientConfig());
-t.teardown(() => [cfn, s3, secrets, autoscaling].forEach((c) => c.destroy()));
-
-/** Runs a playbook script of the copy against the emulator; says in the log how long it took. */
-async function playbook(name: 'deploy' | 'drift' | 'destroy', args: string[]): Promise<CommandResult> {
-  const started = Date.now();
-  const r = await runNode(root.script(name), ['-i', INVENTORY, ...args], { PATH: process.env.PATH ?? '', HOME: home, NODE_NO_WARNINGS: '1', ...moto.env });
-  t.comment(`${name}.mjs ${args.join(' ')}: exit ${r.code} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return r;
-}
-
-function expectExit(t: Test, r: CommandResult, code: number, what: string): void {
-  t.equal(r.code, code, `${what}: exit ${code}`, { output: r.code === code ? undefined : `${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}` });
-}
-
-/** Every stack of the emulator that is not deleted, by name. */
-async function liveStacks(): Promise<Map<string, string>> {
-  const out = await cfn.send(new ListStacksCommand({}));
-  return new Map((out.StackSummaries ?? []).filter((s) => s.StackStatus !== 'DELETE_COMPLETE').map((s) => [s.StackName ?? '', s.StackStatus ?? '']));
-}
+t.teardown(() => autoscaling.destroy());
 
 async function describe(key: string): Promise<Stack> {
   const out = await cfn.send(new DescribeStacksCommand({ StackName: `${PREFIX}${key}` }));
@@ -88,18 +60,6 @@ async function stamps(): Promise<Record<string, string>> {
 }
 
 const changedStacks = (before: Record<string, string>, after: Record<string, string>): string[] => STACKS.filter((k) => before[k] !== after[k]);
-
-async function objectKeys(bucket: string): Promise<string[]> {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-  return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
-}
-
-/** The PLAY RECAP counts. */
-function recap(stdout: string): Record<'ok' | 'changed' | 'skipped' | 'failed', number> {
-  const m = /ok=(\d+)\s+changed=(\d+)\s+skipped=(\d+)\s+failed=(\d+)/.exec(stdout);
-  if (!m) throw new Error(`no PLAY RECAP in:\n${stdout.slice(-2000)}`);
-  return { ok: Number(m[1]), changed: Number(m[2]), skipped: Number(m[3]), failed: Number(m[4]) };
-}
 
 const outputsOf = (s: Stack): Record<string, string> => Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
 
@@ -222,48 +182,3 @@ t.test('f. drift detection finds everything in sync', { skip: noDrift && `the em
   t.equal(recap(r.stdout).failed, 0);
 });
 
-/** Every secret of the emulator that is not scheduled for deletion, by name. */
-async function secretNames(): Promise<string[]> {
-  return ((await secrets.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) => !s.DeletedDate).map((s) => s.Name ?? '').sort();
-}
-
-const environmentStacks = async (): Promise<string[]> => [...(await liveStacks()).keys()].filter((n) => n.startsWith(PREFIX)).sort();
-
-t.test('g. destroy: --check deletes nothing, --yes deletes every stack of the environment, a second run changes nothing', async (t) => {
-  const stacksBefore = await environmentStacks();
-  const secretsBefore = await secretNames();
-  const keysBefore = await objectKeys(ARTIFACTS);
-  t.same(stacksBefore, STACKS.map((k) => `${PREFIX}${k}`).sort(), 'every stack is there before');
-
-  const check = await playbook('destroy', ['--check']);
-  expectExit(t, check, 0, 'destroy --check');
-  t.match(check.stdout, /stacks deleted, in this order/, 'the review lists what goes');
-  // Reverse deploy order: monitoring first (it takes outputs of the most stacks), network last (every stack takes its outputs).
-  const steps = [...check.stdout.matchAll(/^\s+\d+\. (.+)$/gm)].map((m) => m[1]!);
-  t.match(steps[0], new RegExp(`^${PREFIX}monitoring `), 'monitoring goes first');
-  t.match(steps.at(-1), new RegExp(`^${PREFIX}network `), 'network goes last');
-  t.match(steps.find((l) => l.includes('service-users')), /service-catalog.*service-inventory.*service-orders/, 'the service stacks go together');
-  t.match(check.stdout, /AWS::RDS::DBInstance \S+ \(Database in saleday-emulator-database\): deleted after a final snapshot/, 'the review names the database snapshot');
-  t.match(check.stdout, /AWS::S3::Bucket \S+ \(AssetsBucket in saleday-emulator-static-site\): kept as it is/, 'the review names the retained site bucket');
-  t.match(check.stdout, /AWS::KMS::Key \S+ \(DatabaseKey in saleday-emulator-database\): kept as it is/, 'the review names the retained key');
-  t.match(check.stdout, /secrets deleted \(made by deploy, no recovery window\): saleday\/emulator\/jwt/, 'the review names the secrets deploy made');
-  t.match(check.stdout, new RegExp(`kept: s3://${ARTIFACTS} and its artifacts`), 'the review says the artifacts bucket stays');
-  t.same(await environmentStacks(), stacksBefore, '--check deleted no stack');
-  t.same(await secretNames(), secretsBefore, '--check deleted no secret');
-  t.same(await objectKeys(ARTIFACTS), keysBefore, '--check deleted no object');
-
-  // Without --yes and without a terminal nothing is deleted: test/playbooks/aws-destroy.test.ts.
-  const r = await playbook('destroy', ['--yes']);
-  expectExit(t, r, 0, 'destroy --yes');
-  t.same(await environmentStacks(), [], 'no stack of the environment is left');
-  const shared = ['jwt', 'jwt-public', 'service-credential'].map((n) => `saleday/emulator/${n}`);
-  t.same((await secretNames()).filter((n) => shared.includes(n)), [], 'the secrets deploy made are gone');
-  const keysAfter = await objectKeys(ARTIFACTS);
-  t.same(keysAfter.filter((k) => k.startsWith(`templates/${PREFIX}`)), [], 'the templates deploy uploaded are gone');
-  t.same(keysAfter.filter((k) => k.startsWith('artifacts/')), keysBefore.filter((k) => k.startsWith('artifacts/')), 'the artifacts stay');
-
-  const again = await playbook('destroy', ['--yes']);
-  expectExit(t, again, 0, 'a second destroy');
-  t.equal(recap(again.stdout).changed, 0, 'changed=0');
-  t.match(again.stdout, /no stack of this environment exists/);
-});

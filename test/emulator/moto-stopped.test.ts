@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EMULATOR_INVENTORY } from '../helpers/emulator-playbooks.js';
 import { startMoto } from '../helpers/moto.js';
 import { playbookRoot } from '../helpers/playbook-root.js';
 import { ROOT, waitUntil } from '../helpers/processes.js';
@@ -16,7 +17,7 @@ const home = await mkdtemp(join(tmpdir(), 'saleday-emulator-home-'));
 t.teardown(() => rm(home, { recursive: true, force: true }));
 
 t.test('stopping moto_server during deploy --yes fails the run with the connection error', async (t) => {
-  const child = spawn(process.execPath, [root.script('deploy'), '-i', join(ROOT, 'test/fixtures/inventories/emulator.yaml'), '--yes', '--skip-tags', 'smoke'], {
+  const child = spawn(process.execPath, [root.script('deploy'), '-i', EMULATOR_INVENTORY, '--yes', '--skip-tags', 'smoke'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: home, NODE_NO_WARNINGS: '1', ...moto.env },
     stdio: ['ignore', 'pipe', 'pipe'],

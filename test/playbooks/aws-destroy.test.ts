@@ -68,6 +68,9 @@ t.test('a protected environment is refused without --allow-destroy naming it, an
   const other = await run('destroy', ['-i', 'test.yaml', '--yes', '--allow-destroy', 'production'], env(protectedInventory));
   exitCode(t, other, 2);
   t.match(other.text, /--allow-destroy production does not name this inventory's environment \(test\)/);
+  const review = await run('destroy', ['-i', 'test.yaml', '--check'], env(protectedInventory));
+  exitCode(t, review, 0);
+  t.match(review.text, /--check only reviews; the teardown needs --allow-destroy test/, 'a review needs no flag, and says what the teardown needs');
   t.same(w.mutations().slice(before), [], 'no call changed anything');
   t.equal(liveStacks().length, 9, 'every stack is still there');
 
@@ -111,5 +114,37 @@ t.test('a deletion that ends DELETE_FAILED names the root-cause event and the fi
   // Once the cause is fixed, the same command finishes the job (the DELETE_FAILED stack is deleted again).
   const again = await run('destroy', ['-i', 'test.yaml', '--yes'], env());
   exitCode(t, again, 0);
+  t.same(liveStacks(), []);
+});
+
+t.test('deletion protection on a resource: refused without the flag; with it, turned off by a change set, then the stack is deleted', async (t) => {
+  const base = stackSource();
+  const source = {
+    ...base,
+    render: () =>
+      base.render().map((s) =>
+        s.name === 'database'
+          ? { ...s, template: { ...s.template, Resources: { ...s.template.Resources, Db: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot' as const, Properties: { DeletionProtection: true } } } } }
+          : s,
+      ),
+  };
+  const deploy = await run('deploy', ['-i', 'test.yaml', '--yes'], { inventory, source, root });
+  exitCode(t, deploy, 0);
+  const before = w.mutations().length;
+
+  const refused = await run('destroy', ['-i', 'test.yaml', '--yes'], { inventory, source, root });
+  exitCode(t, refused, 2);
+  t.match(refused.text, /AWS::RDS::DBInstance db-1 \(Db in saleday-test-database\): deleted after a final snapshot/, 'the review names the snapshot');
+  t.match(refused.text, /deletion protection is on for Db in saleday-test-database: re-run with --allow-destroy test/);
+  t.same(w.mutations().slice(before), [], 'nothing changed');
+
+  const cfnBefore = w.cfn.mutatingCalls().length;
+  const r = await run('destroy', ['-i', 'test.yaml', '--yes', '--allow-destroy', 'test'], { inventory, source, root });
+  exitCode(t, r, 0);
+  const calls = w.cfn.mutatingCalls().slice(cfnBefore).filter((c) => c.includes('saleday-test-database') || c.includes('stack/saleday-test-database'));
+  t.match(calls[0], /^CreateChangeSet saleday-test-database\//, 'a change set first');
+  t.match(calls.find((c) => c.startsWith('Execute')), /^ExecuteChangeSet saleday-test-database\//, 'executed');
+  t.match(calls.at(-1), /^DeleteStack .*saleday-test-database/, 'then the deletion');
+  t.match(r.text, /│ Modify │ Db\s+│ AWS::RDS::DBInstance\s+│ False\s+│ DeletionProtection/, 'the review shows DeletionProtection changing');
   t.same(liveStacks(), []);
 });

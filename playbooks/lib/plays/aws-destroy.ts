@@ -99,13 +99,15 @@ export async function awsDestroy(play: Play, cfg: AwsDestroyConfig): Promise<voi
   await play.task({
     name: 'deletion protection',
     tags: ['always'],
-    run: () => {
+    run: (ctx) => {
       if (o.limit !== undefined) throw new RefusedError('destroy removes the whole environment; --limit does not apply to it: nothing deleted');
       if (o.allowDestroy !== undefined && !allowed) {
         throw new RefusedError(`--allow-destroy ${o.allowDestroy} does not name this inventory's environment (${inv.environment}): nothing deleted`);
       }
       if (!inv.database.deletionProtection) return Promise.resolve(ok('the inventory does not protect this environment (database.deletionProtection: false)'));
       if (allowed) return Promise.resolve(ok(`database.deletionProtection is on; --allow-destroy ${inv.environment} allows the teardown`));
+      // A review deletes nothing, so it needs no flag; the teardown itself does.
+      if (ctx.check) return Promise.resolve(ok(`database.deletionProtection is on: --check only reviews; the teardown needs --allow-destroy ${inv.environment}`));
       throw new RefusedError(
         `${cfg.inventoryFile} sets database.deletionProtection: true, so ${inv.environment} is only destroyed when the command names it: ` +
           `review with --check, then re-run with --allow-destroy ${inv.environment}. Nothing was deleted`,
@@ -165,10 +167,9 @@ export async function awsDestroy(play: Play, cfg: AwsDestroyConfig): Promise<voi
       const guarded = [...found.values()].filter((f) => f.protectedIds.length);
       ctx.print(reviewText(inv, waves, found, secretsThere, bucket, bucketState === 'owned', templateKeys));
       if (guarded.length && !allowed) {
-        throw new RefusedError(
-          `deletion protection is on for ${guarded.map((f) => `${f.protectedIds.join(', ')} in ${f.entry.stackName}`).join('; ')}: ` +
-            `re-run with --allow-destroy ${inv.environment} to turn it off and delete them. Nothing was deleted`,
-        );
+        const why = `deletion protection is on for ${guarded.map((f) => `${f.protectedIds.join(', ')} in ${f.entry.stackName}`).join('; ')}`;
+        if (ctx.check) ctx.print(`  ${why}: the teardown needs --allow-destroy ${inv.environment}, which turns it off first`);
+        else throw new RefusedError(`${why}: re-run with --allow-destroy ${inv.environment} to turn it off and delete them. Nothing was deleted`);
       }
       const total = found.size + secretsThere.length + templateKeys.length;
       if (!total) return ok('nothing of this environment is left');
@@ -203,7 +204,10 @@ export async function awsDestroy(play: Play, cfg: AwsDestroyConfig): Promise<voi
         // The protection lives on the resources, so the stack is updated with it off first (a reviewed change set).
         const stack = await apis.cfn.describeStack(entry.stackName);
         if (stack) {
-          if (ctx.check) return changed(`would turn deletion protection off on ${f.protectedIds.join(', ')}, then delete ${entry.stackName}`);
+          if (ctx.check) {
+            const how = allowed ? '' : ` (needs --allow-destroy ${inv.environment})`;
+            return changed(`would turn deletion protection off on ${f.protectedIds.join(', ')}${how}, then delete ${entry.stackName}`);
+          }
           ctx.progress(`turning deletion protection off on ${f.protectedIds.join(', ')}`);
           await deployStack(
             { stackName: entry.stackName, template: withoutDeletionProtection(entry.template), parameters: stack.parameters, tags: { Project: inv.project, Environment: inv.environment, ...(entry.service ? { Service: entry.service } : {}) } },
