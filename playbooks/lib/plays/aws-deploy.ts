@@ -43,6 +43,8 @@ export interface AwsDeployConfig {
   healthTimeoutMs?: number;
   smokeTimeoutMs?: number;
   smokePaths?: string[];
+  /** Runs right after the credentials check, before anything changes (the online preflight). */
+  afterCredentials?: (() => Promise<void>) | undefined;
 }
 
 type ArtifactFields = Record<'bucket' | 'key' | 'sha256', string>;
@@ -248,6 +250,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         return ok(`account ${account}, region ${apis.region}${process.env.AWS_ENDPOINT_URL ? `, endpoint ${process.env.AWS_ENDPOINT_URL}` : ''}`);
       },
     });
+    await cfg.afterCredentials?.();
     const rendered = await templateTasks(play, cfg.stacks);
     let waves: RenderedStack[][] = [];
     await play.task({

@@ -30,8 +30,7 @@ export function onlineChecks(run: Pick<TargetRun, 'environment' | 'stacks'>, aws
   ];
 }
 
-export function awsOnlineChecks(run: TargetRun): OnlineChecks {
-  const clients = new AwsClients({ region: run.environment.region, ...run.aws });
+export function awsOnlineChecks(run: TargetRun, clients = new AwsClients({ region: run.environment.region, ...run.aws })): OnlineChecks {
   const opts = { signal: run.play.signal, onRetry: (what: string, attempt: number, delayMs: number, err: Error) => run.play.output.detail('aws', `${what}: ${err.name}, retry ${attempt} in ${delayMs}ms`) };
   const aws = sdkPreflightAws(clients, opts);
   return {

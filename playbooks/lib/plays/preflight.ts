@@ -26,8 +26,8 @@ export interface PreflightConfig {
   /** --profile: a load profile whose peak the fleet is compared with. */
   profile?: string | undefined;
   now?: Date;
-  /** The online checks, or why they do not run. */
-  online: OnlineChecks | { notRun: string };
+  /** The online checks, or why they do not run (shown as a skipped task); none in a deploy's offline part. */
+  online?: OnlineChecks | { notRun: string } | undefined;
 }
 
 /** Runs tasks together; whether one failed (the caller decides when to stop). */
@@ -58,8 +58,9 @@ export async function runPreflight(play: Play, cfg: PreflightConfig): Promise<vo
   }
   const offline = offlineChecks(inv, { now: cfg.now ?? new Date(), peak }).map((r) => reportTask(play, r.check, () => Promise.resolve(r)));
   const online = cfg.online;
-  if ('notRun' in online) {
-    const passed = await together(play, [...offline, { name: 'preflight online', tags: ['always'], run: () => Promise.resolve(skipped(online.notRun)) }]);
+  if (!online || 'notRun' in online) {
+    const notRun: TaskSpec[] = online ? [{ name: 'preflight online', tags: ['always'], run: () => Promise.resolve(skipped(online.notRun)) }] : [];
+    const passed = await together(play, [...offline, ...notRun]);
     if (!passed) throw new PlayStopped();
     return;
   }
@@ -141,7 +142,6 @@ export async function offlinePreflightFirst(run: TargetRun): Promise<boolean> {
     run.play.notice('PREFLIGHT SKIPPED (--skip-preflight): certificates, architectures, scaling, the database connection budget, quotas, names and permissions were not checked');
     return false;
   }
-  const target = run.environment.target;
-  await runPreflight(run.play, { environment: run.environment, online: { notRun: target === 'aws' ? 'after the credentials check' : `the ${target} target has no AWS account to check` } });
+  await runPreflight(run.play, { environment: run.environment });
   return true;
 }
