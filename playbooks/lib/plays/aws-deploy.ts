@@ -45,6 +45,8 @@ export interface AwsDeployConfig {
   smokePaths?: string[];
   /** Runs right after the credentials check, before anything changes (the online preflight). */
   afterCredentials?: (() => Promise<void>) | undefined;
+  /** The preflight ran and warned about past sale events already. */
+  preflightRan?: boolean | undefined;
 }
 
 type ArtifactFields = Record<'bucket' | 'key' | 'sha256', string>;
@@ -238,7 +240,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     });
   };
 
-  warnPastSaleEvents(play, inv);
+  if (!cfg.preflightRan) warnPastSaleEvents(play, inv);
   try {
     await play.task({
       name: 'aws credentials',

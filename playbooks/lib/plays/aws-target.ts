@@ -12,7 +12,7 @@ export async function deploy(run: TargetRun): Promise<void> {
   const preflight = await offlinePreflightFirst(run);
   const clients = new AwsClients({ region: run.environment.region, ...run.aws });
   const afterCredentials = preflight ? () => runOnlinePreflight(run.play, awsOnlineChecks(run, clients).checks) : undefined;
-  await awsDeploy(run.play, { environment: run.environment, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, afterCredentials, ...run.deploy });
+  await awsDeploy(run.play, { environment: run.environment, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, afterCredentials, preflightRan: preflight, ...run.deploy });
 }
 
 export async function drift(run: TargetRun): Promise<void> {

@@ -5,7 +5,8 @@
 // deploy runs it first unless --skip-preflight.
 import { settingsOf, SHOP_SERVICES, type Environment } from '../../../environment/index.js';
 import { UsageError } from '../errors.js';
-import { findingLines, offlineChecks, type CheckReport, type PeakDemand } from '../preflight/index.js';
+import { findingLines, offlineChecks, reporter, type CheckReport, type PeakDemand } from '../preflight/index.js';
+import { NotPermittedError } from '../preflight/online.js';
 import { failed, ok, PlayStopped, skipped, type Play, type TaskSpec } from '../runner.js';
 import type { TargetRun } from '../targets.js';
 
@@ -84,7 +85,19 @@ export async function runOnlinePreflight(play: Play, checks: OnlineCheck[]): Pro
   await play.parallel(onlineTasks(play, checks));
 }
 
-const onlineTasks = (play: Play, checks: OnlineCheck[]): TaskSpec[] => checks.map((c) => reportTask(play, c.check, () => c.run()));
+/** A read the caller may not make leaves its check unchecked: a warning saying so, not a failed deploy. */
+const onlineTasks = (play: Play, checks: OnlineCheck[]): TaskSpec[] =>
+  checks.map((c) =>
+    reportTask(play, c.check, () =>
+      c.run().catch((err: unknown) => {
+        if (!(err instanceof NotPermittedError)) throw err;
+        const r = reporter(c.check);
+        r.warning(err.action, 'not permitted to the caller, so not checked', `allow ${err.action} (read-only) for the preflight to check ${c.check}`);
+        r.summary(`not checked (${err.action} not permitted)`);
+        return r.report;
+      }),
+    ),
+  );
 
 function reportTask(play: Play, check: string, produce: () => Promise<CheckReport>): TaskSpec {
   return {
