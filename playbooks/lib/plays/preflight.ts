@@ -4,7 +4,7 @@
 // warnings are the run's warnings and do not fail it. `./playbooks/preflight.mjs` runs it alone,
 // deploy runs it first unless --skip-preflight.
 import { settingsOf, SHOP_SERVICES, type Environment } from '../../../environment/index.js';
-import { UsageError } from '../errors.js';
+import { errorMessage, InterruptedError, UsageError } from '../errors.js';
 import { findingLines, offlineChecks, reporter, type CheckReport, type PeakDemand } from '../preflight/index.js';
 import { NotPermittedError } from '../preflight/online.js';
 import { failed, ok, PlayStopped, skipped, type Play, type TaskSpec } from '../runner.js';
@@ -85,15 +85,25 @@ export async function runOnlinePreflight(play: Play, checks: OnlineCheck[]): Pro
   await play.parallel(onlineTasks(play, checks));
 }
 
-/** A read the caller may not make leaves its check unchecked: a warning saying so, not a failed deploy. */
+/**
+ * A check that cannot run — a read the caller may not make, a service the region or endpoint does
+ * not offer, retries used up — is reported as not checked (a warning with the reason), never as
+ * passed, and does not fail the run: the preflight predicts failures, it must not be one.
+ */
 const onlineTasks = (play: Play, checks: OnlineCheck[]): TaskSpec[] =>
   checks.map((c) =>
     reportTask(play, c.check, () =>
       c.run().catch((err: unknown) => {
-        if (!(err instanceof NotPermittedError)) throw err;
+        if (err instanceof InterruptedError || play.interrupted) throw err;
         const r = reporter(c.check);
-        r.warning(err.action, 'not permitted to the caller, so not checked', `allow ${err.action} (read-only) for the preflight to check ${c.check}`);
-        r.summary(`not checked (${err.action} not permitted)`);
+        if (err instanceof NotPermittedError) {
+          r.warning(err.action, 'not permitted to the caller, so not checked', `allow ${err.action} (read-only) for the preflight to check ${c.check}`);
+          r.summary(`not checked (${err.action} not permitted)`);
+        } else {
+          const reason = errorMessage(err).split('\n')[0]!;
+          r.warning(c.check, `could not be checked: ${reason}`, `run ./playbooks/preflight.mjs again; if it persists, check ${c.check} by hand before deploying`);
+          r.summary('not checked');
+        }
         return r.report;
       }),
     ),
