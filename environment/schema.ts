@@ -258,7 +258,13 @@ export function settingsOf(inv: Environment, service: string): ServiceSettings {
 /** A rule across fields failed: the path inside the inventory, what was expected, and the detail; the check goes on to find the rest. */
 export type ConsistencyFailure = (segments: (string | number)[], expected: string, detail?: string) => void;
 
-/** Cross-field rules the schema cannot express; each failure points at the field to change. */
+/**
+ * Cross-field rules the schema cannot express that make a file meaningless (names and ports taken
+ * twice, pairs half given, secrets as values); each failure points at the field to change. Rules
+ * that judge whether the environment can be deployed or scaled as described (certificate regions,
+ * architectures of a Spot mix, min ≤ desired ≤ max, pre-warms and sale-event windows) are the
+ * preflight's (playbooks/lib/preflight/), which reports them with numbers and a fix.
+ */
 export function checkConsistency(inv: Environment, fail: ConsistencyFailure, services: ServiceCatalogue = SHOP_SERVICES): void {
   if (inv.target === 'local' && !inv.local) fail(['local'], 'a local section (gatewayPort, workersPerCpu) when target is local', 'is missing: target local needs gatewayPort and workersPerCpu');
   for (const key of Object.keys(inv.tags)) {
@@ -280,16 +286,6 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
     ports.set(s.port, name);
     if (prefixes.has(s.pathPrefix)) fail(at('pathPrefix'), `a path prefix no other service uses (${prefixes.get(s.pathPrefix)} has it)`);
     prefixes.set(s.pathPrefix, name);
-    const { min, max, desired } = s.scaling;
-    if (min > max) fail(at('scaling', 'min'), `at most scaling.max (${max})`, `expected at most scaling.max (${max}), got ${min}`);
-    else if (desired < min || desired > max) fail(at('scaling', 'desired'), `between scaling.min and scaling.max (${min}..${max})`, `expected between ${min} and ${max}, got ${desired}`);
-    if (s.spot) {
-      if (s.spot.onDemandBase > max) fail(at('spot', 'onDemandBase'), `at most scaling.max (${max})`);
-      const arch = architectureOf(s.instanceType);
-      s.spot.instanceTypes.forEach((t, i) => {
-        if (architectureOf(t) !== arch) fail(at('spot', 'instanceTypes', i), `an ${arch} instance type like ${s.instanceType} (one AMI serves the group)`);
-      });
-    }
     for (const key of Object.keys(s.environment ?? {})) {
       if (reserved.includes(key)) fail(at('environment', key), 'a variable the deploy does not set itself', `${key} is set by the deploy (from the inventory and stack outputs)`);
       const value = s.environment![key]!;
@@ -300,29 +296,10 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
   }
 
   const names = new Set<string>();
-  const windows: Array<{ from: number; to: number; index: number; services: string[] }> = [];
   inv.saleEvents.forEach((event, i) => {
     const at = (...rest: (string | number)[]) => ['saleEvents', i, ...rest];
     if (names.has(event.name)) fail(at('name'), 'a name no other sale event uses');
     names.add(event.name);
-    const start = Date.parse(event.start);
-    const end = Date.parse(event.end);
-    if (end <= start) fail(at('end'), `a time after start (${event.start})`);
-    const from = start - (event.leadMinutes ?? DEFAULT_LEAD_MINUTES) * 60_000;
-    const prewarmed = Object.keys(event.prewarm);
-    for (const w of windows) {
-      const shared = prewarmed.filter((s) => w.services.includes(s));
-      if (shared.length > 0 && from < w.to && w.from < end) {
-        fail(at('start'), `a window that does not overlap saleEvents[${w.index}] for ${shared.join(', ')}`, `overlaps saleEvents[${w.index}] (${inv.saleEvents[w.index]!.name}) for ${shared.join(', ')}: scheduled actions would fight`);
-      }
-    }
-    windows.push({ from, to: end, index: i, services: prewarmed });
-    for (const service of prewarmed) {
-      const p = prewarmOf(event, service)!;
-      const max = settingsOf(inv, service).scaling.max;
-      if (p.min > p.desired) fail(at('prewarm', service, 'min'), `at most prewarm desired (${p.desired})`);
-      if (p.desired > max) fail(at('prewarm', service, 'desired'), `at most services.${service}.scaling.max (${max})`, `expected at most services.${service}.scaling.max (${max}), got ${p.desired}: raise max or lower the pre-warm`);
-    }
   });
 }
 
@@ -330,21 +307,19 @@ function checkDomain(inv: Environment, fail: ConsistencyFailure): void {
   const d = inv.domain;
   if (!d) return;
   if (d.aliases.length > 0 && !d.certificateArn) fail(['domain', 'certificateArn'], 'an ACM certificate ARN in us-east-1 covering the aliases', 'is missing: CloudFront aliases need a certificate in us-east-1');
-  if (d.certificateArn && regionOfArn(d.certificateArn) !== 'us-east-1') fail(['domain', 'certificateArn'], 'a certificate in us-east-1 (CloudFront only uses certificates from there)', `expected a certificate in us-east-1 (CloudFront only uses those), got one in ${regionOfArn(d.certificateArn)}`);
-  if (d.albCertificateArn && regionOfArn(d.albCertificateArn) !== inv.region) fail(['domain', 'albCertificateArn'], `a certificate in ${inv.region} (the load balancer's region)`);
   if (d.albCertificateArn && !d.apiHostname) fail(['domain', 'apiHostname'], 'the host name the load balancer certificate covers (CloudFront and orders call it)', 'is missing: albCertificateArn needs apiHostname, the name on that certificate');
   if (d.apiHostname && !d.albCertificateArn) fail(['domain', 'albCertificateArn'], 'an ACM certificate ARN for apiHostname', 'is missing: apiHostname needs albCertificateArn');
-  if (d.webAclArn && !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\//.test(d.webAclArn)) fail(['domain', 'webAclArn'], 'a WAFv2 web ACL with CLOUDFRONT scope (arn:aws:wafv2:us-east-1:<account>:global/webacl/...)');
 }
 
 export const DEFAULT_LEAD_MINUTES = 30;
 
 // --- helpers shared with the renderers -------------------------------------------------------------------
 
-/** arm64 for Graviton families (t4g, c7g, m7gd, r8g …), x86_64 otherwise. */
+/** arm64 for Graviton families (a1, t4g, c7g, m7gd, r8g …), x86_64 otherwise. */
 export function architectureOf(instanceType: string): 'arm64' | 'x86_64' {
   const family = instanceType.split('.')[0] ?? '';
-  return /^[a-z]+\d+g[a-z]*$/.test(family) ? 'arm64' : 'x86_64';
+  // a1 is the first Graviton generation, the one family without the g suffix.
+  return family === 'a1' || /^[a-z]+\d+g[a-z]*$/.test(family) ? 'arm64' : 'x86_64';
 }
 
 /** The artifact bucket for an account, with the inventory's {accountId} and {region} filled in. */
@@ -365,6 +340,7 @@ export function resourcePrefix(inv: Environment): string {
   return `${inv.project}-${inv.environment}`;
 }
 
-function regionOfArn(arn: string): string {
+/** The region field of an ARN ('' for global ones). */
+export function regionOfArn(arn: string): string {
   return arn.split(':')[3] ?? '';
 }

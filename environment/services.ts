@@ -10,7 +10,7 @@ import { declaration as orders } from '../services/orders/declaration.js';
 import { declaration as users } from '../services/users/declaration.js';
 
 export type { ChangeReport, OperatorCommand, ServiceDeclaration, SharedSecretName } from '../services/kit/declaration.js';
-export { programPath } from '../services/kit/declaration.js';
+export { DEFAULT_DB_POOL_MAX, programPath } from '../services/kit/declaration.js';
 
 /** A list of service declarations, names unique, in deployment and routing order. */
 export type ServiceCatalogue = readonly ServiceDeclaration[];

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
-export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy' | 'render';
+export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy' | 'render' | 'preflight';
 
 /** The inventory a playbook reads without -i: render shows what production would get, the rest act on this machine. */
 export const defaultInventory = (playbook: string): string =>
@@ -35,6 +35,12 @@ export interface PlaybookOptions {
   validate: boolean;
   /** destroy --allow-destroy <environment>: destroy an environment whose inventory protects its database. */
   allowDestroy: string | undefined;
+  /** preflight --profile: a load profile whose peak the fleet is measured against. */
+  profile: string | undefined;
+  /** preflight --offline: only the checks that need no AWS credentials. */
+  offline: boolean;
+  /** deploy --skip-preflight: deploy without the preflight (said loudly in the recap). */
+  skipPreflight: boolean;
 }
 
 export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
@@ -42,7 +48,10 @@ export const usage = (playbook: string): string => `usage: ./playbooks/${playboo
   -i, --inventory <file>     inventory YAML (default ${defaultInventory(playbook)})${playbook === 'render' ? `
   -o, --out <dir>            write <dir>/<environment>/<stack>.yaml (default build/cloudformation)
       --validate             also check the templates: resource specification, security rules, stack wiring` : ''}${playbook === 'destroy' ? `
-      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}
+      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}${playbook === 'preflight' ? `
+      --profile <file>       also compare the fleet's reach with a load profile's peak (loadtest/profiles/)
+      --offline              only the checks that need no AWS credentials` : ''}${playbook === 'deploy' ? `
+      --skip-preflight       deploy without the preflight checks (the recap says so)` : ''}
       --check                change nothing anywhere; every task says what it would do
       --diff                 show what would change (template differences)
       --tags <a,b>           run only tasks with one of these tags
@@ -59,7 +68,7 @@ export const usage = (playbook: string): string => `usage: ./playbooks/${playboo
       --detailed-exitcode    with --check: exit 0 when nothing would change, 3 when something would
   -h, --help                 this text
 
-exit codes: 0 nothing failed, 1 usage error, 2 a task failed, 3 changes present (--check --detailed-exitcode)`;
+exit codes: 0 nothing failed, 1 usage error, 2 a task failed${playbook === 'preflight' ? ' (an error-level finding)' : ''}, 3 changes present (--check --detailed-exitcode)`;
 
 const list = (values: string[] | undefined): string[] =>
   (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
@@ -83,22 +92,20 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Flags only render takes. */
-const RENDER_OPTIONS = {
-  out: { type: 'string', short: 'o' },
-  validate: { type: 'boolean' },
+/** Flags only one playbook takes. */
+const OWN_OPTIONS = {
+  render: { out: { type: 'string', short: 'o' }, validate: { type: 'boolean' } },
+  preflight: { profile: { type: 'string' }, offline: { type: 'boolean' } },
+  deploy: { 'skip-preflight': { type: 'boolean' } },
+  destroy: { 'allow-destroy': { type: 'string' } },
 } as const;
-
-/** Flags only destroy takes. */
-const DESTROY_OPTIONS = {
-  'allow-destroy': { type: 'string' },
-} as const;
+const ALL_OPTIONS = { ...OPTIONS, ...OWN_OPTIONS.render, ...OWN_OPTIONS.preflight, ...OWN_OPTIONS.deploy, ...OWN_OPTIONS.destroy } as const;
 
 function parse(argv: string[], playbook: PlaybookName) {
   try {
-    const values = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...OPTIONS, ...RENDER_OPTIONS, ...DESTROY_OPTIONS } }).values;
-    // The same parse with only this playbook's flags, so another playbook refuses them in parseArgs' words.
-    const own = playbook === 'render' ? RENDER_OPTIONS : playbook === 'destroy' ? DESTROY_OPTIONS : {};
+    const values = parseArgs({ args: argv, allowPositionals: false, strict: true, options: ALL_OPTIONS }).values;
+    // The same parse with only this playbook's flags, so another playbook's are refused in parseArgs' words.
+    const own = playbook in OWN_OPTIONS ? OWN_OPTIONS[playbook as keyof typeof OWN_OPTIONS] : {};
     parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...OPTIONS, ...own } });
     return values;
   } catch (err) {
@@ -136,8 +143,12 @@ export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): Pla
     out: v.out,
     validate: v.validate ?? false,
     allowDestroy: v['allow-destroy'],
+    profile: v.profile,
+    skipPreflight: v['skip-preflight'] ?? false,
+    offline: v.offline ?? false,
   };
   if (options.allowDestroy === '') throw new UsageError('--allow-destroy needs the environment it allows, e.g. --allow-destroy production');
+  if (options.profile === '') throw new UsageError('--profile needs a load profile, e.g. --profile loadtest/profiles/sale-day.yaml');
   if (options.out === '') throw new UsageError('-o needs a folder, e.g. -o build/cloudformation');
   if (options.keepChangeSets && !options.check) {
     throw new UsageError('--keep-change-sets goes with --check (review now, execute later with --execute-reviewed)');

@@ -1,5 +1,5 @@
 // The entry every playbook script calls: parse the command line, load the inventory, pick the
-// target's module set (render is the same for every target), run the play, return the exit code
+// target's module set (render and preflight are the same for every target), run the play, return the exit code
 // (0 ok, 1 usage, 2 failed, 3 changes present with --check --detailed-exitcode, 130 interrupted).
 import { resolve } from 'node:path';
 import type { Environment } from '../../environment/index.js';
@@ -7,6 +7,7 @@ import type { AwsSettings } from './aws/clients.js';
 import { defaultInventory, parseCli, usage, type PlaybookName, type PlaybookOptions } from './cli.js';
 import { UsageError, errorMessage } from './errors.js';
 import { Output } from './output.js';
+import { preflightPlay } from './plays/preflight.js';
 import { renderPlay } from './plays/render.js';
 import { EXIT, runPlay } from './runner.js';
 import type { StackSource } from './stack-source.js';
@@ -57,7 +58,7 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
     if (options.limit !== undefined && !(options.limit in environment.services)) {
       throw new UsageError(`--limit ${options.limit}: no such service in ${inventoryFile} (services: ${Object.keys(environment.services).join(', ')})`);
     }
-    play = playbook === 'render' ? renderPlay : await targetPlaybook(playbook, environment, inventoryFile);
+    play = playbook === 'render' ? renderPlay : playbook === 'preflight' ? preflightPlay : await targetPlaybook(playbook, environment, inventoryFile);
   } catch (err) {
     error(`error: ${options.verbose && err instanceof Error && !(err instanceof UsageError) ? err.stack : errorMessage(err)}`);
     return EXIT.usage;
@@ -80,7 +81,7 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
   );
 }
 
-async function targetPlaybook(playbook: Exclude<PlaybookName, 'render'>, environment: Environment, inventoryFile: string): Promise<TargetPlaybook> {
+async function targetPlaybook(playbook: Exclude<PlaybookName, 'render' | 'preflight'>, environment: Environment, inventoryFile: string): Promise<TargetPlaybook> {
   const load = TARGETS[environment.target];
   if (!load) throw new UsageError(`${inventoryFile}: target "${environment.target}" has no module set (known: ${Object.keys(TARGETS).join(', ')})`);
   const play = (await load())[playbook];

@@ -147,6 +147,13 @@ export class Play {
     this.output.line(`${this.output.paint('changed', 'warning:')} ${text}`);
   }
 
+  /** What the run left out that nobody may miss (--skip-preflight): a warning, said again under the recap. */
+  readonly notices: string[] = [];
+  notice(text: string): void {
+    this.notices.push(text);
+    this.warn(text);
+  }
+
   /** Prints a block outside any task (the URL at the end, a hint). */
   print(text: string): void {
     this.output.line(text);
@@ -189,6 +196,7 @@ export class Play {
     o.line();
     o.line(`PLAY RECAP ${o.paint('dim', '*'.repeat(40))}`);
     o.line(`${this.title}  ${parts.join('  ')}  (${formatDuration(Date.now() - this.startedAt)})`);
+    for (const n of this.notices) o.line(o.paint('failed', `!!! ${n}`));
   }
 
   record(): RunRecord {

@@ -13,4 +13,5 @@ export const declaration = {
     seed: { role: 'seed', task: 'seed catalog', reports: { count: /(\d+) product\(s\) inserted/ } },
   },
   smokePath: '/api/catalog/products?limit=1',
+  databasePools: { rawReads: true }, // product pages read through kit/raw-read.ts (service.ts)
 } as const satisfies ServiceDeclaration;

@@ -44,7 +44,17 @@ export interface ServiceDeclaration<Name extends string = string> {
   readonly commands: Readonly<Record<string, OperatorCommand>>;
   /** A path that answers 200 once the service works, for smoke checks through the front door. */
   readonly smokePath?: string;
+  /**
+   * Database pools one process opens besides the kit's Sequelize pool (services/kit/db.ts: a write
+   * pool on the primary and, with read replicas, a read pool spread over them, DB_POOL_MAX each).
+   * `rawReads`: plain mysql2 pools for hot reads (services/kit/raw-read.ts), DB_POOL_MAX each, one
+   * per read replica or one on the primary. The preflight's connection budget counts these.
+   */
+  readonly databasePools?: { readonly rawReads?: boolean };
 }
+
+/** DB_POOL_MAX when the environment does not set it: the connections one pool may open. */
+export const DEFAULT_DB_POOL_MAX = 10;
 
 /**
  * The one place the compiled layout is spelled: a service's program relative to the repository

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse, Server as HttpServer } from 'node
 import type { Server } from 'restify';
 import { ConfigError, bool, int, list, oneOf, secretRef, str, type Env } from './config.js';
 import { connectDatabase, type Database, type TlsMode } from './db.js';
+import { DEFAULT_DB_POOL_MAX } from './declaration.js';
 import { DEFAULT_LOG_BUFFER_MS, createBufferedLogger, type Logger } from './log.js';
 import { migrateUp, type Migration } from './migrate.js';
 import { SecretError, SecretSource } from './secrets.js';
@@ -36,7 +37,7 @@ export function readKitConfig(env: Env, defaultPort: number): KitConfig {
     accessLog: bool(env, 'ACCESS_LOG', true),
     logBufferMs: int(env, 'LOG_BUFFER_MS', { default: DEFAULT_LOG_BUFFER_MS, min: 0, max: 10_000 }),
     dbSecret: secretRef(env, 'DB_SECRET'),
-    dbPoolMax: int(env, 'DB_POOL_MAX', { default: 10, min: 1, max: 1000 }),
+    dbPoolMax: int(env, 'DB_POOL_MAX', { default: DEFAULT_DB_POOL_MAX, min: 1, max: 1000 }),
     dbTls: oneOf(env, 'DB_TLS', ['auto', 'on', 'off'], 'auto'),
     dbReadHosts: list(env, 'DB_READ_HOSTS'),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', false),

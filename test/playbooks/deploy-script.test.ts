@@ -60,6 +60,9 @@ t.test('AWS_ENDPOINT_URL: the calls go to that endpoint', async (t) => {
   t.teardown(() => server.close());
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const r = await deploy(['-i', 'playbooks/inventories/production.yaml', '--check'], userEnv({ AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'not-a-secret' }));
+  // The preflight reads there first; refused, its online checks say they were not checked, and the deploy goes on.
+  t.match(r.stdout, /warning: offerings: ec2:DescribeAvailabilityZones: not permitted to the caller, so not checked/);
+  t.ok(seen.some((s) => /Action=DescribeAvailabilityZones/.test(s)), 'EC2 went to the endpoint');
   t.match(r.stdout, new RegExp(`ok: \\[aws credentials\\] account 123456789012, region eu-west-1, endpoint ${endpoint}`));
   t.match(r.stdout, /failed: \[stack network\] the fake endpoint refuses/);
   t.equal(r.code, 2);

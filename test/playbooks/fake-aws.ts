@@ -27,9 +27,13 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { DescribeManagedPrefixListsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateInvalidationCommand, CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, DescribeManagedPrefixListsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { GetWebACLCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
 
@@ -545,5 +549,43 @@ export class FakeElbv2 {
 
   restore(): void {
     this.mock.restore();
+  }
+}
+
+/**
+ * The read-only services only the preflight calls (EC2, Service Quotas, IAM, ACM, WAF), answering
+ * like a healthy account: every type offered in three zones, quotas far above the need, every
+ * action allowed, certificates ISSUED for what they are asked about. Tests plant problems on `mock`s.
+ */
+export class FakePreflight {
+  readonly quotas = mockClient(ServiceQuotasClient);
+  readonly iam = mockClient(IAMClient);
+  readonly acm = mockClient(ACMClient);
+  readonly waf = mockClient(WAFV2Client);
+  /** Quota values by code (the rest: 10 000). */
+  readonly quota = new Map<string, number>();
+
+  /** `ec2`: the EC2 mock another fake already holds (EC2 can be mocked once), else its own. */
+  constructor(readonly ec2 = mockClient(EC2Client), private readonly ownsEc2 = true) {
+    this.ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'].map((ZoneName) => ({ ZoneName })) });
+    this.ec2.on(DescribeInstanceTypeOfferingsCommand).callsFake((i: { Filters: Array<{ Name: string; Values: string[] }> }) => ({
+      InstanceTypeOfferings: (i.Filters.find((f) => f.Name === 'instance-type')?.Values ?? []).map((InstanceType) => ({ InstanceType })),
+    }));
+    this.ec2.on(DescribeInstanceTypesCommand).callsFake((i: { InstanceTypes: string[] }) => ({
+      InstanceTypes: i.InstanceTypes.map((t) => ({ InstanceType: t, VCpuInfo: { DefaultVCpus: /\.(micro|small|medium|large)$/.test(t) ? 2 : 4 } })),
+    }));
+    this.quotas.on(GetServiceQuotaCommand).callsFake((i: { QuotaCode: string }) => ({ Quota: { QuotaCode: i.QuotaCode, Value: this.quota.get(i.QuotaCode) ?? 10_000 } }));
+    this.iam.on(SimulatePrincipalPolicyCommand).callsFake((i: { ActionNames: string[] }) => ({
+      EvaluationResults: i.ActionNames.map((EvalActionName) => ({ EvalActionName, EvalDecision: 'allowed' })),
+      IsTruncated: false,
+    }));
+    this.acm.on(DescribeCertificateCommand).callsFake((i: { CertificateArn: string }) => ({
+      Certificate: { CertificateArn: i.CertificateArn, Status: 'ISSUED', DomainName: 'shop.example.com', SubjectAlternativeNames: ['shop.example.com', '*.shop.example.com'] },
+    }));
+    this.waf.on(GetWebACLCommand).resolves({ WebACL: { Name: 'acl', Id: 'id', ARN: 'arn', DefaultAction: { Allow: {} }, VisibilityConfig: { SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: 'm' } } });
+  }
+
+  restore(): void {
+    for (const m of [...(this.ownsEc2 ? [this.ec2] : []), this.quotas, this.iam, this.acm, this.waf]) m.restore();
   }
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
 import type { Environment } from '../../environment/index.js';
 import type { StackSource } from '../../playbooks/lib/stack-source.js';
-import { FakeCloudFormation, FakeCloudFront, FakeEc2, FakeElbv2, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
+import { FakeCloudFormation, FakeCloudFront, FakeEc2, FakeElbv2, FakePreflight, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
 
 export interface World {
@@ -15,13 +15,16 @@ export interface World {
   elbv2: FakeElbv2;
   ec2: FakeEc2;
   sts: FakeSts;
+  /** What only the preflight reads (EC2, Service Quotas, IAM, ACM, WAF). */
+  preflight: FakePreflight;
   restore(): void;
   /** Every mutating call across the fakes, "Service:Command target". */
   mutations(): string[];
 }
 
 export function world(): World {
-  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2: new FakeEc2(), sts: new FakeSts() };
+  const ec2 = new FakeEc2();
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2, sts: new FakeSts(), preflight: new FakePreflight(ec2.mock, false) };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
       const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, string | undefined> };

@@ -84,21 +84,14 @@ t.test('schema errors, each pointing at the setting', (t) => {
 
 t.test('rules across settings', (t) => {
   const cases: Array<[string, string, string, RegExp]> = [
-    ['desired above max', edited(['services', 'orders', 'scaling', 'desired'], 9), 'services.orders.scaling.desired', /expected between 1 and 4, got 9/],
-    ['min above max', edited(['services', 'orders', 'scaling', 'min'], 5), 'services.orders.scaling.min', /at most scaling\.max \(4\)/],
-    ['pre-warm above max', edited(['saleEvents', 1, 'prewarm', 'orders', 'desired'], 40), 'saleEvents[1].prewarm.orders.desired', /at most services\.orders\.scaling\.max \(4\), got 40: raise max or lower the pre-warm/],
     ['pre-warm of an unknown service', edited(['saleEvents', 0, 'prewarm', 'payments'], { min: 1, desired: 1 }), 'saleEvents[0].prewarm.payments', /unknown setting/],
-    ['event ends before it starts', edited(['saleEvents', 0, 'end'], '2026-06-24T06:00:00Z'), 'saleEvents[0].end', /a time after start/],
-    ['overlapping events', edited(['saleEvents', 1, 'start'], '2026-11-24T08:00:00Z'), 'saleEvents[1].start', /overlaps saleEvents\[0\] \(black-friday-2026-rehearsal\) for catalog, inventory, orders/],
     ['duplicate event name', edited(['saleEvents', 1, 'name'], 'black-friday-2026-rehearsal'), 'saleEvents[1].name', /a name no other sale event uses/],
     ['two services on one port', edited(['services', 'orders', 'port'], 3001), 'services.orders.port', /a port no other service uses \(users has 3001\)/],
     ['two services on one path', edited(['services', 'orders', 'pathPrefix'], '/api/users'), 'services.orders.pathPrefix', /users has it/],
-    ['Spot types of another architecture', edited(['services', 'users', 'spot', 'instanceTypes'], ['t4g.small', 'm7i.large']), 'services.users.spot.instanceTypes[1]', /an arm64 instance type/],
     ['a deploy-owned variable', edited(['services', 'users', 'environment', 'DB_SECRET'], 'aws:other'), 'services.users.environment.DB_SECRET', /set by the deploy/],
     ['a secret value', edited(['services', 'users', 'environment', 'API_TOKEN'], 'abc123'), 'services.users.environment.API_TOKEN', /looks like a secret: expected a secret reference/],
     ['a standard tag', edited(['tags', 'CostCentre'], 'x'), 'tags.CostCentre', /set by the deploy itself/],
     ['aliases without a certificate', edited(['domain'], { aliases: ['shop.example.com'] }), 'domain.certificateArn', /CloudFront aliases need a certificate in us-east-1/],
-    ['a CloudFront certificate outside us-east-1', edited(['domain', 'certificateArn'], 'arn:aws:acm:eu-west-1:123456789012:certificate/abc', production), 'domain.certificateArn', /expected a certificate in us-east-1 .*got one in eu-west-1/],
     ['a load balancer certificate without its host name', edited(['domain', 'apiHostname'], undefined, production), 'domain.apiHostname', /albCertificateArn needs apiHostname/],
     ['target local without a local section', edited(['target'], 'local'), 'local', /target local needs gatewayPort and workersPerCpu/],
     ['storage autoscaling below storage', edited(['database', 'maxAllocatedStorage'], 10), 'database.maxAllocatedStorage', /expected GiB storage autoscaling|more than allocatedStorage/],
@@ -108,6 +101,23 @@ t.test('rules across settings', (t) => {
     t.equal(e.path, path, `${name}: path`);
     t.match(e.message, message, `${name}: says what to do`);
   }
+  t.end();
+});
+
+t.test('rules that judge deployability are the preflight\'s, not the loader\'s', (t) => {
+  // These loaded with an error before the preflight existed; now the file loads and the preflight
+  // reports each with its numbers and fix (test/playbooks/preflight-offline.test.ts), so one
+  // preflight run lists all of them beside the connection budget and the rest.
+  const cases: Array<[string, string]> = [
+    ['desired above max', edited(['services', 'orders', 'scaling', 'desired'], 9)],
+    ['min above max', edited(['services', 'orders', 'scaling', 'min'], 5)],
+    ['pre-warm above max', edited(['saleEvents', 1, 'prewarm', 'orders', 'desired'], 40)],
+    ['event ends before it starts', edited(['saleEvents', 0, 'end'], '2026-06-24T06:00:00Z')],
+    ['overlapping events', edited(['saleEvents', 1, 'start'], '2026-11-24T08:00:00Z')],
+    ['Spot types of another architecture', edited(['services', 'users', 'spot', 'instanceTypes'], ['t4g.small', 'm7i.large'])],
+    ['a CloudFront certificate outside us-east-1', edited(['domain', 'certificateArn'], 'arn:aws:acm:eu-west-1:123456789012:certificate/abc', production)],
+  ];
+  for (const [name, text] of cases) t.doesNotThrow(() => parseEnvironment(text, 'staging.yaml'), `${name}: loads`);
   t.end();
 });
 
@@ -167,9 +177,10 @@ t.test('-e overrides are typed by the schema', (t) => {
     const e = error(() => parseEnvironment(staging, 'staging.yaml', { overrides: [override] }));
     t.match(e.message, message, override);
   }
-  const tooSmall = error(() => parseEnvironment(staging, 'staging.yaml', { overrides: ['services.orders.scaling.max=2'] }));
-  t.equal(tooSmall.path, 'saleEvents[0].prewarm.orders.desired', 'an override is checked against the rest of the file');
-  t.notOk(tooSmall.fromOverride, 'and the error points at the file setting it conflicts with');
+  // (services.orders.scaling.max=2 under a pre-warm of 4 was the example here; that is the preflight's now.)
+  const taken = error(() => parseEnvironment(staging, 'staging.yaml', { overrides: ['services.users.port=3004'] }));
+  t.equal(taken.path, 'services.orders.port', 'an override is checked against the rest of the file');
+  t.notOk(taken.fromOverride, 'and the error points at the file setting it conflicts with');
   t.end();
 });
 

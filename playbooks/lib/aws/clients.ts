@@ -3,8 +3,12 @@
 // and one credentials check that turns "no provider found" into a line saying what to do.
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -80,6 +84,27 @@ export class AwsClients {
 
   get autoScaling(): AutoScalingClient {
     return this.once('autoScaling', () => new AutoScalingClient(this.config()));
+  }
+
+  get serviceQuotas(): ServiceQuotasClient {
+    return this.once('serviceQuotas', () => new ServiceQuotasClient(this.config()));
+  }
+
+  get acm(): ACMClient {
+    return this.once('acm', () => new ACMClient(this.config()));
+  }
+
+  get wafv2(): WAFV2Client {
+    return this.once('wafv2', () => new WAFV2Client(this.config()));
+  }
+
+  get iam(): IAMClient {
+    return this.once('iam', () => new IAMClient(this.config()));
+  }
+
+  /** The same settings in another region (CloudFront's certificates, web ACLs and quotas live in us-east-1). */
+  inRegion(region: string): AwsClients {
+    return region === this.region ? this : new AwsClients({ region, endpoint: this.endpoint, retry: this.retry, pollMs: this.pollMs });
   }
 
   get sts(): STSClient {

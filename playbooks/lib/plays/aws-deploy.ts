@@ -46,6 +46,10 @@ export interface AwsDeployConfig {
   healthTimeoutMs?: number;
   smokeTimeoutMs?: number;
   smokePaths?: string[];
+  /** Runs right after the credentials check, before anything changes (the online preflight). */
+  afterCredentials?: (() => Promise<void>) | undefined;
+  /** The preflight ran and warned about past sale events already. */
+  preflightRan?: boolean | undefined;
 }
 
 type ArtifactFields = Record<'bucket' | 'key' | 'sha256', string>;
@@ -323,7 +327,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     if (lines.length) play.print(`\nDNS records to create (no domain.hostedZoneId in the inventory, so no stack makes them):\n${lines.join('\n')}`);
   };
 
-  warnPastSaleEvents(play, inv);
+  if (!cfg.preflightRan) warnPastSaleEvents(play, inv);
   try {
     await play.task({
       name: 'aws credentials',
@@ -335,6 +339,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         return ok(`account ${account}, region ${apis.region}${process.env.AWS_ENDPOINT_URL ? `, endpoint ${process.env.AWS_ENDPOINT_URL}` : ''}`);
       },
     });
+    await cfg.afterCredentials?.();
     const rendered = await templateTasks(play, cfg.stacks);
     let waves: RenderedStack[][] = [];
     await play.task({

@@ -20,6 +20,7 @@ import { ensureSupervisor } from '../local/modules/supervisor.js';
 import { secretsPath } from '../local/secrets-file.js';
 import { commandEnv } from '../local/service-command.js';
 import type { TargetRun } from '../targets.js';
+import { offlinePreflightFirst } from './preflight.js';
 import { templateTasks } from './template-tasks.js';
 
 /** The admin account of the local shop; its password is generated into the secrets file. */
@@ -33,6 +34,7 @@ export async function deploy(run: TargetRun): Promise<void> {
   const services = catalogue.map((d) => d.name);
   const names = { project: env.project, environment: env.environment };
 
+  await offlinePreflightFirst(run);
   await templateTasks(play, run.stacks);
   await play.task({ name: 'build services', tags: ['build'], run: (ctx) => ensureBuilt({ root }, api.build, ctx) });
 
