@@ -5,6 +5,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -77,13 +78,18 @@ export class AwsClients {
     return this.once('autoScaling', () => new AutoScalingClient(this.config()));
   }
 
+  get lambda(): LambdaClient {
+    // RequestResponse waits for the bootstrap (minutes with seeds): the SDK's handler has no request timeout by default.
+    return this.once('lambda', () => new LambdaClient(this.config()));
+  }
+
   get sts(): STSClient {
     return this.once('sts', () => new STSClient(this.config()));
   }
 
   /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling, this.sts];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling, this.lambda, this.sts];
   }
 
   /** The account the credentials belong to (names the artifacts bucket); also proves they work. */

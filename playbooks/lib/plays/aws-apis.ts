@@ -4,6 +4,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { type CloudFormationApi, SdkCloudFormation } from '../aws/cloudformation.js';
 import { type CloudFrontApi, SdkCloudFront } from '../aws/cloudfront.js';
 import { type Elbv2Api, SdkElbv2 } from '../aws/elbv2.js';
+import { type LambdaApi, SdkLambda } from '../aws/lambda.js';
 import { type S3Api, SdkS3 } from '../aws/s3.js';
 import { type SecretsApi, SdkSecrets } from '../aws/secrets.js';
 import type { Play } from '../runner.js';
@@ -15,6 +16,7 @@ export interface AwsApis {
   secrets: SecretsApi;
   cloudfront: CloudFrontApi;
   elbv2: Elbv2Api;
+  lambda: LambdaApi;
   pollMs: number;
   checkCredentials(): Promise<void>;
   accountId(): Promise<string>;
@@ -32,6 +34,7 @@ export function awsApis(clients: AwsClients, play: Play): AwsApis {
     secrets: new SdkSecrets(clients.secretsManager, clients.retry, opts),
     cloudfront: new SdkCloudFront(clients.cloudfront, clients.retry, opts),
     elbv2: new SdkElbv2(clients.elbv2, clients.retry, opts),
+    lambda: new SdkLambda(clients.lambda, clients.retry, opts),
     pollMs: clients.pollMs,
     checkCredentials: () => clients.checkCredentials(),
     accountId: () => clients.accountId(),
