@@ -103,7 +103,7 @@ t.test('render.mjs defaults to production and validates on request', async (t) =
   t.match(run.stdout, /^PLAY \[render production · aws eu-west-1\]/);
   t.match(run.stdout, /ok: \[validate templates\] 10 templates valid( \(\d+s\))?\n/);
   t.match(run.stdout, /changed: \[write templates\] 10 files written under /);
-  t.same((await readdir(join(out, 'production'))).length, 9);
+  t.same((await readdir(join(out, 'production'))).length, 10);
 });
 
 t.test('render.mjs refuses bad input with one line and exit 1', async (t) => {
