@@ -204,7 +204,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     let report: BootstrapReport | undefined;
     await play.task({
       name: 'database bootstrap',
-      tags: ['bootstrap', 'migrations'],
+      tags: ['database-bootstrap', 'migrations'],
       run: async (ctx) => {
         // It changes every service's database; --limit changes only one service.
         if (o.limit) return skipped(`shared: not run with --limit ${o.limit} (a deploy without --limit runs pending migrations)`);
@@ -214,7 +214,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       },
     });
     for (const s of report?.services ?? []) {
-      await play.task({ name: `bootstrap ${s.service}`, service: s.service, tags: ['bootstrap', 'migrations', s.service], run: () => Promise.resolve(serviceOutcome(report, s.service)) });
+      await play.task({ name: `bootstrap ${s.service}`, service: s.service, tags: ['database-bootstrap', 'migrations', s.service], run: () => Promise.resolve(serviceOutcome(report, s.service)) });
     }
   };
 
