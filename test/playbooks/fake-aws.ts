@@ -34,6 +34,7 @@ import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand,
 import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetWebACLCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
 
@@ -587,5 +588,28 @@ export class FakePreflight {
 
   restore(): void {
     for (const m of [...(this.ownsEc2 ? [this.ec2] : []), this.quotas, this.iam, this.acm, this.waf]) m.restore();
+  }
+}
+
+/** The bootstrap function's answers: a report saying every service is up to date unless a test scripts another. */
+export class FakeLambda {
+  readonly mock = mockClient(LambdaClient);
+  /** Answers in order (the last one repeats): a payload, optionally with FunctionError. */
+  readonly answers: Array<{ payload: unknown; functionError?: string }> = [];
+  /** The payloads the function was invoked with. */
+  readonly invocations: Array<{ functionName: string; payload: unknown }> = [];
+
+  constructor(services: readonly string[] = ['users', 'catalog', 'inventory', 'orders']) {
+    this.mock.on(InvokeCommand).callsFake((i: { FunctionName: string; Payload?: Uint8Array }) => {
+      const payload: unknown = JSON.parse(Buffer.from(i.Payload ?? new Uint8Array()).toString('utf8') || 'null');
+      this.invocations.push({ functionName: i.FunctionName, payload });
+      const check = (payload as { check?: boolean } | null)?.check === true;
+      const answer = (this.answers.length > 1 ? this.answers.shift() : this.answers[0]) ?? { payload: { check, services: services.map((service) => ({ service, status: 'ok', did: [] })) } };
+      return { StatusCode: 200, ...(answer.functionError ? { FunctionError: answer.functionError } : {}), Payload: Buffer.from(JSON.stringify(answer.payload)) };
+    });
+  }
+
+  restore(): void {
+    this.mock.restore();
   }
 }

@@ -2,7 +2,7 @@
 // imports; static assets with content types, cache headers and targeted invalidation; secrets kept
 // unless rotation is asked for; waiting for healthy targets; drift shown resource by resource.
 import t from 'tap';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { list as listTar } from 'tar';
 import { StackResourceDriftStatus } from '@aws-sdk/client-cloudformation';
@@ -37,6 +37,8 @@ t.test('artifact: only what the service imports, reproducible, named by its sha2
   const files = await artifactFiles(root, 'catalog');
   t.same(files, [
     'dist/services/catalog/main.js',
+    'dist/services/catalog/migrate.js',
+    'dist/services/catalog/seed.js',
     'dist/services/kit/server.js',
     'node_modules/dialect/index.js',
     'node_modules/leftpad/index.js',
@@ -70,6 +72,30 @@ t.test('artifact: only what the service imports, reproducible, named by its sha2
   t.equal((await buildArtifact(root, 'catalog', join(root, 'cache-c'))).sha256, a.sha256, 'a change to another service leaves this artifact as it was');
   await rm(join(root, 'dist/services/orders/main.js'));
   await t.rejects(buildArtifact(root, 'orders', join(root, 'cache-d')), /dist\/services\/orders\/main\.js is missing: build the services first \(npm run build\)/);
+});
+
+t.test('the bootstrap artifact: a reproducible zip of the handler, every declared command and what they import', async (t) => {
+  const own = await artifactRoot();
+  t.teardown(() => rm(own, { recursive: true, force: true }));
+  const files = await artifactFiles(own, 'bootstrap');
+  t.same(files.filter((f) => f.startsWith('dist/')), [
+    'dist/playbooks/lib/bootstrap/handler.js',
+    'dist/services/catalog/migrate.js',
+    'dist/services/catalog/seed.js',
+    'dist/services/inventory/migrate.js',
+    'dist/services/inventory/seed.js',
+    'dist/services/kit/server.js',
+    'dist/services/orders/migrate.js',
+    'dist/services/users/create-admin.js',
+    'dist/services/users/migrate.js',
+  ], 'the handler, the commands, the kit file the handler imports; no service main programs');
+  const a = await buildArtifact(own, 'bootstrap', join(own, 'cache-a'));
+  const b = await buildArtifact(own, 'bootstrap', join(own, 'cache-b'));
+  t.equal(a.sha256, b.sha256, 'two builds give the same bytes');
+  t.equal(a.key, `artifacts/bootstrap/${a.sha256}.zip`);
+  t.equal((await readFile(a.file)).subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a zip, as Lambda takes it');
+  await rm(join(own, 'dist/services/users/create-admin.js'));
+  await t.rejects(buildArtifact(own, 'bootstrap', join(own, 'cache-c')), /dist\/services\/users\/create-admin\.js is missing: build first \(npm run build\)/);
 });
 
 t.test('static assets: changed files only, types and cache headers, invalidation of overwritten paths', async (t) => {

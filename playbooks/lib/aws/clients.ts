@@ -10,6 +10,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -102,6 +103,11 @@ export class AwsClients {
     return this.once('iam', () => new IAMClient(this.config()));
   }
 
+  get lambda(): LambdaClient {
+    // RequestResponse waits for the bootstrap (minutes with seeds): the SDK's handler has no request timeout by default.
+    return this.once('lambda', () => new LambdaClient(this.config()));
+  }
+
   /** The same settings in another region (CloudFront's certificates, web ACLs and quotas live in us-east-1). */
   inRegion(region: string): AwsClients {
     return region === this.region ? this : new AwsClients({ region, endpoint: this.endpoint, retry: this.retry, pollMs: this.pollMs });
@@ -113,7 +119,7 @@ export class AwsClients {
 
   /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.sts];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.lambda, this.sts];
   }
 
   /** The account the credentials belong to (names the artifacts bucket); also proves they work. */

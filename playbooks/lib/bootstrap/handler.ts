@@ -44,7 +44,7 @@ export async function inputFrom(env: Env, event: BootstrapEvent, readSecret: (id
   if (!master || typeof master.username !== 'string' || typeof master.password !== 'string') throw new Error(`the master secret ${masterId} has no username and password`);
   // The credentials the function runs with, passed on to the service commands (they read their secrets with them).
   const aws = Object.fromEntries(
-    ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL'].flatMap((k) => (env[k] ? [[k, env[k]!]] : [])),
+    ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL'].flatMap((k) => (env[k] ? [[k, env[k]]] : [])),
   );
   return {
     master: { host: required(env, 'DB_HOST'), port: Number(required(env, 'DB_PORT')), user: master.username, password: master.password, tls: 'auto' },

@@ -5,6 +5,7 @@ import { type CloudFormationApi, SdkCloudFormation } from '../aws/cloudformation
 import { type CloudFrontApi, SdkCloudFront } from '../aws/cloudfront.js';
 import { type Ec2Api, SdkEc2 } from '../aws/ec2.js';
 import { type Elbv2Api, SdkElbv2 } from '../aws/elbv2.js';
+import { type LambdaApi, SdkLambda } from '../aws/lambda.js';
 import { type S3Api, SdkS3 } from '../aws/s3.js';
 import { type SecretsApi, SdkSecrets } from '../aws/secrets.js';
 import type { Play } from '../runner.js';
@@ -17,6 +18,7 @@ export interface AwsApis {
   cloudfront: CloudFrontApi;
   elbv2: Elbv2Api;
   ec2: Ec2Api;
+  lambda: LambdaApi;
   pollMs: number;
   checkCredentials(): Promise<void>;
   accountId(): Promise<string>;
@@ -35,6 +37,7 @@ export function awsApis(clients: AwsClients, play: Play): AwsApis {
     cloudfront: new SdkCloudFront(clients.cloudfront, clients.retry, opts),
     elbv2: new SdkElbv2(clients.elbv2, clients.retry, opts),
     ec2: new SdkEc2(clients.ec2, clients.retry, opts),
+    lambda: new SdkLambda(clients.lambda, clients.retry, opts),
     pollMs: clients.pollMs,
     checkCredentials: () => clients.checkCredentials(),
     accountId: () => clients.accountId(),

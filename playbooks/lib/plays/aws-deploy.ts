@@ -3,7 +3,9 @@
 // deploys after every stack whose outputs it takes (the inputs its renderer declares), and the
 // stacks of one wave go in parallel. Before a wave comes what its stacks take that is not made yet
 // (the shared secrets, the artifacts bucket, the service artifacts); after it, what its stacks make
-// possible (each service's health, the static assets). Each parameter gets the value its renderer
+// possible (each service's health, the static assets). The bootstrap stack goes first in its wave,
+// then its function runs (databases, users, migrations, seeds, admin) before the rest of the wave
+// (the service stacks) deploys. Each parameter gets the value its renderer
 // declared: an output of an earlier stack, a service artifact, or a secret's ARN. With --limit
 // <service> the shared stacks, secrets and bucket are only read, and only that service's artifact
 // and stack change.
@@ -11,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
+  BOOTSTRAP, CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
 } from '../../../cloudformation/index.js';
 import {
   artifactBucketName, settingsOf, SHARED_SECRETS, sharedSecretId, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
@@ -19,7 +21,9 @@ import {
 import { generateSigningKeys } from '../../../services/kit/auth.js';
 import { RefusedError } from '../errors.js';
 import { artifactTask } from '../modules/artifact.js';
+import type { BootstrapReport } from '../bootstrap/bootstrap.js';
 import { ensureBucket } from '../modules/bucket.js';
+import { invokeBootstrap, serviceOutcome } from '../modules/database-bootstrap.js';
 import { ReviewLog, type StackDeps, deployStack, executeReviewedStack, readStackOutputs } from '../modules/cloudformation-stack.js';
 import { ensureSecret } from '../modules/secret.js';
 import { smokeCheck } from '../modules/smoke-check.js';
@@ -232,6 +236,27 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     return spec;
   };
 
+  // --- the database bootstrap: after its stack, before the rest of its wave (the service stacks) ----
+
+  const isBootstrap = (s: RenderedStack): boolean => s.name === BOOTSTRAP.FunctionName.stack;
+  const runBootstrap = async (): Promise<void> => {
+    let report: BootstrapReport | undefined;
+    await play.task({
+      name: 'database bootstrap',
+      tags: ['database-bootstrap', 'migrations'],
+      run: async (ctx) => {
+        // It changes every service's database; --limit changes only one service.
+        if (o.limit) return skipped(`shared: not run with --limit ${o.limit} (a deploy without --limit runs pending migrations)`);
+        const r = await invokeBootstrap({ functionName: output(BOOTSTRAP.FunctionName) }, apis.lambda, ctx);
+        report = r.report;
+        return r.outcome;
+      },
+    });
+    for (const s of report?.services ?? []) {
+      await play.task({ name: `bootstrap ${s.service}`, service: s.service, tags: ['database-bootstrap', 'migrations', s.service], run: () => Promise.resolve(serviceOutcome(report, s.service)) });
+    }
+  };
+
   // --- what comes after a wave: the services' health, the static assets ----------------------------
 
   const healthOf = async (wave: RenderedStack[]): Promise<void> => {
@@ -356,8 +381,14 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       await lookupsFor(wave);
       await bucketFor(wave);
       await artifactsFor(wave);
-      const outcomes = await play.parallel(wave.map(stackTask));
-      wave.forEach((s, i) => outputs.set(s.name, outcomes[i]!.data ?? {}));
+      // The bootstrap stack first, then its function (databases, users, migrations), then the
+      // rest of the wave: new instances start on the migrated schema.
+      for (const part of [wave.filter(isBootstrap), wave.filter((s) => !isBootstrap(s))]) {
+        if (!part.length) continue;
+        const outcomes = await play.parallel(part.map(stackTask));
+        part.forEach((s, i) => outputs.set(s.name, outcomes[i]!.data ?? {}));
+        if (part.some(isBootstrap)) await runBootstrap();
+      }
       await healthOf(wave);
       await staticAssetsAfter(wave);
     }

@@ -5,6 +5,7 @@
 // The shop then runs in the local cloud (localcloud/), which outlives this run; its files live in
 // the local folder, .saleday/local/ (SALEDAY_LOCAL_DIR moves it, for tests).
 import { type Environment, type ServiceCatalogue, SHOP_SERVICES } from '../../../environment/index.js';
+import { DEFAULT_ADMIN_EMAIL } from '../bootstrap/bootstrap.js';
 import { RefusedError } from '../errors.js';
 import { fleetSpecFor } from '../local/fleet-spec-for.js';
 import { localApis } from '../local/local-apis.js';
@@ -23,8 +24,8 @@ import type { TargetRun } from '../targets.js';
 import { offlinePreflightFirst } from './preflight.js';
 import { templateTasks } from './template-tasks.js';
 
-/** The admin account of the local shop; its password is generated into the secrets file. */
-export const ADMIN_EMAIL = 'admin@shop.example';
+/** The admin account of the local shop (the same as on AWS); its password is generated into the secrets file. */
+export const ADMIN_EMAIL = DEFAULT_ADMIN_EMAIL;
 
 export async function deploy(run: TargetRun): Promise<void> {
   const { play, root } = run;
