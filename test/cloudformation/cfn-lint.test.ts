@@ -19,6 +19,7 @@ const CONFIG = repoFile('.cfnlintrc.yaml');
 /** Inventory variants other tests render or parse, so their templates are linted too. */
 const VARIANTS: Array<{ name: string; inventory: string; overrides: string[]; usedBy: string }> = [
   { name: 'staging-orders-max-6', inventory: 'staging', overrides: ['services.orders.scaling.max=6'], usedBy: 'render.test.ts' },
+  { name: 'production-hosted-zone', inventory: 'production', overrides: ['domain.hostedZoneId=Z0123456789ABCDEFGHIJ'], usedBy: 'edge.test.ts' },
   {
     name: 'staging-past-event',
     inventory: 'staging',
@@ -85,7 +86,7 @@ for (const { name, inv } of environments) {
 // cfn-lint ran with its schemas and that the configuration's Tags patch hides nothing else.
 const canaryInv = environments.find((e) => e.name === 'staging')!.inv;
 const canary = structuredClone(renderEnvironment(canaryInv).find((f) => f.stack.name === 'load-balancer')!.stack.template);
-Object.assign(canary.Resources.HttpListener!.Properties!, { Bogus: true });
+Object.assign(canary.Resources.Listener!.Properties!, { Bogus: true });
 const canaryFile = join(out, 'canary-load-balancer.json');
 await writeFile(canaryFile, JSON.stringify(canary, null, 2));
 byRegion.get(canaryInv.region)!.push(canaryFile);
@@ -136,7 +137,7 @@ t.test('every rendered template: 0 errors, 0 warnings', (t) => {
 
 t.test('the canary is rejected: the linter really ran, and the Tags patch covers nothing else', (t) => {
   const caught = findings.filter((f) => f.Filename === canaryFile).map((f) => [f.Rule.Id, f.Location.Path.join('.')]);
-  t.same(caught, [['E3002', 'Resources.HttpListener.Properties.Bogus']]);
+  t.same(caught, [['E3002', 'Resources.Listener.Properties.Bogus']]);
   t.end();
 });
 
