@@ -54,6 +54,22 @@ function must(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
+/** A load balancer with an HTTP listener (403 by default) and a target group, for listener-rule scenarios. */
+const listenerStack = {
+  Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.9.0.0/16' } },
+  A: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.1.0/24', AvailabilityZone: 'eu-west-1a' } },
+  B: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.2.0/24', AvailabilityZone: 'eu-west-1b' } },
+  Lb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Subnets: [{ Ref: 'A' }, { Ref: 'B' }] } },
+  Tg: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: { Port: 80, Protocol: 'HTTP', VpcId: { Ref: 'Vpc' } } },
+  Listener: { Type: 'AWS::ElasticLoadBalancingV2::Listener', Properties: { LoadBalancerArn: { Ref: 'Lb' }, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } }] } },
+};
+
+/** The http-header values of a listener rule, as ELBv2 reports them. */
+async function headerValues(aws: Aws, ruleArn: string): Promise<string[] | undefined> {
+  const rule = (await aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules![0]!;
+  return rule.Conditions?.find((c) => c.Field === 'http-header')?.HttpHeaderConfig?.Values;
+}
+
 const json = (template: object): string => JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', ...template });
 const queue = { Queue: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 30 } } };
 
@@ -215,12 +231,7 @@ const SCENARIOS: Record<string, (aws: Aws, name: string) => Promise<void>> = {
     await createStack(aws, name, {
       Parameters: { Arn: { Type: 'String' }, Version: { Type: 'String' } },
       Resources: {
-        Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.9.0.0/16' } },
-        A: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.1.0/24', AvailabilityZone: 'eu-west-1a' } },
-        B: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.2.0/24', AvailabilityZone: 'eu-west-1b' } },
-        Lb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Subnets: [{ Ref: 'A' }, { Ref: 'B' }] } },
-        Tg: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: { Port: 80, Protocol: 'HTTP', VpcId: { Ref: 'Vpc' } } },
-        Listener: { Type: 'AWS::ElasticLoadBalancingV2::Listener', Properties: { LoadBalancerArn: { Ref: 'Lb' }, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } }] } },
+        ...listenerStack,
         Rule: {
           Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
           Properties: {
@@ -242,9 +253,29 @@ const SCENARIOS: Record<string, (aws: Aws, name: string) => Promise<void>> = {
       },
       Outputs: { Rule: { Value: { Ref: 'Rule' } } },
     }, { Arn: secret.ARN!, Version: '11111111-1111-4111-8111-111111111111' });
-    const rule = (await aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [(await outputs(aws, name)).Rule!] }))).Rules![0]!;
-    const values = rule.Conditions?.find((c) => c.Field === 'http-header')?.HttpHeaderConfig?.Values;
+    const values = await headerValues(aws, (await outputs(aws, name)).Rule!);
     must(JSON.stringify(values) === JSON.stringify(['first-value', 'pending-value']), `header values ${JSON.stringify(values)}`);
+  },
+  'no-value-in-lists': async (aws, name) => {
+    await createStack(aws, name, {
+      Parameters: { Second: { Type: 'String', Default: '' } },
+      Conditions: { HasSecond: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Second' }, ''] }] } },
+      Resources: {
+        ...listenerStack,
+        Rule: {
+          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
+          Properties: {
+            ListenerArn: { Ref: 'Listener' },
+            Priority: 10,
+            Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Test', Values: ['first', { 'Fn::If': ['HasSecond', { Ref: 'Second' }, { Ref: 'AWS::NoValue' }] }] } }],
+            Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'Tg' } }],
+          },
+        },
+      },
+      Outputs: { Rule: { Value: { Ref: 'Rule' } } },
+    });
+    const values = await headerValues(aws, (await outputs(aws, name)).Rule!);
+    must(JSON.stringify(values) === JSON.stringify(['first']), `header values ${JSON.stringify(values)}`);
   },
   'elbv2-cloudformation-attributes': async (aws, name) => {
     await createStack(aws, name, {

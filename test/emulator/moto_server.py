@@ -555,6 +555,24 @@ def _secretsmanager_dynamic_references() -> None:
     parsing.clean_json = clean_json
 
 
+@fix("no-value-in-lists",
+     "Ref AWS::NoValue (as an Fn::If branch) inside a list removes that element, as it removes a property "
+     "(Pseudo parameters reference, AWS::NoValue). moto left a null in the list: a listener rule whose "
+     "http-header Values hold an optional second value failed with \"object of type 'NoneType' has no len()\".")
+def _no_value_in_lists() -> None:
+    from moto.cloudformation import parsing
+
+    original = parsing.clean_json
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        result = original(resource_json, resources_map)
+        if isinstance(resource_json, list) and isinstance(result, list) and active("no-value-in-lists"):
+            return [v for v in result if v is not None]
+        return result
+
+    parsing.clean_json = clean_json
+
+
 @fix("elbv2-cloudformation-attributes",
      "Fn::GetAtt on ELBv2 resources returns what AWS documents: LoadBalancer LoadBalancerFullName (app/<name>/<id>), "
      "CanonicalHostedZoneID, SecurityGroups; TargetGroup TargetGroupFullName (targetgroup/<name>/<id>), "
