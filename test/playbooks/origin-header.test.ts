@@ -4,7 +4,7 @@
 // sends a value the load balancer refuses (new value accepted beside the old, CloudFront switched,
 // old dropped); without domain.hostedZoneId the deploy prints the DNS records to create.
 import t from 'tap';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
@@ -46,7 +46,8 @@ t.test('first deploy: the prefix list and the origin header version reach both s
   t.teardown(() => w.restore());
   w.cfn.outputValues.set('SiteUrl', site.url);
   const env = { inventory: staging, source: renderedStacks(staging, root), root };
-  const first = await run('deploy', ['-i', 'staging.yaml', '--yes'], env);
+  const reviewMd = `${root}/review-first.md`;
+  const first = await run('deploy', ['-i', 'staging.yaml', '--yes', '--review-md', reviewMd], env);
   if (first.code !== 0) t.comment(first.text);
   t.equal(first.code, 0);
   t.match(first.text, /\[cloudfront prefix list\] com\.amazonaws\.global\.cloudfront\.origin-facing: pl-4fa04526/);
@@ -58,6 +59,7 @@ t.test('first deploy: the prefix list and the origin header version reach both s
   ]);
   t.notMatch(first.text, JSON.parse(w.secrets.secrets.get(SECRET)!.value).value, 'the value is never printed');
   t.notMatch(first.text, /DNS records to create/, 'staging has no domain: no records to print');
+  t.match(await readFile(reviewMd, 'utf8'), /#### :warning: Findings\n\n- `static-site` CloudFront\.9: CloudFront reaches origin api over plain HTTP \(http-only\)/, 'the review names the plain-HTTP origin');
 });
 
 t.test('-e rotate=origin-header: accepted beside the old, CloudFront switched, the old dropped; then nothing to do', async (t) => {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
+  CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type Finding, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
 } from '../../../cloudformation/index.js';
 import {
   artifactBucketName, settingsOf, SHARED_SECRETS, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
@@ -324,6 +324,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   };
 
   warnPastSaleEvents(play, inv);
+  const findings: Finding[] = [];
   try {
     await play.task({
       name: 'aws credentials',
@@ -335,7 +336,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         return ok(`account ${account}, region ${apis.region}${process.env.AWS_ENDPOINT_URL ? `, endpoint ${process.env.AWS_ENDPOINT_URL}` : ''}`);
       },
     });
-    const rendered = await templateTasks(play, cfg.stacks);
+    const rendered = await templateTasks(play, cfg.stacks, { warnings: findings });
     let waves: RenderedStack[][] = [];
     await play.task({
       name: 'deploy order',
@@ -376,7 +377,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     }
     if (o.reviewMd) {
       await mkdir(dirname(o.reviewMd), { recursive: true });
-      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged));
+      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged, findings));
       play.print(`Review written to ${o.reviewMd}`);
     }
   }
