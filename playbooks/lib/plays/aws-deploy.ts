@@ -301,7 +301,8 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       { ...stackTask(lb), name: `stack ${lb.name} (old origin header dropped)` },
     ];
     for (const spec of specs) {
-      if (o.limit || play.selected(spec) !== undefined || o.check) {
+      // Reviewed change sets are what was approved: the switch waits for a full deploy, as with --limit.
+      if (o.limit || o.executeReviewed || play.selected(spec) !== undefined || o.check) {
         await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped(o.check ? '--check: nothing to switch' : 'left for a full deploy (the next one finishes the rotation)')) });
         continue;
       }
