@@ -147,6 +147,8 @@ export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
           backupRetentionDays: Int(1, 35),
           readReplicas: Int(0, 5),
           deletionProtection: Type.Boolean(),
+          /** The deploy's database bootstrap seeds catalog and stock (staging); default false. */
+          seed: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),

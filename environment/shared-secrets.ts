@@ -59,3 +59,8 @@ export const SHARED_SECRETS: Readonly<Record<SharedSecretName, SharedSecret>> = 
     only: 'aws',
   },
 };
+
+/** The Secrets Manager name of a shared secret: `<project>/<environment>/<name>`. */
+export function sharedSecretId(inv: { project: string; environment: string }, name: SharedSecretName): string {
+  return `${inv.project}/${inv.environment}/${name}`;
+}

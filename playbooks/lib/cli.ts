@@ -33,13 +33,16 @@ export interface PlaybookOptions {
   out: string | undefined;
   /** render --validate: also check the templates before writing them. */
   validate: boolean;
+  /** destroy --allow-destroy <environment>: destroy an environment whose inventory protects its database. */
+  allowDestroy: string | undefined;
 }
 
 export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
 
   -i, --inventory <file>     inventory YAML (default ${defaultInventory(playbook)})${playbook === 'render' ? `
   -o, --out <dir>            write <dir>/<environment>/<stack>.yaml (default build/cloudformation)
-      --validate             also check the templates: resource specification, security rules, stack wiring` : ''}
+      --validate             also check the templates: resource specification, security rules, stack wiring` : ''}${playbook === 'destroy' ? `
+      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}
       --check                change nothing anywhere; every task says what it would do
       --diff                 show what would change (template differences)
       --tags <a,b>           run only tasks with one of these tags
@@ -86,11 +89,17 @@ const RENDER_OPTIONS = {
   validate: { type: 'boolean' },
 } as const;
 
+/** Flags only destroy takes. */
+const DESTROY_OPTIONS = {
+  'allow-destroy': { type: 'string' },
+} as const;
+
 function parse(argv: string[], playbook: PlaybookName) {
   try {
-    const values = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...OPTIONS, ...RENDER_OPTIONS } }).values;
-    // The same parse without render's flags, so another playbook refuses them in parseArgs' words.
-    if (playbook !== 'render') parseArgs({ args: argv, allowPositionals: false, strict: true, options: OPTIONS });
+    const values = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...OPTIONS, ...RENDER_OPTIONS, ...DESTROY_OPTIONS } }).values;
+    // The same parse with only this playbook's flags, so another playbook refuses them in parseArgs' words.
+    const own = playbook === 'render' ? RENDER_OPTIONS : playbook === 'destroy' ? DESTROY_OPTIONS : {};
+    parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...OPTIONS, ...own } });
     return values;
   } catch (err) {
     // parseArgs says e.g. "Unknown option '--foo'"; keep its first sentence, drop its hints (one line).
@@ -126,7 +135,9 @@ export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): Pla
     help: v.help ?? false,
     out: v.out,
     validate: v.validate ?? false,
+    allowDestroy: v['allow-destroy'],
   };
+  if (options.allowDestroy === '') throw new UsageError('--allow-destroy needs the environment it allows, e.g. --allow-destroy production');
   if (options.out === '') throw new UsageError('-o needs a folder, e.g. -o build/cloudformation');
   if (options.keepChangeSets && !options.check) {
     throw new UsageError('--keep-change-sets goes with --check (review now, execute later with --execute-reviewed)');

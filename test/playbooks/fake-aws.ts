@@ -17,14 +17,15 @@ import {
   ExecuteChangeSetCommand,
   GetTemplateCommand,
   ListChangeSetsCommand,
+  ListStackResourcesCommand,
   type StackResourceDrift,
 } from '@aws-sdk/client-cloudformation';
 import {
-  CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutBucketTaggingCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
+  CreateBucketCommand, DeleteObjectsCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutBucketTaggingCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
-  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { DescribeManagedPrefixListsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateInvalidationCommand, CloudFrontClient } from '@aws-sdk/client-cloudfront';
@@ -121,6 +122,8 @@ export class FakeCloudFormation {
   readonly nextChanges = new Map<string, Change[]>();
   /** How the next execution on a stack goes. */
   readonly nextExecution = new Map<string, ExecutionScript>();
+  /** How the next deletion of a stack goes (failWith: it ends DELETE_FAILED with these events). */
+  readonly nextDeletion = new Map<string, ExecutionScript>();
   /** Throttle the next N calls of a command. */
   readonly throttle = new Map<string, number>();
   /** Calls a DescribeStacks needs to see before an in-progress operation ends. */
@@ -162,6 +165,16 @@ export class FakeCloudFormation {
     }));
     m.on(ExecuteChangeSetCommand).callsFake(guard('ExecuteChangeSet', (i: { StackName: string; ChangeSetName: string }) => this.execute(i)));
     m.on(DeleteStackCommand).callsFake(guard('DeleteStack', (i: { StackName: string }) => this.deleteStack(i.StackName)));
+    m.on(ListStackResourcesCommand).callsFake(guard('ListStackResources', (i: { StackName: string }) => {
+      const stack = this.find(i.StackName);
+      if (!stack) throw awsError('ValidationError', `Stack with id ${i.StackName} does not exist`);
+      const resources = stack.templateBody ? readTemplate(stack.templateBody).Resources ?? {} : {};
+      return {
+        StackResourceSummaries: Object.entries(resources).map(([id, r]) => ({
+          LogicalResourceId: id, PhysicalResourceId: `${id.toLowerCase()}-1`, ResourceType: r.Type, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: stack.created,
+        })),
+      };
+    }));
     m.on(DescribeStackEventsCommand).callsFake(guard('DescribeStackEvents', (i: { StackName: string }) => ({ StackEvents: this.find(i.StackName)?.events ?? [] })));
     m.on(DetectStackDriftCommand).callsFake((i: { StackName: string }) => ({ StackDriftDetectionId: `drift-${i.StackName}` }));
     m.on(DescribeStackDriftDetectionStatusCommand).callsFake((i: { StackDriftDetectionId: string }) => {
@@ -314,14 +327,23 @@ export class FakeCloudFormation {
     return {};
   }
 
-  private deleteStack(name: string): unknown {
-    const stack = this.stacks.get(name);
-    if (!stack) return {};
+  private deleteStack(ref: string): unknown {
+    const stack = this.find(ref);
+    if (!stack || stack.status === 'DELETE_COMPLETE') return {};
+    const name = stack.name;
+    const script = this.nextDeletion.get(name) ?? {};
+    this.nextDeletion.delete(name);
     stack.status = 'DELETE_IN_PROGRESS';
     this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_IN_PROGRESS', 'User Initiated');
     this.pending.set(name, {
       polls: this.inProgressPolls,
       finish: () => {
+        if (script.failWith) {
+          for (const [id, type, status, reason] of script.failWith) this.event(stack, id, type, status, reason);
+          stack.status = 'DELETE_FAILED';
+          this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_FAILED', 'The following resource(s) failed to delete: [' + script.failWith.map((f) => f[0]).join(', ') + ']. ');
+          return;
+        }
         stack.status = 'DELETE_COMPLETE';
         this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_COMPLETE');
         // A deleted stack answers by id only; a new one of the same name is another stack.
@@ -367,6 +389,10 @@ export class FakeS3 {
       const body = Buffer.from(i.Body);
       this.objects.set(`${i.Bucket}/${i.Key}`, { body, etag: md5(body), contentType: i.ContentType, cacheControl: i.CacheControl, metadata: i.Metadata });
       return { ETag: `"${md5(body)}"` };
+    });
+    this.mock.on(DeleteObjectsCommand).callsFake((i: { Bucket: string; Delete: { Objects: Array<{ Key: string }> } }) => {
+      for (const o of i.Delete.Objects) this.objects.delete(`${i.Bucket}/${o.Key}`);
+      return { Deleted: i.Delete.Objects };
     });
     this.mock.on(ListObjectsV2Command).callsFake((i: { Bucket: string; Prefix?: string }) => ({
       Contents: [...this.objects].filter(([k]) => k.startsWith(`${i.Bucket}/${i.Prefix ?? ''}`)).map(([k, o]) => ({ Key: k.slice(i.Bucket.length + 1), ETag: `"${o.etag}"`, Size: o.body.length })),
@@ -446,6 +472,12 @@ export class FakeSecrets {
         s.value = s.versions.find((v) => v.id === i.MoveToVersionId)!.value;
       }
       label(s.versions, i.VersionStage, i.MoveToVersionId);
+      return { ARN: s.arn };
+    });
+    this.mock.on(DeleteSecretCommand).callsFake((i: { SecretId: string }) => {
+      const s = find(i.SecretId);
+      if (!s) throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      for (const [name, v] of this.secrets) if (v === s) this.secrets.delete(name);
       return { ARN: s.arn };
     });
     this.mock.on(GetSecretValueCommand).callsFake((i: { SecretId: string }) => {

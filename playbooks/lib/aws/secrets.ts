@@ -2,6 +2,7 @@
 // errors are rethrown with the secret's name only.
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -17,6 +18,8 @@ export interface SecretsApi {
   /** A new version; with `pending`, labelled AWSPENDING and the current one left current. */
   putValue(name: string, value: string, token: string, opts?: { pending?: boolean }): Promise<void>;
   getValue(name: string): Promise<string>;
+  /** Deletes the secret at once (no recovery window), so a new deploy can create it again by name. */
+  deleteNow(name: string): Promise<void>;
   /** The version ids labelled AWSCURRENT and AWSPENDING (undefined when no version has the label). */
   versions(name: string): Promise<SecretVersions>;
   /** Makes the AWSPENDING version current (the current one becomes AWSPREVIOUS) and drops the AWSPENDING label. */
@@ -87,5 +90,17 @@ export class SdkSecrets implements SecretsApi {
     const out = await withRetry('GetSecretValue', this.retry, { ...this.opts, idempotent: true }, () => this.client.send(new GetSecretValueCommand({ SecretId: name })));
     if (typeof out.SecretString !== 'string') throw new Error(`secret ${name} has no string value`);
     return out.SecretString;
+  }
+
+  async deleteNow(name: string): Promise<void> {
+    try {
+      await withRetry('DeleteSecret', this.retry, { ...this.opts, idempotent: true }, () =>
+        this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })),
+      );
+    } catch (err) {
+      // A retried delete finds the secret gone: that is the outcome we wanted.
+      if (err instanceof Error && err.name === 'ResourceNotFoundException') return;
+      throw err;
+    }
   }
 }

@@ -14,7 +14,7 @@ import {
   CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type Finding, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
 } from '../../../cloudformation/index.js';
 import {
-  artifactBucketName, settingsOf, SHARED_SECRETS, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
+  artifactBucketName, settingsOf, SHARED_SECRETS, sharedSecretId, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
 } from '../../../environment/index.js';
 import { generateSigningKeys } from '../../../services/kit/auth.js';
 import { RefusedError } from '../errors.js';
@@ -94,7 +94,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       return JSON.stringify(Object.fromEntries(g.keys.map((k) => [k, from[k]])));
     };
   };
-  const secretId = (name: SharedSecretName): string => `${inv.project}/${inv.environment}/${name}`;
+  const secretId = (name: SharedSecretName): string => sharedSecretId(inv, name);
   const secretTask = (secret: SharedSecret): TaskSpec => {
     const id = secretId(secret.name);
     const g = secret.generate;
