@@ -1,5 +1,6 @@
 // The review written two ways: boxed tables for a terminal or CI log, and GitHub-flavoured
 // Markdown tables for a pull-request comment (--review-md). Both carry the same sections.
+import type { Finding } from '../../cloudformation/index.js';
 import { formatTable } from '@aws-cdk/cloudformation-diff';
 import type { ParameterRow, ResourceRow, Review, StatefulRisk } from './review.js';
 import { hasSecurityChanges } from './review.js';
@@ -76,8 +77,10 @@ export function reviewMarkdown(review: Review): string {
 }
 
 /** The whole --review-md document for a run: one section per stack with changes. */
-export function reviewDocument(title: string, reviews: Review[], noChanges: string[]): string {
+export function reviewDocument(title: string, reviews: Review[], noChanges: string[], findings: readonly Finding[] = []): string {
   const out = [`## ${title}`, ''];
+  // Warnings of the template checks (a plain-HTTP origin, …): not stopping the deploy, but a reviewer should see them.
+  if (findings.length) out.push('#### :warning: Findings', '', ...findings.map((f) => `- \`${f.stack}\` ${f.rule}: ${f.message}`), '');
   if (!reviews.length) out.push('No changes to any stack.', '');
   for (const r of reviews) out.push(reviewMarkdown(r));
   if (noChanges.length) out.push(`No changes: ${noChanges.map((s) => `\`${s}\``).join(', ')}.`, '');

@@ -19,6 +19,7 @@ const CONFIG = repoFile('.cfnlintrc.yaml');
 /** Inventory variants other tests render or parse, so their templates are linted too. */
 const VARIANTS: Array<{ name: string; inventory: string; overrides: string[]; usedBy: string }> = [
   { name: 'staging-orders-max-6', inventory: 'staging', overrides: ['services.orders.scaling.max=6'], usedBy: 'render.test.ts' },
+  { name: 'production-hosted-zone', inventory: 'production', overrides: ['domain.hostedZoneId=Z0123456789ABCDEFGHIJ'], usedBy: 'edge.test.ts' },
   {
     name: 'staging-past-event',
     inventory: 'staging',

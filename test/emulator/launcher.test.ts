@@ -21,7 +21,8 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { CreateBucketCommand, HeadObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeRulesCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MOTO_LAUNCHER, type Moto, startMoto, withoutFixes } from '../helpers/moto.js';
 
 const moto = await startMoto(t);
@@ -32,6 +33,7 @@ interface Aws {
   secrets: SecretsManagerClient;
   cloudfront: CloudFrontClient;
   autoscaling: AutoScalingClient;
+  elbv2: ElasticLoadBalancingV2Client;
 }
 
 function clients(m: Moto, without: string[]): Aws {
@@ -42,6 +44,7 @@ function clients(m: Moto, without: string[]): Aws {
     secrets: new SecretsManagerClient(config),
     cloudfront: new CloudFrontClient(config),
     autoscaling: new AutoScalingClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
   };
   if (without.length) Object.values(aws).forEach((c: Aws[keyof Aws]) => withoutFixes(c, without));
   t.teardown(() => Object.values(aws).forEach((c: Aws[keyof Aws]) => c.destroy()));
@@ -50,6 +53,22 @@ function clients(m: Moto, without: string[]): Aws {
 
 function must(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
+}
+
+/** A load balancer with an HTTP listener (403 by default) and a target group, for listener-rule scenarios. */
+const listenerStack = {
+  Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.9.0.0/16' } },
+  A: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.1.0/24', AvailabilityZone: 'eu-west-1a' } },
+  B: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.2.0/24', AvailabilityZone: 'eu-west-1b' } },
+  Lb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Subnets: [{ Ref: 'A' }, { Ref: 'B' }] } },
+  Tg: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: { Port: 80, Protocol: 'HTTP', VpcId: { Ref: 'Vpc' } } },
+  Listener: { Type: 'AWS::ElasticLoadBalancingV2::Listener', Properties: { LoadBalancerArn: { Ref: 'Lb' }, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } }] } },
+};
+
+/** The http-header values of a listener rule, as ELBv2 reports them. */
+async function headerValues(aws: Aws, ruleArn: string): Promise<string[] | undefined> {
+  const rule = (await aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules![0]!;
+  return rule.Conditions?.find((c) => c.Field === 'http-header')?.HttpHeaderConfig?.Values;
 }
 
 const json = (template: object): string => JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', ...template });
@@ -206,6 +225,58 @@ const SCENARIOS: Record<string, (aws: Aws, name: string) => Promise<void>> = {
     must(arn, 'no output Arn');
     const value = JSON.parse((await aws.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '{}') as Record<string, string>;
     must(value.username === 'catalog' && value.password?.length === 32 && !/["@/\\]/.test(value.password), `secret value ${JSON.stringify(Object.keys(value))}`);
+  },
+  'secretsmanager-dynamic-references': async (aws, name) => {
+    const secret = await aws.secrets.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ value: 'first-value' }), ClientRequestToken: '11111111-1111-4111-8111-111111111111' }));
+    await aws.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: JSON.stringify({ value: 'pending-value' }), ClientRequestToken: '22222222-2222-4222-8222-222222222222', VersionStages: ['AWSPENDING'] }));
+    await createStack(aws, name, {
+      Parameters: { Arn: { Type: 'String' }, Version: { Type: 'String' } },
+      Resources: {
+        ...listenerStack,
+        Rule: {
+          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
+          Properties: {
+            ListenerArn: { Ref: 'Listener' },
+            Priority: 10,
+            Conditions: [{
+              Field: 'http-header',
+              HttpHeaderConfig: {
+                HttpHeaderName: 'X-Origin-Verify',
+                Values: [
+                  { 'Fn::Sub': '{{resolve:secretsmanager:${Arn}:SecretString:value::${Version}}}' },
+                  { 'Fn::Sub': '{{resolve:secretsmanager:${Arn}:SecretString:value:AWSPENDING:}}' },
+                ],
+              },
+            }],
+            Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'Tg' } }],
+          },
+        },
+      },
+      Outputs: { Rule: { Value: { Ref: 'Rule' } } },
+    }, { Arn: secret.ARN!, Version: '11111111-1111-4111-8111-111111111111' });
+    const values = await headerValues(aws, (await outputs(aws, name)).Rule!);
+    must(JSON.stringify(values) === JSON.stringify(['first-value', 'pending-value']), `header values ${JSON.stringify(values)}`);
+  },
+  'no-value-in-lists': async (aws, name) => {
+    await createStack(aws, name, {
+      Parameters: { Second: { Type: 'String', Default: '' } },
+      Conditions: { HasSecond: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Second' }, ''] }] } },
+      Resources: {
+        ...listenerStack,
+        Rule: {
+          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
+          Properties: {
+            ListenerArn: { Ref: 'Listener' },
+            Priority: 10,
+            Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Test', Values: ['first', { 'Fn::If': ['HasSecond', { Ref: 'Second' }, { Ref: 'AWS::NoValue' }] }] } }],
+            Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'Tg' } }],
+          },
+        },
+      },
+      Outputs: { Rule: { Value: { Ref: 'Rule' } } },
+    });
+    const values = await headerValues(aws, (await outputs(aws, name)).Rule!);
+    must(JSON.stringify(values) === JSON.stringify(['first']), `header values ${JSON.stringify(values)}`);
   },
   'elbv2-cloudformation-attributes': async (aws, name) => {
     await createStack(aws, name, {

@@ -524,6 +524,55 @@ def _secretsmanager_secret_resource() -> None:
            delete=lambda s, account_id, region: secretsmanager_backends[account_id][region].delete_secret(s["ARN"], None, True))
 
 
+@fix("secretsmanager-dynamic-references",
+     "A {{resolve:secretsmanager:<secret-id or ARN>:SecretString:<json-key>:<version-stage>:<version-id>}} dynamic "
+     "reference in a resource property (also as the result of Fn::Sub) is replaced by the secret's value before the "
+     "resource is made, so the value never appears in the template (Using dynamic references, Secrets Manager). moto "
+     "passed the reference text through: a listener rule's http-header value then exceeds 128 characters.")
+def _secretsmanager_dynamic_references() -> None:
+    from moto.cloudformation import parsing
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    original = parsing.clean_json
+    pattern = re.compile(r"\{\{resolve:secretsmanager:([^}]+)\}\}")
+
+    def resolve(reference: str, account_id: str, region_name: str) -> str:
+        parts = reference.split(":")
+        # An ARN holds colons itself: arn:aws:secretsmanager:<region>:<account>:secret:<name>.
+        split_at = 7 if parts[0] == "arn" else 1
+        secret_id, rest = ":".join(parts[:split_at]), parts[split_at:] + [""] * 4
+        _, json_key, version_stage, version_id = rest[:4]
+        value = secretsmanager_backends[account_id][region_name].get_secret_value(
+            secret_id, version_id or None, version_stage or (None if version_id else "AWSCURRENT"))["SecretString"]
+        return str(json.loads(value)[json_key]) if json_key else value
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        result = original(resource_json, resources_map)
+        if isinstance(result, str) and "{{resolve:secretsmanager:" in result and active("secretsmanager-dynamic-references"):
+            return pattern.sub(lambda m: resolve(m.group(1), resources_map._account_id, resources_map._region_name), result)
+        return result
+
+    parsing.clean_json = clean_json
+
+
+@fix("no-value-in-lists",
+     "Ref AWS::NoValue (as an Fn::If branch) inside a list removes that element, as it removes a property "
+     "(Pseudo parameters reference, AWS::NoValue). moto left a null in the list: a listener rule whose "
+     "http-header Values hold an optional second value failed with \"object of type 'NoneType' has no len()\".")
+def _no_value_in_lists() -> None:
+    from moto.cloudformation import parsing
+
+    original = parsing.clean_json
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        result = original(resource_json, resources_map)
+        if isinstance(resource_json, list) and isinstance(result, list) and active("no-value-in-lists"):
+            return [v for v in result if v is not None]
+        return result
+
+    parsing.clean_json = clean_json
+
+
 @fix("elbv2-cloudformation-attributes",
      "Fn::GetAtt on ELBv2 resources returns what AWS documents: LoadBalancer LoadBalancerFullName (app/<name>/<id>), "
      "CanonicalHostedZoneID, SecurityGroups; TargetGroup TargetGroupFullName (targetgroup/<name>/<id>), "

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  BOOTSTRAP, CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
+  BOOTSTRAP, CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type Finding, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
 } from '../../../cloudformation/index.js';
 import {
   artifactBucketName, settingsOf, SHARED_SECRETS, sharedSecretId, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
@@ -330,7 +330,8 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       { ...stackTask(lb), name: `stack ${lb.name} (old origin header dropped)` },
     ];
     for (const spec of specs) {
-      if (o.limit || play.selected(spec) !== undefined || o.check) {
+      // Reviewed change sets are what was approved: the switch waits for a full deploy, as with --limit.
+      if (o.limit || o.executeReviewed || play.selected(spec) !== undefined || o.check) {
         await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped(o.check ? '--check: nothing to switch' : 'left for a full deploy (the next one finishes the rotation)')) });
         continue;
       }
@@ -353,6 +354,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   };
 
   if (!cfg.preflightRan) warnPastSaleEvents(play, inv);
+  const findings: Finding[] = [];
   try {
     await play.task({
       name: 'aws credentials',
@@ -365,7 +367,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       },
     });
     await cfg.afterCredentials?.();
-    const rendered = await templateTasks(play, cfg.stacks);
+    const rendered = await templateTasks(play, cfg.stacks, { warnings: findings });
     let waves: RenderedStack[][] = [];
     await play.task({
       name: 'deploy order',
@@ -412,7 +414,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     }
     if (o.reviewMd) {
       await mkdir(dirname(o.reviewMd), { recursive: true });
-      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged));
+      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged, findings));
       play.print(`Review written to ${o.reviewMd}`);
     }
   }

@@ -14,6 +14,8 @@ export interface TemplateTaskOptions {
   validate?: boolean;
   /** List every file with what happened to it (render). */
   listFiles?: boolean;
+  /** Receives the warnings of the checks (the deploy's review lists them). */
+  warnings?: Finding[];
 }
 
 const shown = (path: string): string => {
@@ -38,7 +40,10 @@ export async function templateTasks(play: Play, source: StackSource, opts: Templ
     run: async (ctx) => {
       if (opts.validate === false) return skipped('not asked for (--validate checks them)');
       const findings = await source.validate(stacks);
-      for (const f of findings.filter((x) => x.severity === 'warning')) ctx.progress(`warning ${describe(f)}`);
+      for (const f of findings.filter((x) => x.severity === 'warning')) {
+        ctx.progress(`warning ${describe(f)}`);
+        opts.warnings?.push(f);
+      }
       const errors = findings.filter((x) => x.severity === 'error');
       if (errors.length) {
         throw new RefusedError(`${errors.length} template error${errors.length === 1 ? '' : 's'}:\n${errors.map(describe).join('\n')}`);
