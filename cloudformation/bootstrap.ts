@@ -146,8 +146,8 @@ export function renderBootstrap(inv: Environment, services: ServiceCatalogue): R
       Role: getAtt('FunctionRole', 'Arn'),
       MemorySize: 1024,
       Timeout: TIMEOUT_SECONDS,
-      // One bootstrap at a time; migrations also hold the named lock.
-      ReservedConcurrentExecutions: 1,
+      // No reserved concurrency: a new account's limit (10) leaves none to reserve, and the deploy
+      // invokes it once; two deploys at once still migrate one at a time (the named lock).
       VpcConfig: { SubnetIds: subnets, SecurityGroupIds: [getAtt('FunctionSecurityGroup', 'GroupId')] },
       Environment: {
         Variables: {

@@ -140,7 +140,9 @@ export async function bootstrap(input: BootstrapInput, deps: BootstrapDeps): Pro
   if (input.seed) {
     for (const { s, program, command } of commandsOf('seed')) {
       await step(s.name, async () => {
-        if (input.check) return note(s.name, `would run ${command.task} (rows already there are kept)`);
+        // Under check a seed is news only for a database not made yet: seeds keep the rows already
+        // there, and an existing database had its seed run by the deploy that made it.
+        if (input.check) return freshDatabase.has(s.name) ? note(s.name, `would run ${command.task}`) : undefined;
         const out = await deps.commands.run(s.name, program, { args: [...(command.args ?? [])], env: env(s) });
         if (reportedChanges(command.reports, out.lines)) note(s.name, `${command.task}: ${(out.lines.at(-1) ?? '').replace(/^\w+ seed: /, '')}`);
       });
