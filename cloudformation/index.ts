@@ -6,7 +6,7 @@
 // its renderer defines it.
 
 // The stack contract.
-export type { Input, OutputRef, RenderedStack } from './lib/stack.js';
+export type { Input, OutputRef, RegionalLookup, RenderedStack, SecretStage } from './lib/stack.js';
 export type { Expr, Output, Parameter, Resource, Template, Value } from './lib/template.js';
 export { fromOutput, pascal, stackOutputs, StackBuilder } from './lib/stack.js';
 
@@ -23,6 +23,8 @@ export { parseTemplateBody, TEMPLATE_BODY_LIMIT, templateBody, uploadsTemplate, 
 // Outputs other stacks and the playbooks read, named by the renderer that defines them.
 export { NETWORK } from './network.js';
 export { DATABASE, dbSecretArn, replicaIdentifier } from './database.js';
-export { LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
+export { adminSecretName, BOOTSTRAP, BOOTSTRAP_ARTIFACT, BOOTSTRAP_HANDLER_PROGRAM } from './bootstrap.js';
+export { CLOUDFRONT_ORIGIN_PREFIX_LIST, internalTargetGroupArn, LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
+export { ORIGIN_HEADER_NAME, ORIGIN_HEADER_SECRET } from './lib/origin-header.js';
 export { autoScalingGroupName, serviceStackName } from './service.js';
-export { STATIC_SITE } from './static-site.js';
+export { CLOUDFRONT_HOSTED_ZONE_ID, STATIC_SITE } from './static-site.js';

@@ -5,6 +5,7 @@
 // (lib/deploy-order.ts). Renderers are pure: the same inventory always gives the same bytes (no
 // clock, no randomness, no I/O).
 import { SHOP_SERVICES, type Environment, type ServiceCatalogue, type ServiceDeclaration } from '../environment/index.js';
+import { renderBootstrap } from './bootstrap.js';
 import { renderDatabase } from './database.js';
 import type { RenderedStack } from './lib/stack.js';
 import { toYaml } from './lib/template.js';
@@ -30,6 +31,7 @@ export type StackRegistration =
 export const SHOP_STACKS: readonly StackRegistration[] = [
   { source: 'network', render: renderNetwork },
   { source: 'database', render: renderDatabase },
+  { source: 'bootstrap', render: renderBootstrap },
   { source: 'load-balancer', render: renderLoadBalancer },
   { source: 'service', renderPerService: renderService },
   { source: 'static-site', render: renderStaticSite },

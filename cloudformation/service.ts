@@ -6,7 +6,7 @@
 import { architectureOf, DEFAULT_LEAD_MINUTES, prewarmOf, settingsOf, SHARED_SECRETS, type Environment, type ServiceDeclaration } from '../environment/index.js';
 import { DATABASE, dbSecretArn } from './database.js';
 import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type OutputRef, type RenderedStack } from './lib/stack.js';
-import { LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
+import { internalTargetGroupArn, LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
 import { NETWORK } from './network.js';
 import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
 import { serviceUserData } from './lib/user-data.js';
@@ -43,6 +43,13 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
     AllowedPattern: '^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\\d{12}:targetgroup/.+$',
     ConstraintDescription: 'a target group ARN',
   }, targetGroupArn(service));
+  const internalAlbSg = t.param('InternalLoadBalancerSecurityGroupId', securityGroupId('The internal load balancer security group (load-balancer stack output)'), LOAD_BALANCER.InternalLoadBalancerSecurityGroupId);
+  const internalTargetGroup = t.param('InternalTargetGroupArn', {
+    Type: 'String',
+    Description: `The ${service} target group on the internal load balancer (load-balancer stack output ${internalTargetGroupArn(service).output})`,
+    AllowedPattern: '^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\\d{12}:targetgroup/.+$',
+    ConstraintDescription: 'a target group ARN',
+  }, internalTargetGroupArn(service));
   t.param('LoadBalancerFullName', fullName('app/<name>/<id> of the load balancer (load-balancer stack output)', 'app'), LOAD_BALANCER.LoadBalancerFullName);
   t.param('TargetGroupFullName', fullName(`targetgroup/<name>/<id> of ${service} (load-balancer stack output)`, 'targetgroup'), targetGroupFullName(service));
   const dbSg = t.param('DatabaseSecurityGroupId', securityGroupId('The database security group (database stack output)'), DATABASE.DatabaseSecurityGroupId);
@@ -60,6 +67,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
     }, DATABASE.ReadReplicaEndpoints);
   }
   if (callsOthers) {
+    t.param('ServiceClientSecurityGroupId', securityGroupId('Instances that may call the internal load balancer (load-balancer stack output)'), LOAD_BALANCER.ServiceClientSecurityGroupId);
     t.param('ServiceBaseUrl', {
       Type: 'String',
       Description: `Where ${service} reaches ${joinAnd([...new Set(Object.values(declaration.calls))])} (load-balancer stack output ServiceBaseUrl)`,
@@ -128,17 +136,19 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   });
   t.resource('InstanceProfile', { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [ref('InstanceRole')] } });
 
-  // --- network: the load balancer in, HTTPS and MySQL out --------------------------------------
-  const plainHttpOut = callsOthers && !inv.domain?.albCertificateArn;
+  // --- network: the load balancers in, HTTPS and MySQL out (calls to other services go out through
+  // the service-client group, to the internal load balancer only) ------------------------------
   t.resource('InstanceSecurityGroup', {
     Type: 'AWS::EC2::SecurityGroup',
     Properties: {
-      GroupDescription: `${service} instances: port ${s.port} from the load balancer only`,
+      GroupDescription: `${service} instances: port ${s.port} from the load balancers only`,
       VpcId: vpcId,
-      SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: s.port, ToPort: s.port, SourceSecurityGroupId: albSg, Description: 'From the load balancer' }],
+      SecurityGroupIngress: [
+        { IpProtocol: 'tcp', FromPort: s.port, ToPort: s.port, SourceSecurityGroupId: albSg, Description: 'From the load balancer' },
+        { IpProtocol: 'tcp', FromPort: s.port, ToPort: s.port, SourceSecurityGroupId: internalAlbSg, Description: 'From the internal load balancer (other services)' },
+      ],
       SecurityGroupEgress: [
         { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS: AWS APIs, packages' },
-        ...(plainHttpOut ? [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0', Description: 'HTTP to the load balancer (no certificate in this environment)' }] : []),
         { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, DestinationSecurityGroupId: dbSg, Description: 'MySQL' },
       ],
       Tags: t.tags({ Name: t.prefixed(service) }),
@@ -173,7 +183,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
     ['DB_TLS', 'on'],
     ...secrets.map((x): [string, string] => [x.variable, `aws:\${${x.param}}`]),
     ...(readReplicas ? [['DB_READ_HOSTS', '${DbReadHosts}'] as [string, string]] : []),
-    // Services reach each other through the load balancer, like any client.
+    // Services reach each other through the internal load balancer, inside the VPC.
     ...Object.keys(declaration.calls).map((variable): [string, string] => [variable, '${ServiceBaseUrl}']),
     ['SHUTDOWN_TIMEOUT_MS', String(s.drainSeconds * 1000)],
     ...Object.entries(s.environment ?? {}).sort(([a], [b]) => a.localeCompare(b)),
@@ -194,7 +204,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
         ImageId: ref('ImageId'),
         InstanceType: s.instanceType,
         IamInstanceProfile: { Arn: getAtt('InstanceProfile', 'Arn') },
-        SecurityGroupIds: [getAtt('InstanceSecurityGroup', 'GroupId')],
+        SecurityGroupIds: [getAtt('InstanceSecurityGroup', 'GroupId'), ...(callsOthers ? [ref('ServiceClientSecurityGroupId')] : [])],
         MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', VolumeSize: 20, Encrypted: true, DeleteOnTermination: true } }],
         Monitoring: { Enabled: true },
@@ -251,7 +261,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
             CapacityRebalance: true,
           }
         : { LaunchTemplate: launchTemplate }),
-      TargetGroupARNs: [targetGroup],
+      TargetGroupARNs: [targetGroup, internalTargetGroup],
       HealthCheckType: 'ELB',
       HealthCheckGracePeriod: s.healthCheckGracePeriod,
       DefaultInstanceWarmup: s.scaling.warmupSeconds,

@@ -1,9 +1,12 @@
 // static-site: the shop's static assets in a private, encrypted, versioned S3 bucket served by
 // CloudFront through Origin Access Control; HTTPS only, HTTP/2 and 3, compression. /api/* goes to
 // the load balancer uncached with every viewer header (Authorization included) passed on, so an
-// authenticated response is never served from cache. Aliases, certificate and WAF are optional.
+// authenticated response is never served from cache, and with the secret origin header the load
+// balancer requires (lib/origin-header.ts). Aliases, certificate and WAF are optional; with
+// domain.hostedZoneId the aliases get their alias records here.
 import type { Environment } from '../environment/index.js';
 import { StackBuilder, stackOutputs, type RenderedStack } from './lib/stack.js';
+import { ORIGIN_HEADER_NAME, originHeaderToSend } from './lib/origin-header.js';
 import { LOAD_BALANCER } from './load-balancer.js';
 import { getAtt, ref, sub, type Expr, type Value } from './lib/template.js';
 
@@ -13,6 +16,8 @@ export const STATIC_SITE = stackOutputs('static-site', ['SiteUrl', 'AssetsBucket
 // AWS-managed CloudFront policies (fixed ids published by AWS, the same in every account).
 export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 export const MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+/** The hosted zone every CloudFront alias target lives in (fixed by AWS). */
+export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2';
 
 export function renderStaticSite(inv: Environment): RenderedStack {
   const domain = inv.domain;
@@ -31,6 +36,7 @@ export function renderStaticSite(inv: Environment): RenderedStack {
         AllowedPattern: '^[A-Za-z0-9.-]+\\.elb\\.amazonaws\\.com$',
         ConstraintDescription: 'an ELB DNS name',
       }, LOAD_BALANCER.LoadBalancerDnsName);
+  const originHeader = originHeaderToSend(t);
 
   t.resource('AssetsBucket', {
     Type: 'AWS::S3::Bucket',
@@ -151,6 +157,7 @@ export function renderStaticSite(inv: Environment): RenderedStack {
           {
             Id: 'api',
             DomainName: apiOrigin,
+            OriginCustomHeaders: [{ HeaderName: ORIGIN_HEADER_NAME, HeaderValue: originHeader }],
             CustomOriginConfig: {
               OriginProtocolPolicy: apiOverHttps ? 'https-only' : 'http-only',
               HTTPPort: 80,
@@ -188,6 +195,22 @@ export function renderStaticSite(inv: Environment): RenderedStack {
       Tags: t.tags(),
     },
   });
+
+  if (domain?.hostedZoneId) {
+    domain.aliases.forEach((alias, i) => {
+      for (const type of ['A', 'AAAA'] as const) {
+        t.resource(`Alias${i + 1}${type === 'A' ? 'Ipv4' : 'Ipv6'}Record`, {
+          Type: 'AWS::Route53::RecordSet',
+          Properties: {
+            HostedZoneId: domain.hostedZoneId!,
+            Name: alias,
+            Type: type,
+            AliasTarget: { DNSName: getAtt('Distribution', 'DomainName'), HostedZoneId: CLOUDFRONT_HOSTED_ZONE_ID, EvaluateTargetHealth: false },
+          },
+        });
+      }
+    });
+  }
 
   const siteHost = domain?.aliases[0];
   t.output(STATIC_SITE.DistributionId, 'The CloudFront distribution id (for invalidations)', ref('Distribution'));

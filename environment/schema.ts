@@ -147,6 +147,8 @@ export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
           backupRetentionDays: Int(1, 35),
           readReplicas: Int(0, 5),
           deletionProtection: Type.Boolean(),
+          /** The deploy's database bootstrap seeds catalog and stock (staging); default false. */
+          seed: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),
@@ -158,6 +160,7 @@ export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
             apiHostname: Type.Optional(Hostname),
             albCertificateArn: Type.Optional(Arn('acm', 'an ACM certificate in the inventory region (load balancer)')),
             webAclArn: Type.Optional(Arn('wafv2', 'a WAFv2 web ACL with CLOUDFRONT scope')),
+            hostedZoneId: Type.Optional(Type.String({ pattern: '^Z[A-Z0-9]{1,31}$', expected: 'a Route 53 public hosted zone id such as Z0123456789ABCDEFGHIJ' })),
           },
           { additionalProperties: false },
         ),

@@ -20,6 +20,13 @@ export interface SharedSecret {
   /** Why it exists (the Secrets Manager description). */
   readonly description: string;
   readonly generate: SecretGenerator;
+  /**
+   * 'staged': two sides must agree on the value, so a rotation first adds the new one as
+   * AWSPENDING (accepted beside the current one) and the deploy promotes it once both take it.
+   */
+  readonly rotation?: 'staged';
+  /** 'aws': kept by the aws target only (the local shop has no CloudFront and no load balancer). */
+  readonly only?: 'aws';
 }
 
 export const SHARED_SECRETS: Readonly<Record<SharedSecretName, SharedSecret>> = {
@@ -41,4 +48,19 @@ export const SHARED_SECRETS: Readonly<Record<SharedSecretName, SharedSecret>> = 
     description: 'public key every service verifies tokens with',
     generate: { kind: 'derived', from: 'jwt', keys: ['publicKey'] },
   },
+  // Read by no service: CloudFront sends it to the load balancer, which refuses requests without it
+  // (cloudformation/README.md, "Edge"). Both stacks resolve it by version id, never by value.
+  'origin-header': {
+    name: 'origin-header',
+    holds: 'the origin header value {value}',
+    description: 'value CloudFront sends in X-Origin-Verify; the load balancer answers 403 without it',
+    generate: { kind: 'random-token', key: 'value' },
+    rotation: 'staged',
+    only: 'aws',
+  },
 };
+
+/** The Secrets Manager name of a shared secret: `<project>/<environment>/<name>`. */
+export function sharedSecretId(inv: { project: string; environment: string }, name: SharedSecretName): string {
+  return `${inv.project}/${inv.environment}/${name}`;
+}

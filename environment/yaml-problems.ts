@@ -6,6 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
+import { distance as levenshtein } from 'fastest-levenshtein';
 
 export type PathKey = string | number;
 
@@ -154,19 +155,9 @@ export function readYaml(text: string, wording: Wording, options: ReportOptions 
 
 // --- did you mean ---------------------------------------------------------------------------------
 
-/** Edit distance, ignoring case. */
+/** Edit distance, ignoring case (fastest-levenshtein, already in the tree through @zxcvbn-ts). */
 function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
+  return levenshtein(a.toLowerCase(), b.toLowerCase());
 }
 
 /** The choice `word` most likely misspells, if one is close enough to be a typo. */

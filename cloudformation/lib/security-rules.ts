@@ -2,7 +2,7 @@
 // checkov or cfn-lint rule it mirrors (cloudformation/README.md, "Security rules"), works on the template object
 // alone (no AWS, no spec file) and returns findings. Written here rather than running those tools
 // because they are Python/Ruby programs the CI image does not carry, and because these rules know
-// the project's conventions (the ALB is the one place open to the world, read replicas hold no data
+// the project's conventions (nothing is open to the world: the ALB admits CloudFront's prefix list, read replicas hold no data
 // of their own, secrets are only ever passed as aws:<arn> references).
 import type { Finding } from './findings.js';
 import { walk } from './findings.js';
@@ -14,6 +14,8 @@ export interface SecurityRule {
   /** Which tools' rules it mirrors, for the table in cloudformation/README.md. */
   mirrors: string;
   title: string;
+  /** 'warning' for a finding that does not stop a deploy (the review shows it); errors otherwise. */
+  severity?: 'warning';
   check(template: Template): Violation[];
 }
 
@@ -146,7 +148,7 @@ const imdsV2: SecurityRule = {
 const worldIngress: SecurityRule = {
   id: 'W2',
   mirrors: 'cfn-nag W2 (and W9), checkov CKV_AWS_260 / CKV_AWS_24 / CKV_AWS_25',
-  title: 'Nothing is open to the world except the load balancer on 80/443',
+  title: 'Nothing is open to the world, the load balancer included (it admits CloudFront only)',
   check(t) {
     const out: Violation[] = [];
     const albGroups = new Set<string>();
@@ -159,15 +161,13 @@ const worldIngress: SecurityRule = {
       if (!open) return;
       const from = Number(rule.FromPort);
       const to = Number(rule.ToPort);
-      const webPort = String(rule.IpProtocol) === 'tcp' && from === to && (from === 80 || from === 443);
-      if (group && albGroups.has(group) && webPort) return;
       const ports = `${String(rule.IpProtocol)} ${Number.isFinite(from) ? from : '*'}-${Number.isFinite(to) ? to : '*'}`;
       out.push({
         resource,
         path,
         message: group && albGroups.has(group)
-          ? `the load balancer may be open to the world only on tcp 80 and 443, not ${ports}`
-          : `ingress from ${String(rule.CidrIp ?? rule.CidrIpv6)} on ${ports}: only the load balancer may be open to the world`,
+          ? `the load balancer is open to the world on ${ports}: callers would walk around CloudFront and its web ACL; admit the CloudFront origin-facing prefix list (SourcePrefixListId) instead`
+          : `ingress from ${String(rule.CidrIp ?? rule.CidrIpv6)} on ${ports}: nothing may be open to the world`,
       });
     };
     for (const [id, r] of ofType(t, 'AWS::EC2::SecurityGroup')) {
@@ -208,6 +208,30 @@ const cloudFrontHttps: SecurityRule = {
         const policy = (b as { ViewerProtocolPolicy?: unknown } | undefined)?.ViewerProtocolPolicy;
         if (policy !== 'https-only' && policy !== 'redirect-to-https') out.push({ resource: id, path: `${path}.ViewerProtocolPolicy`, message: `viewers may use plain HTTP (${String(policy)}): use https-only or redirect-to-https` });
       }
+    }
+    return out;
+  },
+};
+
+const cloudFrontOriginHttps: SecurityRule = {
+  id: 'CloudFront.9',
+  mirrors: 'AWS Security Hub CloudFront.9 (CloudFront distributions should encrypt traffic to custom origins)',
+  title: 'CloudFront reaches custom origins over HTTPS',
+  severity: 'warning',
+  check(t) {
+    const out: Violation[] = [];
+    for (const [id, r] of ofType(t, 'AWS::CloudFront::Distribution')) {
+      const origins = ((props(r).DistributionConfig ?? {}) as { Origins?: unknown }).Origins;
+      (Array.isArray(origins) ? origins : []).forEach((origin: { Id?: unknown; CustomOriginConfig?: { OriginProtocolPolicy?: unknown } }, i) => {
+        const policy = origin.CustomOriginConfig?.OriginProtocolPolicy;
+        if (origin.CustomOriginConfig && policy !== 'https-only') {
+          out.push({
+            resource: id,
+            path: `Resources.${id}.Properties.DistributionConfig.Origins[${i}].CustomOriginConfig.OriginProtocolPolicy`,
+            message: `CloudFront reaches origin ${String(origin.Id)} over plain HTTP (${String(policy)}), Authorization headers and the origin header included: give the inventory domain.apiHostname and domain.albCertificateArn`,
+          });
+        }
+      });
     }
     return out;
   },
@@ -363,10 +387,10 @@ const statefulRetained: SecurityRule = {
 
 export const SECURITY_RULES: readonly SecurityRule[] = [
   rdsEncrypted, ebsEncrypted, s3Encrypted, rdsNotPublic, imdsV2, worldIngress, s3PublicAccessBlocked,
-  cloudFrontHttps, iamWildcardAction, iamWildcardResource, noSecretValues, statefulRetained,
+  cloudFrontHttps, cloudFrontOriginHttps, iamWildcardAction, iamWildcardResource, noSecretValues, statefulRetained,
 ];
 
 /** Runs every security rule over a template. */
 export function checkSecurity(template: Template, stack = 'template', rules: readonly SecurityRule[] = SECURITY_RULES): Finding[] {
-  return rules.flatMap((rule) => rule.check(template).map((v): Finding => ({ rule: rule.id, severity: 'error', stack, resource: v.resource, path: v.path, message: v.message })));
+  return rules.flatMap((rule) => rule.check(template).map((v): Finding => ({ rule: rule.id, severity: rule.severity ?? 'error', stack, resource: v.resource, path: v.path, message: v.message })));
 }

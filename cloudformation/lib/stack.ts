@@ -18,7 +18,19 @@ export type Input =
   | OutputRef
   | { from: 'artifact'; service: string; field: 'bucket' | 'key' | 'sha256' }
   /** A shared secret the playbook creates in Secrets Manager (environment/shared-secrets.ts): its ARN. */
-  | { from: 'secret'; secret: SharedSecretName };
+  | { from: 'secret'; secret: SharedSecretName }
+  /**
+   * The version id of a shared secret's AWSCURRENT version, or of its AWSPENDING one ('' when there
+   * is none): a stack that resolves the value by version id updates when the version changes.
+   */
+  | { from: 'secret-version'; secret: SharedSecretName; stage: SecretStage }
+  /** A value the playbook looks up in the region at deploy time (AWS-owned ids that differ per region). */
+  | { from: 'lookup'; lookup: RegionalLookup };
+
+/** The version of a secret a stack resolves: the one in use, or the one a rotation is bringing in. */
+export type SecretStage = 'current' | 'pending';
+/** What the playbook looks up per region: the CloudFront origin-facing managed prefix list's id. */
+export type RegionalLookup = 'cloudfront-origin-prefix-list';
 
 /** One stack of an environment, rendered: what the playbooks validate, write and deploy. */
 export interface RenderedStack {
@@ -49,6 +61,7 @@ export function pascal(slug: string): string {
 
 export class StackBuilder {
   private readonly parameters: Record<string, Parameter> = {};
+  private readonly conditions: Record<string, Expr> = {};
   private readonly resources: Record<string, Resource> = {};
   private readonly outputs: Record<string, Output> = {};
   private readonly inputs: Record<string, Input> = {};
@@ -77,6 +90,13 @@ export class StackBuilder {
     this.parameters[name] = parameter;
     if (input) this.inputs[name] = input;
     return ref(name);
+  }
+
+  /** Declares a condition (resources and Fn::If name it). */
+  condition(name: string, expr: Expr): string {
+    if (this.conditions[name]) throw new Error(`${this.name}: condition ${name} declared twice`);
+    this.conditions[name] = expr;
+    return name;
   }
 
   resource(logicalId: string, resource: Resource): string {
@@ -124,6 +144,7 @@ export class StackBuilder {
         AWSTemplateFormatVersion: '2010-09-09',
         Description: `${this.inv.project} ${this.inv.environment} ${this.name}: ${this.description}`,
         Parameters: this.parameters,
+        ...(Object.keys(this.conditions).length ? { Conditions: this.conditions } : {}),
         Resources: this.resources,
         Outputs: this.outputs,
       },

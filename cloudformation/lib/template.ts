@@ -44,6 +44,7 @@ export type Template = {
   Description: string;
   Metadata?: { [key: string]: Value };
   Parameters: Record<string, Parameter>;
+  Conditions?: Record<string, Expr>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, Output>;
 };
@@ -59,6 +60,8 @@ export const select = (index: number, list: Expr): Expr => ({ 'Fn::Select': [Str
 export const getAZs = (): Expr => ({ 'Fn::GetAZs': '' });
 export const base64 = (value: Expr): Expr => ({ 'Fn::Base64': value });
 export const split = (separator: string, value: Expr): Expr => ({ 'Fn::Split': [separator, value] });
+export const ifCondition = (condition: string, whenTrue: Expr, whenFalse: Expr): Expr => ({ 'Fn::If': [condition, whenTrue, whenFalse] });
+export const NO_VALUE: Expr = { Ref: 'AWS::NoValue' };
 
 export const PSEUDO_PARAMETERS = [
   'AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region',

@@ -39,6 +39,8 @@ export interface PlaybookOptions {
   offline: boolean;
   /** deploy --skip-preflight: deploy without the preflight (said loudly in the recap). */
   skipPreflight: boolean;
+  /** destroy --allow-destroy <environment>: destroy an environment whose inventory protects its database. */
+  allowDestroy: string | undefined;
 }
 
 export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
@@ -48,7 +50,8 @@ export const usage = (playbook: string): string => `usage: ./playbooks/${playboo
       --validate             also check the templates: resource specification, security rules, stack wiring` : ''}${playbook === 'preflight' ? `
       --profile <file>       also compare the fleet's reach with a load profile's peak (loadtest/profiles/)
       --offline              only the checks that need no AWS credentials` : ''}${playbook === 'deploy' ? `
-      --skip-preflight       deploy without the preflight checks (the recap says so)` : ''}
+      --skip-preflight       deploy without the preflight checks (the recap says so)` : ''}${playbook === 'destroy' ? `
+      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}
       --check                change nothing anywhere; every task says what it would do
       --diff                 show what would change (template differences)
       --tags <a,b>           run only tasks with one of these tags
@@ -94,8 +97,9 @@ const OWN_OPTIONS = {
   render: { out: { type: 'string', short: 'o' }, validate: { type: 'boolean' } },
   preflight: { profile: { type: 'string' }, offline: { type: 'boolean' } },
   deploy: { 'skip-preflight': { type: 'boolean' } },
+  destroy: { 'allow-destroy': { type: 'string' } },
 } as const;
-const ALL_OPTIONS = { ...OPTIONS, ...OWN_OPTIONS.render, ...OWN_OPTIONS.preflight, ...OWN_OPTIONS.deploy } as const;
+const ALL_OPTIONS = { ...OPTIONS, ...OWN_OPTIONS.render, ...OWN_OPTIONS.preflight, ...OWN_OPTIONS.deploy, ...OWN_OPTIONS.destroy } as const;
 
 function parse(argv: string[], playbook: PlaybookName) {
   try {
@@ -141,8 +145,10 @@ export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): Pla
     profile: v.profile,
     skipPreflight: v['skip-preflight'] ?? false,
     offline: v.offline ?? false,
+    allowDestroy: v['allow-destroy'],
   };
   if (options.profile === '') throw new UsageError('--profile needs a load profile, e.g. --profile loadtest/profiles/sale-day.yaml');
+  if (options.allowDestroy === '') throw new UsageError('--allow-destroy needs the environment it allows, e.g. --allow-destroy production');
   if (options.out === '') throw new UsageError('-o needs a folder, e.g. -o build/cloudformation');
   if (options.keepChangeSets && !options.check) {
     throw new UsageError('--keep-change-sets goes with --check (review now, execute later with --execute-reviewed)');

@@ -11,7 +11,8 @@ import { preflightPlay } from './plays/preflight.js';
 import { renderPlay } from './plays/render.js';
 import { EXIT, runPlay } from './runner.js';
 import type { StackSource } from './stack-source.js';
-import { TARGETS, type TargetPlaybook, type TargetRun } from './targets.js';
+import { TARGETS } from './target-modules.js';
+import type { TargetPlaybook, TargetRun } from './targets.js';
 
 export type { PlaybookName } from './cli.js';
 

@@ -4,7 +4,9 @@
 // plain text.
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { TaskStatus } from './runner.js';
+
+/** The four outcomes of a task, as its line shows them (the runner decides which). */
+export type TaskStatus = 'ok' | 'changed' | 'skipped' | 'failed';
 
 const COLOURS: Record<TaskStatus | 'dim' | 'bold' | 'loud', [number, number]> = {
   ok: [32, 39],

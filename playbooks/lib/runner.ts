@@ -5,9 +5,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { PlaybookOptions } from './cli.js';
 import { ApprovalRequiredError, InterruptedError, errorMessage } from './errors.js';
-import { Output, formatDuration } from './output.js';
+import { Output, formatDuration, type TaskStatus } from './output.js';
 
-export type TaskStatus = 'ok' | 'changed' | 'skipped' | 'failed';
+export type { TaskStatus } from './output.js';
 
 export interface TaskOutcome {
   status: TaskStatus;

@@ -1,7 +1,7 @@
 // A stack's parameter values at deploy time, filled from the inputs its renderer declared: outputs
 // of stacks deployed before it, the service artifact, the shared secrets' ARNs. The renderers
 // never see AWS; this is where their inputs meet the values of one run.
-import type { Input, Template } from '../../cloudformation/index.js';
+import type { Input, RegionalLookup, SecretStage, Template } from '../../cloudformation/index.js';
 
 export interface ResolvedParameters {
   values: Record<string, string>;
@@ -14,15 +14,28 @@ export interface InputSources {
   outputs(stack: string): Record<string, string> | undefined;
   artifact(service: string): Record<'bucket' | 'key' | 'sha256', string> | undefined;
   secret(name: string): string | undefined;
+  /** A secret's version id at a stage ('' for a stage no version has). */
+  secretVersion(name: string, stage: SecretStage): string | undefined;
+  /** A value looked up in the region (the CloudFront prefix list's id). */
+  lookup(name: RegionalLookup): string | undefined;
 }
 
-export const describeInput = (i: Input): string =>
-  i.from === 'output' ? `output ${i.output} of ${i.stack}` : i.from === 'artifact' ? `the ${i.service} artifact ${i.field}` : `secret ${i.secret}`;
+export function describeInput(i: Input): string {
+  switch (i.from) {
+    case 'output': return `output ${i.output} of ${i.stack}`;
+    case 'artifact': return `the ${i.service} artifact ${i.field}`;
+    case 'secret': return `secret ${i.secret}`;
+    case 'secret-version': return `the ${i.stage} version of secret ${i.secret}`;
+    case 'lookup': return `the ${i.lookup} lookup`;
+  }
+}
 
 /** One input's value in this run, when it is there. */
 export function inputValue(input: Input, sources: InputSources): string | undefined {
   if (input.from === 'output') return sources.outputs(input.stack)?.[input.output];
   if (input.from === 'artifact') return sources.artifact(input.service)?.[input.field];
+  if (input.from === 'secret-version') return sources.secretVersion(input.secret, input.stage);
+  if (input.from === 'lookup') return sources.lookup(input.lookup);
   return sources.secret(input.secret);
 }
 

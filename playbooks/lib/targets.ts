@@ -1,6 +1,7 @@
 // Targets plug their module sets into the same playbooks: each target is a module exporting a
 // function per playbook (deploy, drift, ...). The aws target deploys CloudFormation; the local
 // target runs the shop on this machine. Render is the same for every target (plays/render.ts).
+// Which module set each target name loads is target-modules.ts (the plays import this file).
 import type { Environment } from '../../environment/index.js';
 import type { AwsSettings } from './aws/clients.js';
 import type { Play } from './runner.js';
@@ -26,8 +27,3 @@ export interface TargetRun {
 export type TargetPlaybook = (run: TargetRun) => Promise<void>;
 
 export type TargetModule = Partial<Record<'deploy' | 'drift' | 'destroy' | 'status', TargetPlaybook>>;
-
-export const TARGETS: Record<string, () => Promise<TargetModule>> = {
-  aws: () => import('./plays/aws-target.js'),
-  local: () => import('./plays/local-deploy.js'),
-};

@@ -5,7 +5,7 @@
 // so the environment model loads them without loading any service code.
 
 /** Secrets the deploy creates once per environment and several services read (environment/shared-secrets.ts). */
-export type SharedSecretName = 'jwt' | 'jwt-public' | 'service-credential';
+export type SharedSecretName = 'jwt' | 'jwt-public' | 'service-credential' | 'origin-header';
 
 /** How an operator command's output says whether it changed anything. */
 export type ChangeReport =

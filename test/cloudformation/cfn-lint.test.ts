@@ -85,7 +85,7 @@ for (const { name, inv } of environments) {
 // cfn-lint ran with its schemas and that the configuration's Tags patch hides nothing else.
 const canaryInv = environments.find((e) => e.name === 'staging')!.inv;
 const canary = structuredClone(renderEnvironment(canaryInv).find((f) => f.stack.name === 'load-balancer')!.stack.template);
-Object.assign(canary.Resources.HttpListener!.Properties!, { Bogus: true });
+Object.assign(canary.Resources.Listener!.Properties!, { Bogus: true });
 const canaryFile = join(out, 'canary-load-balancer.json');
 await writeFile(canaryFile, JSON.stringify(canary, null, 2));
 byRegion.get(canaryInv.region)!.push(canaryFile);
@@ -136,7 +136,7 @@ t.test('every rendered template: 0 errors, 0 warnings', (t) => {
 
 t.test('the canary is rejected: the linter really ran, and the Tags patch covers nothing else', (t) => {
   const caught = findings.filter((f) => f.Filename === canaryFile).map((f) => [f.Rule.Id, f.Location.Path.join('.')]);
-  t.same(caught, [['E3002', 'Resources.HttpListener.Properties.Bogus']]);
+  t.same(caught, [['E3002', 'Resources.Listener.Properties.Bogus']]);
   t.end();
 });
 

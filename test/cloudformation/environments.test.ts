@@ -131,13 +131,12 @@ t.test('sale events: pre-warm before each start, restore at each end, per enviro
 t.test('edge: HTTPS, certificates, aliases and WAF only where the inventory has a domain', (t) => {
   const prodLb = production.stack('load-balancer').template;
   const stagingLb = staging.stack('load-balancer').template;
-  t.match(prodLb.Resources.HttpsListener!.Properties, { Protocol: 'HTTPS', Port: 443, Certificates: [{ CertificateArn: production.inv.domain!.albCertificateArn }] }, 'production: HTTPS listener with its certificate');
-  t.match(prodLb.Resources.HttpListener!.Properties, { DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS' } }] }, 'production: HTTP redirects');
-  t.notOk(stagingLb.Resources.HttpsListener, 'staging: no HTTPS listener without a certificate');
-  t.match(stagingLb.Resources.HttpListener!.Properties, { Protocol: 'HTTP', DefaultActions: [{ Type: 'fixed-response' }] }, 'staging: HTTP routes directly');
+  t.match(prodLb.Resources.Listener!.Properties, { Protocol: 'HTTPS', Port: 443, Certificates: [{ CertificateArn: production.inv.domain!.albCertificateArn }] }, 'production: HTTPS listener with its certificate');
+  t.notOk(prodLb.Resources.HttpListener, 'production: no HTTP listener (only CloudFront calls, over HTTPS)');
+  t.match(stagingLb.Resources.Listener!.Properties, { Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } }] }, 'staging: HTTP, 403 without the origin header');
   const ports = (x: Template) => (x.Resources.LoadBalancerSecurityGroup!.Properties!.SecurityGroupIngress as Array<{ FromPort: number }>).map((i) => i.FromPort);
-  t.same(ports(prodLb), [443, 80], 'production: 443 and 80 open');
-  t.same(ports(stagingLb), [80], 'staging: only 80 open');
+  t.same(ports(prodLb), [443], 'production: 443 open to CloudFront');
+  t.same(ports(stagingLb), [80], 'staging: only 80 open to CloudFront');
 
   const prodCdn = production.stack('static-site').template.Resources.Distribution!.Properties!.DistributionConfig as Record<string, unknown>;
   const stagingCdn = staging.stack('static-site').template.Resources.Distribution!.Properties!.DistributionConfig as Record<string, unknown>;
@@ -153,7 +152,6 @@ t.test('edge: HTTPS, certificates, aliases and WAF only where the inventory has 
   t.match(origin(prodCdn), { DomainName: 'api.shop.example.com', CustomOriginConfig: { OriginProtocolPolicy: 'https-only' } }, 'production: CloudFront to the ALB over HTTPS');
   t.match(origin(stagingCdn), { DomainName: { Ref: 'LoadBalancerDnsName' }, CustomOriginConfig: { OriginProtocolPolicy: 'http-only' } }, 'staging: CloudFront to the ALB DNS name');
   t.ok(staging.stack('static-site').inputs.LoadBalancerDnsName, 'staging: the ALB name comes from the load-balancer stack');
-  t.equal(production.stack('load-balancer').template.Outputs.ServiceBaseUrl!.Value, 'https://api.shop.example.com', 'production: orders calls over HTTPS');
   t.end();
 });
 

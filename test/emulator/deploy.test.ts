@@ -1,5 +1,5 @@
-// The aws target against an AWS emulator, as a new user runs it: ./playbooks/deploy.mjs and
-// drift.mjs as real processes (from a private copy of the scripts and dist/, see playbook-root.ts)
+// The aws target against an AWS emulator, as a new user runs it (steps a–f of issue 13; g, the
+// teardown, is destroy.test.ts): ./playbooks/deploy.mjs and drift.mjs as real processes (from a private copy of the scripts and dist/, see playbook-root.ts)
 // with AWS_ENDPOINT_URL, fake credentials and a staging-like inventory
 // (test/fixtures/inventories/emulator.yaml: every stack kind), against moto's server with the
 // launcher's fixes (test/emulator/moto_server.py). What the runs did is read back through the
@@ -9,25 +9,21 @@
 // public name, and nothing serves the shop behind an emulator. The health wait runs: moto registers
 // the Auto Scaling group's instances and reports them healthy without checking anything, so it
 // shows the path reads the right target groups, not that instances would serve.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, readdir, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand, ListStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DescribeSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MOTO_ACCOUNT, startMoto } from '../helpers/moto.js';
-import { playbookRoot } from '../helpers/playbook-root.js';
-import { ROOT, runNode, waitUntil, type CommandResult } from '../helpers/processes.js';
+import { DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  EMULATOR_ARTIFACTS as ARTIFACTS, EMULATOR_PREFIX as PREFIX, EMULATOR_STACKS as STACKS, emulatorWorld, expectExit, recap,
+} from '../helpers/emulator-playbooks.js';
+import { ROOT, waitUntil } from '../helpers/processes.js';
 
-const INVENTORY = join(ROOT, 'test/fixtures/inventories/emulator.yaml');
-const PREFIX = 'saleday-emulator-';
-const STACKS = ['network', 'database', 'load-balancer', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'static-site', 'monitoring'];
 const SERVICES = ['users', 'catalog', 'inventory', 'orders'];
-const ARTIFACTS = `saleday-artifacts-${MOTO_ACCOUNT}-eu-west-1`;
 const SCALE = ['-e', 'services.catalog.scaling.max=6'];
 // Resource types moto 5.2.1 does not model: it skips them with a warning and the stack completes
 // without them. Nothing in these steps reads them. A type missing from a stack and not listed here
@@ -44,33 +40,9 @@ const UNMODELLED = new Set([
   'AWS::SecretsManager::SecretTargetAttachment',
 ]);
 
-const moto = await startMoto(t);
-const root = await playbookRoot(t);
-const home = await mkdtemp(join(tmpdir(), 'saleday-emulator-home-'));
-t.teardown(() => rm(home, { recursive: true, force: true }));
-const cfn = new CloudFormationClient(moto.clientConfig());
-const s3 = new S3Client(moto.clientConfig());
-const secrets = new SecretsManagerClient(moto.clientConfig());
+const { moto, root, cfn, s3, secrets, playbook, liveStacks, objectKeys } = await emulatorWorld(t);
 const autoscaling = new AutoScalingClient(moto.clientConfig());
-t.teardown(() => [cfn, s3, secrets, autoscaling].forEach((c) => c.destroy()));
-
-/** Runs a playbook script of the copy against the emulator; says in the log how long it took. */
-async function playbook(name: 'deploy' | 'drift', args: string[]): Promise<CommandResult> {
-  const started = Date.now();
-  const r = await runNode(root.script(name), ['-i', INVENTORY, ...args], { PATH: process.env.PATH ?? '', HOME: home, NODE_NO_WARNINGS: '1', ...moto.env });
-  t.comment(`${name}.mjs ${args.join(' ')}: exit ${r.code} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return r;
-}
-
-function expectExit(t: Test, r: CommandResult, code: number, what: string): void {
-  t.equal(r.code, code, `${what}: exit ${code}`, { output: r.code === code ? undefined : `${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}` });
-}
-
-/** Every stack of the emulator that is not deleted, by name. */
-async function liveStacks(): Promise<Map<string, string>> {
-  const out = await cfn.send(new ListStacksCommand({}));
-  return new Map((out.StackSummaries ?? []).filter((s) => s.StackStatus !== 'DELETE_COMPLETE').map((s) => [s.StackName ?? '', s.StackStatus ?? '']));
-}
+t.teardown(() => autoscaling.destroy());
 
 async function describe(key: string): Promise<Stack> {
   const out = await cfn.send(new DescribeStacksCommand({ StackName: `${PREFIX}${key}` }));
@@ -88,18 +60,6 @@ async function stamps(): Promise<Record<string, string>> {
 }
 
 const changedStacks = (before: Record<string, string>, after: Record<string, string>): string[] => STACKS.filter((k) => before[k] !== after[k]);
-
-async function objectKeys(bucket: string): Promise<string[]> {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-  return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
-}
-
-/** The PLAY RECAP counts. */
-function recap(stdout: string): Record<'ok' | 'changed' | 'skipped' | 'failed', number> {
-  const m = /ok=(\d+)\s+changed=(\d+)\s+skipped=(\d+)\s+failed=(\d+)/.exec(stdout);
-  if (!m) throw new Error(`no PLAY RECAP in:\n${stdout.slice(-2000)}`);
-  return { ok: Number(m[1]), changed: Number(m[2]), skipped: Number(m[3]), failed: Number(m[4]) };
-}
 
 const outputsOf = (s: Stack): Record<string, string> => Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
 
@@ -221,3 +181,4 @@ t.test('f. drift detection finds everything in sync', { skip: noDrift && `the em
   expectExit(t, r, 0, 'drift --detailed-exitcode');
   t.equal(recap(r.stdout).failed, 0);
 });
+

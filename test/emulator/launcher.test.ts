@@ -10,6 +10,7 @@ import {
   CreateChangeSetCommand,
   CreateStackCommand,
   DeleteChangeSetCommand,
+  DeleteStackCommand,
   DescribeChangeSetCommand,
   DescribeStackEventsCommand,
   DescribeStacksCommand,
@@ -256,6 +257,19 @@ const SCENARIOS: Record<string, (aws: Aws, name: string) => Promise<void>> = {
     const events = (await aws.cfn.send(new DescribeStackEventsCommand({ StackName: name }))).StackEvents ?? [];
     const failed = events.find((e) => e.LogicalResourceId === 'Key' && e.ResourceStatus === 'CREATE_FAILED');
     must(s.StackStatus === 'CREATE_FAILED' && failed?.ResourceStatusReason, `stack ${s.StackStatus}, key event ${JSON.stringify(failed)}`);
+  },
+  'delete-stack-deletes-route-tables': async (aws, name) => {
+    await createStack(aws, name, {
+      Resources: {
+        Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.9.0.0/16' } },
+        Subnet: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.1.0/24' } },
+        Table: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: { Ref: 'Vpc' } } },
+        Association: { Type: 'AWS::EC2::SubnetRouteTableAssociation', Properties: { SubnetId: { Ref: 'Subnet' }, RouteTableId: { Ref: 'Table' } } },
+      },
+    });
+    await aws.cfn.send(new DeleteStackCommand({ StackName: name }));
+    const left = ((await aws.cfn.send(new ListStacksCommand({}))).StackSummaries ?? []).filter((s) => s.StackName === name && s.StackStatus !== 'DELETE_COMPLETE');
+    must(!left.length, `the stack is ${left[0]?.StackStatus} after DeleteStack`);
   },
 };
 

@@ -698,6 +698,31 @@ def _execute_change_set_failure_is_a_stack_event() -> None:
     models.CloudFormationBackend.execute_change_set = execute_change_set
 
 
+
+@fix("delete-stack-deletes-route-tables",
+     "DeleteStack deletes the route tables the stack made (AWS::EC2::RouteTable), so the VPC they belong to is "
+     "deleted with the stack; moto leaves them behind and the VPC's deletion fails with DependencyViolation.")
+def _delete_stack_deletes_route_tables() -> None:
+    # moto's RouteTable has no CloudFormation delete: DeleteStack skips it, the VPC keeps a second
+    # route table, and delete_vpc refuses. A table still associated refuses too; moto's stack delete
+    # tries again in its next pass, after the association went (the order AWS deletes in).
+    from moto.core.common_models import CloudFormationModel
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import RouteTable
+
+    plain = CloudFormationModel.delete_from_cloudformation_json
+
+    def delete_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
+                                        region_name: str) -> None:
+        if not active("delete-stack-deletes-route-tables"):
+            return plain.__func__(cls, resource_name, cloudformation_json, account_id, region_name)  # type: ignore[attr-defined]
+        backend = ec2_backends[account_id][region_name]
+        if resource_name in backend.route_tables:
+            backend.delete_route_table(resource_name)
+
+    RouteTable.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")

@@ -17,17 +17,20 @@ import {
   ExecuteChangeSetCommand,
   GetTemplateCommand,
   ListChangeSetsCommand,
+  ListStackResourcesCommand,
   type StackResourceDrift,
 } from '@aws-sdk/client-cloudformation';
 import {
-  CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutBucketTaggingCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
+  CreateBucketCommand, DeleteObjectsCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutBucketTaggingCommand, PutObjectCommand, PutPublicAccessBlockCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, DescribeManagedPrefixListsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateInvalidationCommand, CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
-import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetWebACLCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -123,6 +126,8 @@ export class FakeCloudFormation {
   readonly nextChanges = new Map<string, Change[]>();
   /** How the next execution on a stack goes. */
   readonly nextExecution = new Map<string, ExecutionScript>();
+  /** How the next deletion of a stack goes (failWith: it ends DELETE_FAILED with these events). */
+  readonly nextDeletion = new Map<string, ExecutionScript>();
   /** Throttle the next N calls of a command. */
   readonly throttle = new Map<string, number>();
   /** Calls a DescribeStacks needs to see before an in-progress operation ends. */
@@ -164,6 +169,16 @@ export class FakeCloudFormation {
     }));
     m.on(ExecuteChangeSetCommand).callsFake(guard('ExecuteChangeSet', (i: { StackName: string; ChangeSetName: string }) => this.execute(i)));
     m.on(DeleteStackCommand).callsFake(guard('DeleteStack', (i: { StackName: string }) => this.deleteStack(i.StackName)));
+    m.on(ListStackResourcesCommand).callsFake(guard('ListStackResources', (i: { StackName: string }) => {
+      const stack = this.find(i.StackName);
+      if (!stack) throw awsError('ValidationError', `Stack with id ${i.StackName} does not exist`);
+      const resources = stack.templateBody ? readTemplate(stack.templateBody).Resources ?? {} : {};
+      return {
+        StackResourceSummaries: Object.entries(resources).map(([id, r]) => ({
+          LogicalResourceId: id, PhysicalResourceId: `${id.toLowerCase()}-1`, ResourceType: r.Type, ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: stack.created,
+        })),
+      };
+    }));
     m.on(DescribeStackEventsCommand).callsFake(guard('DescribeStackEvents', (i: { StackName: string }) => ({ StackEvents: this.find(i.StackName)?.events ?? [] })));
     m.on(DetectStackDriftCommand).callsFake((i: { StackName: string }) => ({ StackDriftDetectionId: `drift-${i.StackName}` }));
     m.on(DescribeStackDriftDetectionStatusCommand).callsFake((i: { StackDriftDetectionId: string }) => {
@@ -316,14 +331,23 @@ export class FakeCloudFormation {
     return {};
   }
 
-  private deleteStack(name: string): unknown {
-    const stack = this.stacks.get(name);
-    if (!stack) return {};
+  private deleteStack(ref: string): unknown {
+    const stack = this.find(ref);
+    if (!stack || stack.status === 'DELETE_COMPLETE') return {};
+    const name = stack.name;
+    const script = this.nextDeletion.get(name) ?? {};
+    this.nextDeletion.delete(name);
     stack.status = 'DELETE_IN_PROGRESS';
     this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_IN_PROGRESS', 'User Initiated');
     this.pending.set(name, {
       polls: this.inProgressPolls,
       finish: () => {
+        if (script.failWith) {
+          for (const [id, type, status, reason] of script.failWith) this.event(stack, id, type, status, reason);
+          stack.status = 'DELETE_FAILED';
+          this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_FAILED', 'The following resource(s) failed to delete: [' + script.failWith.map((f) => f[0]).join(', ') + ']. ');
+          return;
+        }
         stack.status = 'DELETE_COMPLETE';
         this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_COMPLETE');
         // A deleted stack answers by id only; a new one of the same name is another stack.
@@ -370,6 +394,10 @@ export class FakeS3 {
       this.objects.set(`${i.Bucket}/${i.Key}`, { body, etag: md5(body), contentType: i.ContentType, cacheControl: i.CacheControl, metadata: i.Metadata });
       return { ETag: `"${md5(body)}"` };
     });
+    this.mock.on(DeleteObjectsCommand).callsFake((i: { Bucket: string; Delete: { Objects: Array<{ Key: string }> } }) => {
+      for (const o of i.Delete.Objects) this.objects.delete(`${i.Bucket}/${o.Key}`);
+      return { Deleted: i.Delete.Objects };
+    });
     this.mock.on(ListObjectsV2Command).callsFake((i: { Bucket: string; Prefix?: string }) => ({
       Contents: [...this.objects].filter(([k]) => k.startsWith(`${i.Bucket}/${i.Prefix ?? ''}`)).map(([k, o]) => ({ Key: k.slice(i.Bucket.length + 1), ETag: `"${o.etag}"`, Size: o.body.length })),
       IsTruncated: false,
@@ -397,33 +425,89 @@ export class FakeSts {
   }
 }
 
+/** A secret version: its id and the staging labels on it (AWSCURRENT, AWSPENDING, AWSPREVIOUS). */
+interface FakeSecretVersion {
+  id: string;
+  value: string;
+  stages: string[];
+}
+
 export class FakeSecrets {
   readonly mock = mockClient(SecretsManagerClient);
-  readonly secrets = new Map<string, { arn: string; value: string }>();
+  readonly secrets = new Map<string, { arn: string; value: string; versions: FakeSecretVersion[] }>();
 
   constructor() {
     const find = (id: string) => this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.arn === id);
+    const label = (versions: FakeSecretVersion[], stage: string, to: string | undefined) => {
+      for (const v of versions) v.stages = v.stages.filter((x) => x !== stage);
+      if (to) versions.find((v) => v.id === to)?.stages.push(stage);
+    };
     this.mock.on(DescribeSecretCommand).callsFake((i: { SecretId: string }) => {
       const s = find(i.SecretId);
       if (!s) throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-      return { ARN: s.arn, Name: i.SecretId };
+      return { ARN: s.arn, Name: i.SecretId, VersionIdsToStages: Object.fromEntries(s.versions.filter((v) => v.stages.length).map((v) => [v.id, [...v.stages]])) };
     });
-    this.mock.on(CreateSecretCommand).callsFake((i: { Name: string; SecretString: string }) => {
+    this.mock.on(CreateSecretCommand).callsFake((i: { Name: string; SecretString: string; ClientRequestToken?: string }) => {
       if (this.secrets.has(i.Name)) throw awsError('ResourceExistsException', 'exists');
       const arn = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${i.Name}-AbCdEf`;
-      this.secrets.set(i.Name, { arn, value: i.SecretString });
+      this.secrets.set(i.Name, { arn, value: i.SecretString, versions: [{ id: i.ClientRequestToken ?? `v-${i.Name}-1`, value: i.SecretString, stages: ['AWSCURRENT'] }] });
       return { ARN: arn, Name: i.Name };
     });
-    this.mock.on(PutSecretValueCommand).callsFake((i: { SecretId: string; SecretString: string }) => {
+    this.mock.on(PutSecretValueCommand).callsFake((i: { SecretId: string; SecretString: string; ClientRequestToken?: string; VersionStages?: string[] }) => {
       const s = find(i.SecretId);
       if (!s) throw awsError('ResourceNotFoundException', 'not found');
-      s.value = i.SecretString;
+      const id = i.ClientRequestToken ?? `v-${s.versions.length + 1}`;
+      s.versions.push({ id, value: i.SecretString, stages: [] });
+      const stages = i.VersionStages ?? ['AWSCURRENT'];
+      if (stages.includes('AWSCURRENT')) {
+        label(s.versions, 'AWSPREVIOUS', s.versions.find((v) => v.stages.includes('AWSCURRENT'))?.id);
+        s.value = i.SecretString;
+      }
+      for (const stage of stages) label(s.versions, stage, id);
+      return { ARN: s.arn, VersionId: id };
+    });
+    this.mock.on(UpdateSecretVersionStageCommand).callsFake((i: { SecretId: string; VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
+      const s = find(i.SecretId);
+      if (!s) throw awsError('ResourceNotFoundException', 'not found');
+      const holder = s.versions.find((v) => v.stages.includes(i.VersionStage));
+      if (holder && i.MoveToVersionId && holder.id !== i.RemoveFromVersionId) throw awsError('InvalidParameterException', `${i.VersionStage} is on ${holder.id}, not ${i.RemoveFromVersionId}`);
+      if (i.VersionStage === 'AWSCURRENT' && i.MoveToVersionId) {
+        label(s.versions, 'AWSPREVIOUS', holder?.id);
+        s.value = s.versions.find((v) => v.id === i.MoveToVersionId)!.value;
+      }
+      label(s.versions, i.VersionStage, i.MoveToVersionId);
+      return { ARN: s.arn };
+    });
+    this.mock.on(DeleteSecretCommand).callsFake((i: { SecretId: string }) => {
+      const s = find(i.SecretId);
+      if (!s) throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      for (const [name, v] of this.secrets) if (v === s) this.secrets.delete(name);
       return { ARN: s.arn };
     });
     this.mock.on(GetSecretValueCommand).callsFake((i: { SecretId: string }) => {
       const s = find(i.SecretId);
       if (!s) throw awsError('ResourceNotFoundException', 'not found');
       return { ARN: s.arn, SecretString: s.value };
+    });
+  }
+
+  /** The version ids holding a label. */
+  stage(name: string, stage: string): string | undefined {
+    return this.secrets.get(name)?.versions.find((v) => v.stages.includes(stage))?.id;
+  }
+
+  restore(): void {
+    this.mock.restore();
+  }
+}
+
+export class FakeEc2 {
+  readonly mock = mockClient(EC2Client);
+
+  constructor(prefixLists: Record<string, string> = { 'com.amazonaws.global.cloudfront.origin-facing': 'pl-4fa04526' }) {
+    this.mock.on(DescribeManagedPrefixListsCommand).callsFake((i: { Filters?: Array<{ Name: string; Values: string[] }> }) => {
+      const names = i.Filters?.find((f) => f.Name === 'prefix-list-name')?.Values ?? Object.keys(prefixLists);
+      return { PrefixLists: names.filter((n) => prefixLists[n]).map((n) => ({ PrefixListName: n, PrefixListId: prefixLists[n], OwnerId: 'AWS' })) };
     });
   }
 
@@ -474,7 +558,6 @@ export class FakeElbv2 {
  * action allowed, certificates ISSUED for what they are asked about. Tests plant problems on `mock`s.
  */
 export class FakePreflight {
-  readonly ec2 = mockClient(EC2Client);
   readonly quotas = mockClient(ServiceQuotasClient);
   readonly iam = mockClient(IAMClient);
   readonly acm = mockClient(ACMClient);
@@ -482,7 +565,8 @@ export class FakePreflight {
   /** Quota values by code (the rest: 10 000). */
   readonly quota = new Map<string, number>();
 
-  constructor() {
+  /** `ec2`: FakeEc2's mock (one mock per client class); the preflight's EC2 reads are added to it. */
+  constructor(readonly ec2: FakeEc2['mock']) {
     this.ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'].map((ZoneName) => ({ ZoneName })) });
     this.ec2.on(DescribeInstanceTypeOfferingsCommand).callsFake((i: { Filters: Array<{ Name: string; Values: string[] }> }) => ({
       InstanceTypeOfferings: (i.Filters.find((f) => f.Name === 'instance-type')?.Values ?? []).map((InstanceType) => ({ InstanceType })),
@@ -502,6 +586,6 @@ export class FakePreflight {
   }
 
   restore(): void {
-    for (const m of [this.ec2, this.quotas, this.iam, this.acm, this.waf]) m.restore();
+    for (const m of [this.quotas, this.iam, this.acm, this.waf]) m.restore();
   }
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
 import type { Environment } from '../../environment/index.js';
 import type { StackSource } from '../../playbooks/lib/stack-source.js';
-import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakePreflight, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
+import { FakeCloudFormation, FakeCloudFront, FakeEc2, FakeElbv2, FakePreflight, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
 
 export interface World {
@@ -13,6 +13,7 @@ export interface World {
   secrets: FakeSecrets;
   cloudfront: FakeCloudFront;
   elbv2: FakeElbv2;
+  ec2: FakeEc2;
   sts: FakeSts;
   /** What only the preflight reads (EC2, Service Quotas, IAM, ACM, WAF). */
   preflight: FakePreflight;
@@ -22,7 +23,8 @@ export interface World {
 }
 
 export function world(): World {
-  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), sts: new FakeSts(), preflight: new FakePreflight() };
+  const ec2 = new FakeEc2();
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2, sts: new FakeSts(), preflight: new FakePreflight(ec2.mock) };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
       const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, string | undefined> };

@@ -23,6 +23,17 @@ t.test('runs the tap suites and lint on pushes and pull requests', (t) => {
   t.end();
 });
 
+t.test('installs the AWS emulator and the CloudFormation linter the suites use, before the tests', (t) => {
+  const steps = wf.jobs.test!.steps;
+  const python = steps.findIndex((s) => s.uses?.startsWith('actions/setup-python'));
+  t.ok(python >= 0, 'sets up Python');
+  t.equal(steps[python]?.with?.['python-version'], '3.11');
+  const pip = steps.findIndex((s) => /pip install "moto\[server\]==5\.2\.1" "cfn-lint==1\.51\.0"/.test(s.run ?? ''));
+  t.ok(pip > python, 'pip installs moto[server] 5.2.1 and cfn-lint 1.51.0 after it');
+  t.ok(pip < steps.findIndex((s) => /npm test/.test(s.run ?? '')), 'before npm test');
+  t.end();
+});
+
 t.test('on pull requests with AWS credentials, posts the change-set review', (t) => {
   const review = wf.jobs.review!;
   t.match(review.if, /pull_request/);

@@ -3,13 +3,13 @@
 // the contract between the local fleet and this harness (their types: environment/local-state.ts).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LocalState } from '../../../environment/index.js';
+import { LOCAL_ACTIVITY_FILE, LOCAL_STATE_FILE, type LocalState } from '../../../environment/index.js';
 import type { FleetSize, ScalingActivity, ScalingProbe, TargetMetrics } from './probe.js';
 
 export class LocalStateError extends Error {}
 
 export async function readLocalState(dir: string): Promise<LocalState> {
-  const file = join(dir, 'state.json');
+  const file = join(dir, LOCAL_STATE_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -37,7 +37,7 @@ export class LocalProbe implements ScalingProbe {
   constructor(private readonly dir: string) {}
 
   describe(): string {
-    return `local fleet (${join(this.dir, 'state.json')})`;
+    return `local fleet (${join(this.dir, LOCAL_STATE_FILE)})`;
   }
 
   async sample(): Promise<Record<string, FleetSize>> {
@@ -61,7 +61,7 @@ export class LocalProbe implements ScalingProbe {
   async activities(since: Date, until: Date): Promise<ScalingActivity[]> {
     let text: string;
     try {
-      text = await readFile(join(this.dir, 'activity.jsonl'), 'utf8');
+      text = await readFile(join(this.dir, LOCAL_ACTIVITY_FILE), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;

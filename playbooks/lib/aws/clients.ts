@@ -78,12 +78,12 @@ export class AwsClients {
     return this.once('cloudfront', () => new CloudFrontClient(this.config()));
   }
 
-  get autoScaling(): AutoScalingClient {
-    return this.once('autoScaling', () => new AutoScalingClient(this.config()));
-  }
-
   get ec2(): EC2Client {
     return this.once('ec2', () => new EC2Client(this.config()));
+  }
+
+  get autoScaling(): AutoScalingClient {
+    return this.once('autoScaling', () => new AutoScalingClient(this.config()));
   }
 
   get serviceQuotas(): ServiceQuotasClient {
@@ -113,7 +113,7 @@ export class AwsClients {
 
   /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling, this.sts];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.sts];
   }
 
   /** The account the credentials belong to (names the artifacts bucket); also proves they work. */

@@ -17,6 +17,7 @@ import {
   ExecuteChangeSetCommand,
   GetTemplateCommand,
   ListChangeSetsCommand,
+  ListStackResourcesCommand,
   type Parameter,
   type StackResourceDrift,
 } from '@aws-sdk/client-cloudformation';
@@ -62,6 +63,13 @@ export interface StackEvent {
   reason?: string | undefined;
 }
 
+export interface StackResource {
+  logicalId: string;
+  physicalId: string;
+  type: string;
+  status: string;
+}
+
 export interface CreateChangeSetInput {
   stackName: string;
   changeSetName: string;
@@ -85,6 +93,8 @@ export interface CloudFormationApi {
   deleteChangeSet(stackName: string, changeSet: string): Promise<void>;
   executeChangeSet(stackName: string, changeSet: string, token: string): Promise<void>;
   deleteStack(stackName: string, token: string): Promise<void>;
+  /** The stack's resources as CloudFormation made them (physical ids: bucket names, key ids). */
+  stackResources(stackName: string): Promise<StackResource[]>;
   /** Events newest first, stopping at `untilId` (excluded) or after `max`. */
   recentEvents(stackName: string, untilId?: string, max?: number): Promise<StackEvent[]>;
   detectDrift(stackName: string): Promise<string>;
@@ -216,6 +226,19 @@ export class SdkCloudFormation implements CloudFormationApi {
 
   async deleteStack(stackName: string, token: string): Promise<void> {
     await this.call('DeleteStack', true, () => this.client.send(new DeleteStackCommand({ StackName: stackName, ClientRequestToken: token })));
+  }
+
+  async stackResources(stackName: string): Promise<StackResource[]> {
+    const all: StackResource[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call('ListStackResources', true, () => this.client.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token })));
+      for (const r of out.StackResourceSummaries ?? []) {
+        all.push({ logicalId: r.LogicalResourceId ?? '', physicalId: r.PhysicalResourceId ?? '', type: r.ResourceType ?? '', status: r.ResourceStatus ?? '' });
+      }
+      token = out.NextToken;
+    } while (token);
+    return all;
   }
 
   async recentEvents(stackName: string, untilId?: string, max = 500): Promise<StackEvent[]> {

@@ -4,6 +4,7 @@
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
+  DeleteObjectsCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -36,6 +37,8 @@ export interface S3Api {
   bucketState(bucket: string): Promise<'owned' | 'missing' | 'forbidden'>;
   /** Creates a private bucket: public access blocked, TLS only, tagged (S3 encrypts by default). */
   createBucket(bucket: string, region: string, tags: Record<string, string>): Promise<void>;
+  /** Deletes these keys (up to 1000 per request); a key already gone is no error. */
+  deleteObjects(bucket: string, keys: string[]): Promise<void>;
 }
 
 const isNotFound = (err: unknown): boolean =>
@@ -133,5 +136,16 @@ export class SdkS3 implements S3Api {
     await call('PutBucketTagging', () =>
       this.client.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } })),
     );
+  }
+
+  async deleteObjects(bucket: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const out = await withRetry('DeleteObjects', this.retry, { ...this.opts, idempotent: true }, () =>
+        this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+      );
+      const failed = out.Errors ?? [];
+      if (failed.length) throw new Error(`s3://${bucket}: ${failed.length} objects not deleted (first ${failed[0]?.Key}: ${failed[0]?.Code ?? 'no code'} ${failed[0]?.Message ?? ''})`);
+    }
   }
 }

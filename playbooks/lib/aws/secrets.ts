@@ -2,10 +2,12 @@
 // errors are rethrown with the secret's name only.
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type CallOptions, type RetryPolicy, withRetry } from './retry.js';
 
@@ -13,8 +15,20 @@ export interface SecretsApi {
   /** The secret's ARN, or undefined when there is no such secret. */
   describe(name: string): Promise<string | undefined>;
   create(name: string, value: string, opts: { description: string; tags: Record<string, string>; token: string }): Promise<string>;
-  putValue(name: string, value: string, token: string): Promise<void>;
+  /** A new version; with `pending`, labelled AWSPENDING and the current one left current. */
+  putValue(name: string, value: string, token: string, opts?: { pending?: boolean }): Promise<void>;
   getValue(name: string): Promise<string>;
+  /** Deletes the secret at once (no recovery window), so a new deploy can create it again by name. */
+  deleteNow(name: string): Promise<void>;
+  /** The version ids labelled AWSCURRENT and AWSPENDING (undefined when no version has the label). */
+  versions(name: string): Promise<SecretVersions>;
+  /** Makes the AWSPENDING version current (the current one becomes AWSPREVIOUS) and drops the AWSPENDING label. */
+  promotePending(name: string, versions: Required<SecretVersions>): Promise<void>;
+}
+
+export interface SecretVersions {
+  current?: string | undefined;
+  pending?: string | undefined;
 }
 
 export class SdkSecrets implements SecretsApi {
@@ -50,9 +64,25 @@ export class SdkSecrets implements SecretsApi {
     return out.ARN ?? name;
   }
 
-  async putValue(name: string, value: string, token: string): Promise<void> {
+  async putValue(name: string, value: string, token: string, o: { pending?: boolean } = {}): Promise<void> {
     await withRetry('PutSecretValue', this.retry, { ...this.opts, idempotent: true }, () =>
-      this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value, ClientRequestToken: token })),
+      this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value, ClientRequestToken: token, ...(o.pending ? { VersionStages: ['AWSPENDING'] } : {}) })),
+    );
+  }
+
+  async versions(name: string): Promise<SecretVersions> {
+    const out = await withRetry('DescribeSecret', this.retry, { ...this.opts, idempotent: true }, () => this.client.send(new DescribeSecretCommand({ SecretId: name })));
+    const at = (stage: string) => Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(stage))?.[0];
+    return { current: at('AWSCURRENT'), pending: at('AWSPENDING') };
+  }
+
+  async promotePending(name: string, v: Required<SecretVersions>): Promise<void> {
+    // Not repeated blindly: a second move would name a version that no longer holds the label.
+    await withRetry('UpdateSecretVersionStage', this.retry, { ...this.opts, idempotent: false }, () =>
+      this.client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: v.pending, RemoveFromVersionId: v.current })),
+    );
+    await withRetry('UpdateSecretVersionStage', this.retry, { ...this.opts, idempotent: false }, () =>
+      this.client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', RemoveFromVersionId: v.pending })),
     );
   }
 
@@ -60,5 +90,17 @@ export class SdkSecrets implements SecretsApi {
     const out = await withRetry('GetSecretValue', this.retry, { ...this.opts, idempotent: true }, () => this.client.send(new GetSecretValueCommand({ SecretId: name })));
     if (typeof out.SecretString !== 'string') throw new Error(`secret ${name} has no string value`);
     return out.SecretString;
+  }
+
+  async deleteNow(name: string): Promise<void> {
+    try {
+      await withRetry('DeleteSecret', this.retry, { ...this.opts, idempotent: true }, () =>
+        this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })),
+      );
+    } catch (err) {
+      // A retried delete finds the secret gone: that is the outcome we wanted.
+      if (err instanceof Error && err.name === 'ResourceNotFoundException') return;
+      throw err;
+    }
   }
 }

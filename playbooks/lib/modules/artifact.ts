@@ -4,13 +4,17 @@
 // packages those files import with their dependencies as package-lock.json resolves them. The
 // tarball is reproducible (sorted entries, fixed mtime, no owner names), so its sha256 names it:
 // artifacts/<service>/<sha256>.tgz, uploaded only when absent. EC2 user-data unpacks it and runs
-// the service's main program (environment programPath) with only Node.js installed.
+// the service's main program (environment programPath) with only Node.js installed. The database
+// bootstrap function's artifact is built the same way from its handler and every service's operator
+// commands, as a zip (what Lambda takes): artifacts/bootstrap/<sha256>.zip.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { create as createTar } from 'tar';
-import { programPath } from '../../../environment/index.js';
+import { ZipFile } from 'yazl';
+import { BOOTSTRAP_ARTIFACT, BOOTSTRAP_HANDLER_PROGRAM } from '../../../cloudformation/index.js';
+import { programPath, SHOP_SERVICES, type ServiceCatalogue } from '../../../environment/index.js';
 import type { S3Api } from '../aws/s3.js';
 import { RefusedError } from '../errors.js';
 import { type TaskContext, type TaskOutcome, changed, ok } from '../runner.js';
@@ -71,15 +75,26 @@ function resolveInLock(packages: Record<string, LockPackage>, from: string, name
   }
 }
 
-/** The service's files: its compiled folder, the compiled files it imports, the packages it uses. */
-export async function artifactFiles(root: string, service: string): Promise<string[]> {
-  const main = programPath(service);
+/** The compiled files an artifact starts from: a service's folder, or the bootstrap's handler and every declared command. */
+async function startFiles(root: string, name: string, services: ServiceCatalogue): Promise<string[]> {
+  if (name === BOOTSTRAP_ARTIFACT) {
+    const programs = [BOOTSTRAP_HANDLER_PROGRAM, ...services.flatMap((d) => Object.keys(d.commands).map((program) => programPath(d.name, program)))];
+    const missing = programs.find((p) => !existsSync(join(root, p)));
+    if (missing) throw new RefusedError(`${missing} is missing: build first (npm run build)`);
+    return programs;
+  }
+  const main = programPath(name);
   const own: string[] = [];
   await walk(root, posix.dirname(main), own);
   if (!own.includes(main)) throw new RefusedError(`${main} is missing: build the services first (npm run build)`);
+  return own.filter((f) => f.endsWith('.js'));
+}
+
+/** The artifact's files: its compiled start files, the compiled files they import, the packages they use. */
+export async function artifactFiles(root: string, service: string, services: ServiceCatalogue = SHOP_SERVICES): Promise<string[]> {
   const files = new Set<string>();
   const bare = new Set<string>();
-  const queue = own.filter((f) => f.endsWith('.js'));
+  const queue = await startFiles(root, service, services);
   while (queue.length) {
     const file = queue.pop()!;
     if (files.has(file)) continue;
@@ -127,9 +142,24 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Builds (or finds in the cache) the artifact of one service. */
+/** A reproducible zip (sorted entries, fixed times and modes), for Lambda. */
+function createZip(file: string, root: string, files: string[]): Promise<void> {
+  const zip = new ZipFile();
+  // A date built from local parts gives the same DOS time fields in every time zone.
+  for (const f of files) zip.addFile(join(root, f), f, { mtime: new Date(2000, 0, 1), mode: 0o100644, forceDosTimestamp: true, compressionLevel: 6 });
+  zip.end();
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(file);
+    out.on('close', () => resolve());
+    out.on('error', reject);
+    zip.outputStream.on('error', reject).pipe(out);
+  });
+}
+
+/** Builds (or finds in the cache) the artifact of one service, or the bootstrap's (a zip). */
 export async function buildArtifact(root: string, service: string, cacheDir: string, keyPrefix = 'artifacts/'): Promise<BuiltArtifact> {
   const files = await artifactFiles(root, service);
+  const ext = service === BOOTSTRAP_ARTIFACT ? 'zip' : 'tgz';
   // The cache is keyed by what goes in (paths, sizes, mtimes), the artifact by what came out.
   const fingerprint = createHash('sha256');
   for (const f of files) {
@@ -138,18 +168,19 @@ export async function buildArtifact(root: string, service: string, cacheDir: str
   }
   const base = join(cacheDir, `${service}-${fingerprint.digest('hex').slice(0, 16)}`);
   let sha: string;
-  if (existsSync(`${base}.tgz`) && existsSync(`${base}.sha256`)) {
+  if (existsSync(`${base}.${ext}`) && existsSync(`${base}.sha256`)) {
     sha = (await readFile(`${base}.sha256`, 'utf8')).trim();
   } else {
     await mkdir(cacheDir, { recursive: true });
     const tmp = `${base}.${process.pid}.tmp`;
-    await createTar({ file: tmp, cwd: root, gzip: { level: 6 }, portable: true, mtime: new Date(0), noDirRecurse: true, prefix: '' }, files);
+    if (ext === 'zip') await createZip(tmp, root, files);
+    else await createTar({ file: tmp, cwd: root, gzip: { level: 6 }, portable: true, mtime: new Date(0), noDirRecurse: true, prefix: '' }, files);
     sha = await sha256File(tmp);
-    await rename(tmp, `${base}.tgz`);
+    await rename(tmp, `${base}.${ext}`);
     await writeFile(`${base}.sha256`, `${sha}\n`);
   }
-  const size = (await stat(`${base}.tgz`)).size;
-  return { service, file: `${base}.tgz`, sha256: sha, size, files: files.length, key: `${keyPrefix}${service}/${sha}.tgz` };
+  const size = (await stat(`${base}.${ext}`)).size;
+  return { service, file: `${base}.${ext}`, sha256: sha, size, files: files.length, key: `${keyPrefix}${service}/${sha}.${ext}` };
 }
 
 export interface ArtifactArgs {
@@ -174,6 +205,6 @@ export async function artifactTask(args: ArtifactArgs, s3: S3Api, ctx: TaskConte
   if (args.bucketExists && (await s3.headObject(args.bucket, a.key))) return ok(`${short} already uploaded (${mb(a.size)})`, data);
   if (ctx.check) return changed(`would upload ${short} (${mb(a.size)}, ${a.files} files) to s3://${args.bucket}/${a.key}`, data);
   ctx.progress(`uploading ${short} (${mb(a.size)})`);
-  await s3.putObject(args.bucket, a.key, await readFile(a.file), { contentType: 'application/gzip', metadata: { sha256: a.sha256, service: args.service } });
+  await s3.putObject(args.bucket, a.key, await readFile(a.file), { contentType: a.file.endsWith('.zip') ? 'application/zip' : 'application/gzip', metadata: { sha256: a.sha256, service: args.service } });
   return changed(`${short} uploaded (${mb(a.size)}) to s3://${args.bucket}/${a.key}`, data);
 }

@@ -50,6 +50,9 @@ export interface StackArgs {
   templateBucket?: string | undefined;
 }
 
+/** Where a deploy uploads a stack's templates that are over the inline limit (in the artifacts bucket). */
+export const templateKeyPrefix = (stackName: string): string => `templates/${stackName}/`;
+
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const CHANGE_SET_DONE = new Set(['CREATE_COMPLETE', 'FAILED', 'DELETE_COMPLETE', 'DELETE_FAILED']);
@@ -117,7 +120,7 @@ export async function deployStack(args: StackArgs, deps: StackDeps, ctx: TaskCon
     if (!args.templateBucket || !deps.s3) {
       throw new RefusedError(`${name}: the template is ${body.length} bytes, over CloudFormation's inline limit of ${TEMPLATE_BODY_LIMIT}, and there is no artifacts bucket yet to upload it to`);
     }
-    const key = `templates/${name}/${sha256(body)}.template`;
+    const key = `${templateKeyPrefix(name)}${sha256(body)}.template`;
     if (ctx.check) {
       if (!(await deps.s3.headObject(args.templateBucket, key))) {
         return changed(`would upload the template (${body.length} bytes) to s3://${args.templateBucket}/${key} and review it; --check uploads nothing`);

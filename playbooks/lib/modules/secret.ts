@@ -12,6 +12,11 @@ export interface SecretArgs {
   /** Makes a new value (JSON text); called only when one is needed. */
   generate(): Promise<string>;
   rotate: boolean;
+  /**
+   * Rotate in stages: the new value goes in as AWSPENDING and the current one stays current, for a
+   * secret two sides must agree on (the origin header); the play promotes it once both accept it.
+   */
+  staged?: boolean;
   tags: Record<string, string>;
   /** The data key the ARN is registered under (a service stack parameter name). */
   outputName: string;
@@ -24,6 +29,10 @@ export async function ensureSecret(args: SecretArgs, api: SecretsApi, ctx: TaskC
     return changed(arn ? `would rotate ${args.name} (new generated value)` : `would create ${args.name} with a generated value`, arn ? { [args.outputName]: arn } : undefined);
   }
   const value = await args.generate();
+  if (arn && args.staged) {
+    await api.putValue(args.name, value, randomUUID(), { pending: true });
+    return changed(`${args.name}: new value staged as AWSPENDING (not shown), accepted beside the current one until the switch`, { [args.outputName]: arn });
+  }
   if (arn) {
     await api.putValue(args.name, value, randomUUID());
     return changed(`${args.name} rotated (new value, not shown)`, { [args.outputName]: arn });

@@ -3,6 +3,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import { type CloudFormationApi, SdkCloudFormation } from '../aws/cloudformation.js';
 import { type CloudFrontApi, SdkCloudFront } from '../aws/cloudfront.js';
+import { type Ec2Api, SdkEc2 } from '../aws/ec2.js';
 import { type Elbv2Api, SdkElbv2 } from '../aws/elbv2.js';
 import { type S3Api, SdkS3 } from '../aws/s3.js';
 import { type SecretsApi, SdkSecrets } from '../aws/secrets.js';
@@ -15,6 +16,7 @@ export interface AwsApis {
   secrets: SecretsApi;
   cloudfront: CloudFrontApi;
   elbv2: Elbv2Api;
+  ec2: Ec2Api;
   pollMs: number;
   checkCredentials(): Promise<void>;
   accountId(): Promise<string>;
@@ -32,6 +34,7 @@ export function awsApis(clients: AwsClients, play: Play): AwsApis {
     secrets: new SdkSecrets(clients.secretsManager, clients.retry, opts),
     cloudfront: new SdkCloudFront(clients.cloudfront, clients.retry, opts),
     elbv2: new SdkElbv2(clients.elbv2, clients.retry, opts),
+    ec2: new SdkEc2(clients.ec2, clients.retry, opts),
     pollMs: clients.pollMs,
     checkCredentials: () => clients.checkCredentials(),
     accountId: () => clients.accountId(),

@@ -10,9 +10,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { deployWaves, STATIC_SITE, targetGroupArn, uploadsTemplate, type OutputRef, type RenderedStack } from '../../../cloudformation/index.js';
 import {
-  artifactBucketName, settingsOf, SHARED_SECRETS, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
+  CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
+} from '../../../cloudformation/index.js';
+import {
+  artifactBucketName, settingsOf, SHARED_SECRETS, sharedSecretId, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
 } from '../../../environment/index.js';
 import { generateSigningKeys } from '../../../services/kit/auth.js';
 import { RefusedError } from '../errors.js';
@@ -24,9 +26,10 @@ import { smokeCheck } from '../modules/smoke-check.js';
 import { syncStaticAssets } from '../modules/static-assets.js';
 import { waitHealthy } from '../modules/wait-healthy.js';
 import { reviewDocument } from '../review-format.js';
-import { type Play, type TaskSpec, ok, skipped } from '../runner.js';
+import { type Play, type TaskSpec, changed, ok, skipped } from '../runner.js';
 import type { StackSource } from '../stack-source.js';
 import { type InputSources, resolveParameters } from '../stack-parameters.js';
+import type { SecretVersions } from '../aws/secrets.js';
 import type { AwsApis } from './aws-apis.js';
 import { warnPastSaleEvents } from './sale-events.js';
 import { templateTasks } from './template-tasks.js';
@@ -61,7 +64,18 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   const outputs = new Map<string, Record<string, string>>();
   const artifacts = new Map<string, ArtifactFields>();
   const secretArns = new Map<string, string>();
-  const sources: InputSources = { outputs: (k) => outputs.get(k), artifact: (s) => artifacts.get(s), secret: (n) => secretArns.get(n) };
+  const secretVersions = new Map<string, SecretVersions>();
+  const lookups = new Map<RegionalLookup, string>();
+  const sources: InputSources = {
+    outputs: (k) => outputs.get(k),
+    artifact: (s) => artifacts.get(s),
+    secret: (n) => secretArns.get(n),
+    secretVersion: (n, stage: SecretStage) => {
+      const v = secretVersions.get(n);
+      return v && (stage === 'current' ? v.current : (v.pending ?? ''));
+    },
+    lookup: (name) => lookups.get(name),
+  };
   const output = (ref: OutputRef): string | undefined => outputs.get(ref.stack)?.[ref.output];
   /** Shared things this run only reads: with --limit, or when --tags/--skip-tags leave the task out. */
   const readOnly = (spec: TaskSpec): boolean => o.limit !== undefined || play.selected(spec) !== undefined;
@@ -84,7 +98,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       return JSON.stringify(Object.fromEntries(g.keys.map((k) => [k, from[k]])));
     };
   };
-  const secretId = (name: SharedSecretName): string => `${inv.project}/${inv.environment}/${name}`;
+  const secretId = (name: SharedSecretName): string => sharedSecretId(inv, name);
   const secretTask = (secret: SharedSecret): TaskSpec => {
     const id = secretId(secret.name);
     const g = secret.generate;
@@ -93,7 +107,10 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       tags: ['secrets', `secret-${secret.name}`],
       run: (ctx) =>
         ensureSecret(
-          { name: id, description: secret.description, generate: generator(secret), rotate: rotate.has(secret.name) || (g.kind === 'derived' && rotate.has(g.from)), tags, outputName: 'arn' },
+          {
+            name: id, description: secret.description, generate: generator(secret), rotate: rotate.has(secret.name) || (g.kind === 'derived' && rotate.has(g.from)),
+            staged: secret.rotation === 'staged', tags, outputName: 'arn',
+          },
           apis.secrets,
           ctx,
         ),
@@ -118,7 +135,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       const g = SHARED_SECRETS[name].generate;
       if (g.kind === 'derived') want(g.from);
     };
-    for (const s of wave) for (const i of Object.values(s.inputs)) if (i.from === 'secret') want(i.secret);
+    for (const s of wave) for (const i of Object.values(s.inputs)) if (i.from === 'secret' || i.from === 'secret-version') want(i.secret);
     let pending = Object.values(SHARED_SECRETS).filter((s) => wanted.has(s.name));
     while (pending.length) {
       const batch = pending.filter((s) => s.generate.kind !== 'derived' || secretsDone.has(s.generate.from));
@@ -128,6 +145,9 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         const arn = outcomes[i]!.data?.arn;
         if (arn) secretArns.set(s.name, arn);
       });
+      // Stacks that resolve a secret by version take its version ids (none yet in --check before it exists).
+      const versioned = batch.filter((s) => secretArns.has(s.name) && wave.some((w) => Object.values(w.inputs).some((i) => i.from === 'secret-version' && i.secret === s.name)));
+      for (const s of versioned) secretVersions.set(s.name, await apis.secrets.versions(secretId(s.name)));
       pending = pending.filter((s) => !batch.includes(s));
     }
   };
@@ -153,6 +173,21 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         : spec,
     );
     bucketReady = !(o.check && outcome.status === 'changed');
+  };
+  const lookupsFor = async (wave: RenderedStack[]): Promise<void> => {
+    const wanted = new Set(wave.flatMap((s) => Object.values(s.inputs).flatMap((i) => (i.from === 'lookup' && !lookups.has(i.lookup) ? [i.lookup] : []))));
+    if (wanted.has('cloudfront-origin-prefix-list')) {
+      await play.task({
+        name: 'cloudfront prefix list',
+        tags: ['always'],
+        run: async () => {
+          const id = await apis.ec2.managedPrefixListId(CLOUDFRONT_ORIGIN_PREFIX_LIST);
+          if (!id) throw new RefusedError(`${CLOUDFRONT_ORIGIN_PREFIX_LIST} is not in ${apis.region}: the load balancer could not admit CloudFront only; deploy to a region that has it`);
+          lookups.set('cloudfront-origin-prefix-list', id);
+          return ok(`${CLOUDFRONT_ORIGIN_PREFIX_LIST}: ${id}`);
+        },
+      });
+    }
   };
   const artifactsFor = async (wave: RenderedStack[]): Promise<void> => {
     const services = [...new Set(wave.flatMap((s) => Object.values(s.inputs).flatMap((i) => (i.from === 'artifact' && !artifactsDone.has(i.service) ? [i.service] : []))))];
@@ -240,6 +275,58 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     });
   };
 
+  // --- the origin header: a staged rotation finishes after the waves ----------------------------------
+
+  /**
+   * A rotation left the new value AWSPENDING: the load balancer accepts it beside the current one
+   * (the waves deployed it so), CloudFront still sends the current one. Now: make it current and
+   * update the static site (CloudFront sends the new value once the update completes, when every
+   * edge has it), then update the load balancer (it drops the old value). No request fails between.
+   */
+  const finishOriginHeaderRotation = async (rendered: RenderedStack[]): Promise<void> => {
+    const name = ORIGIN_HEADER_SECRET;
+    const v = secretVersions.get(name);
+    if (!v?.pending || !v.current) return;
+    const site = rendered.find((s) => s.name === STATIC_SITE.SiteUrl.stack);
+    const lb = rendered.find((s) => s.name === LOAD_BALANCER.ServiceBaseUrl.stack);
+    if (!site || !lb) return;
+    const specs: TaskSpec[] = [
+      {
+        name: 'origin header: CloudFront sends the new value',
+        tags: ['secrets', `secret-${name}`],
+        run: async (ctx) => {
+          if (ctx.check) return skipped('--check: nothing to switch');
+          await apis.secrets.promotePending(secretId(name), { current: v.current!, pending: v.pending! });
+          secretVersions.set(name, { current: v.pending, pending: undefined });
+          return changed(`${secretId(name)}: version ${v.pending} is current now`);
+        },
+      },
+      { ...stackTask(site), name: `stack ${site.name} (new origin header)` },
+      { ...stackTask(lb), name: `stack ${lb.name} (old origin header dropped)` },
+    ];
+    for (const spec of specs) {
+      if (o.limit || play.selected(spec) !== undefined || o.check) {
+        await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped(o.check ? '--check: nothing to switch' : 'left for a full deploy (the next one finishes the rotation)')) });
+        continue;
+      }
+      const outcome = await play.task(spec);
+      if (outcome.status === 'failed') return;
+    }
+  };
+
+  /** Without domain.hostedZoneId nothing creates the DNS records: say which to create. */
+  const dnsRecordsNote = (): void => {
+    const d = inv.domain;
+    if (!d || d.hostedZoneId || o.check) return;
+    const distribution = outputs.get(STATIC_SITE.SiteUrl.stack)?.DistributionDomainName;
+    const alb = output(LOAD_BALANCER.LoadBalancerDnsName);
+    const lines = [
+      ...d.aliases.map((a) => `  ${a}  A and AAAA, alias to ${distribution ?? '<static-site output DistributionDomainName>'} (hosted zone ${CLOUDFRONT_HOSTED_ZONE_ID})`),
+      ...(d.apiHostname ? [`  ${d.apiHostname}  A, alias to ${alb ?? '<load-balancer output LoadBalancerDnsName>'} (CloudFront's origin: the name on the load balancer certificate)`] : []),
+    ];
+    if (lines.length) play.print(`\nDNS records to create (no domain.hostedZoneId in the inventory, so no stack makes them):\n${lines.join('\n')}`);
+  };
+
   if (!cfg.preflightRan) warnPastSaleEvents(play, inv);
   try {
     await play.task({
@@ -266,6 +353,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
 
     for (const wave of waves) {
       await secretsFor(wave);
+      await lookupsFor(wave);
       await bucketFor(wave);
       await artifactsFor(wave);
       const outcomes = await play.parallel(wave.map(stackTask));
@@ -273,6 +361,9 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       await healthOf(wave);
       await staticAssetsAfter(wave);
     }
+
+    await finishOriginHeaderRotation(rendered);
+    dnsRecordsNote();
 
     const siteUrl = output(STATIC_SITE.SiteUrl);
     await play.task({

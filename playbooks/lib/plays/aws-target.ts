@@ -1,8 +1,9 @@
-// The aws target: AWS clients for the inventory's region, then the deploy (after the preflight) or drift play.
+// The aws target: AWS clients for the inventory's region, then the deploy (after the preflight), drift or destroy play.
 import { AwsClients } from '../aws/clients.js';
 import type { TargetRun } from '../targets.js';
 import { awsApis } from './aws-apis.js';
 import { awsDeploy } from './aws-deploy.js';
+import { awsDestroy } from './aws-destroy.js';
 import { awsDrift } from './aws-drift.js';
 import { awsOnlineChecks } from './aws-preflight.js';
 import { offlinePreflightFirst, runOnlinePreflight } from './preflight.js';
@@ -18,4 +19,9 @@ export async function deploy(run: TargetRun): Promise<void> {
 export async function drift(run: TargetRun): Promise<void> {
   const clients = new AwsClients({ region: run.environment.region, ...run.aws });
   await awsDrift(run.play, { stacks: run.stacks, apis: awsApis(clients, run.play) });
+}
+
+export async function destroy(run: TargetRun): Promise<void> {
+  const clients = new AwsClients({ region: run.environment.region, ...run.aws });
+  await awsDestroy(run.play, { environment: run.environment, inventoryFile: run.inventoryFile, stacks: run.stacks, apis: awsApis(clients, run.play) });
 }

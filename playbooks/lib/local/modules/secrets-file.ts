@@ -18,7 +18,7 @@ export interface SecretsFileArgs {
 
 export async function ensureSecretsFile(args: SecretsFileArgs, secrets: SecretsFile, ctx: TaskContext): Promise<TaskOutcome> {
   const created: string[] = [];
-  const shared = Object.values(SHARED_SECRETS);
+  const shared = Object.values(SHARED_SECRETS).filter((x) => x.only !== 'aws');
   for (const { name, generate } of shared) {
     if (generate.kind !== 'derived' && (await secrets.ensure(name, () => generated(generate))).created) created.push(name);
   }

@@ -1,9 +1,10 @@
 // The service database module: one database and one least-privilege user per service, as the
-// database stack gives each service on AWS: the user may read, write and migrate its own schema and
-// nothing else. Passwords are generated into the secrets file (the DB secret shape); a user whose
+// bootstrap gives each service on AWS (the same code: bootstrap/database-user.ts): the user may
+// read, write and migrate its own schema and nothing else. Passwords are generated into the secrets file (the DB secret shape); a user whose
 // password no longer matches the file gets the file's password again, so the file is always the
 // truth. The admin connection is used only here; services never see it.
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
+import { ensureDatabaseUser } from '../../bootstrap/database-user.js';
 import { type TaskContext, type TaskOutcome, changed, ok, skipped } from '../../runner.js';
 import type { AdminAddress, MysqlServerApi } from '../mysql-server.js';
 import { type SecretsFile, dbSecretKey, generatePassword } from '../secrets-file.js';
@@ -17,9 +18,6 @@ export interface DbSecret extends Record<string, unknown> {
   password: string;
   dbname: string;
 }
-
-/** What a service may do in its own schema: data, and the DDL its migrations run. */
-export const SERVICE_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES';
 
 const ident = (s: string) => s.replace(/[^a-z0-9_]/g, '_');
 
@@ -86,33 +84,7 @@ async function converge(
   };
   if (secrets.set(key, secret)) what.push(previous ? 'secret updated' : 'secret generated');
 
-  const [dbs] = await admin.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [dbname]);
-  if (dbs.length === 0) {
-    await admin.query(`CREATE DATABASE IF NOT EXISTS \`${dbname}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-    what.push(`database ${dbname} created`);
-  }
-  for (const host of userHosts(server.host)) {
-    const [users] = await admin.query<mysql.RowDataPacket[]>('SELECT User FROM mysql.user WHERE User = ? AND Host = ?', [username, host]);
-    if (users.length === 0) {
-      await admin.query('CREATE USER ?@? IDENTIFIED BY ?', [username, host, secret.password]);
-      what.push(`user ${username}@${host} created`);
-    }
-    await admin.query(`GRANT ${SERVICE_PRIVILEGES} ON \`${dbname}\`.* TO ?@?`, [username, host]);
-  }
-  if (!(await canLogIn(secret))) {
-    for (const host of userHosts(server.host)) await admin.query('ALTER USER ?@? IDENTIFIED BY ?', [username, host, secret.password]);
-    if (!(await canLogIn(secret))) throw new Error(`${username} still cannot log in to ${server.host}:${server.port} after its password was set`);
-    what.push(`password of ${username} set from the secrets file`);
-  }
+  // The one database-and-user step the AWS bootstrap runs too; no REQUIRE SSL: this server has no TLS.
+  what.push(...(await ensureDatabaseUser(admin, secret, { hosts: userHosts(server.host), requireSsl: false, tls: 'off', check: false })));
   return { secret, what };
-}
-
-async function canLogIn(s: DbSecret): Promise<boolean> {
-  try {
-    const c = await mysql.createConnection({ host: s.host, port: s.port, user: s.username, password: s.password, database: s.dbname, connectTimeout: 3000 });
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
 }
