@@ -33,25 +33,25 @@ export interface PlaybookOptions {
   out: string | undefined;
   /** render --validate: also check the templates before writing them. */
   validate: boolean;
+  /** destroy --allow-destroy <environment>: destroy an environment whose inventory protects its database. */
+  allowDestroy: string | undefined;
   /** preflight --profile: a load profile whose peak the fleet is measured against. */
   profile: string | undefined;
   /** preflight --offline: only the checks that need no AWS credentials. */
   offline: boolean;
   /** deploy --skip-preflight: deploy without the preflight (said loudly in the recap). */
   skipPreflight: boolean;
-  /** destroy --allow-destroy <environment>: destroy an environment whose inventory protects its database. */
-  allowDestroy: string | undefined;
 }
 
 export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
 
   -i, --inventory <file>     inventory YAML (default ${defaultInventory(playbook)})${playbook === 'render' ? `
   -o, --out <dir>            write <dir>/<environment>/<stack>.yaml (default build/cloudformation)
-      --validate             also check the templates: resource specification, security rules, stack wiring` : ''}${playbook === 'preflight' ? `
+      --validate             also check the templates: resource specification, security rules, stack wiring` : ''}${playbook === 'destroy' ? `
+      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}${playbook === 'preflight' ? `
       --profile <file>       also compare the fleet's reach with a load profile's peak (loadtest/profiles/)
       --offline              only the checks that need no AWS credentials` : ''}${playbook === 'deploy' ? `
-      --skip-preflight       deploy without the preflight checks (the recap says so)` : ''}${playbook === 'destroy' ? `
-      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}
+      --skip-preflight       deploy without the preflight checks (the recap says so)` : ''}
       --check                change nothing anywhere; every task says what it would do
       --diff                 show what would change (template differences)
       --tags <a,b>           run only tasks with one of these tags
@@ -142,13 +142,14 @@ export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): Pla
     help: v.help ?? false,
     out: v.out,
     validate: v.validate ?? false,
+    allowDestroy: v['allow-destroy'],
     profile: v.profile,
     skipPreflight: v['skip-preflight'] ?? false,
     offline: v.offline ?? false,
     allowDestroy: v['allow-destroy'],
   };
-  if (options.profile === '') throw new UsageError('--profile needs a load profile, e.g. --profile loadtest/profiles/sale-day.yaml');
   if (options.allowDestroy === '') throw new UsageError('--allow-destroy needs the environment it allows, e.g. --allow-destroy production');
+  if (options.profile === '') throw new UsageError('--profile needs a load profile, e.g. --profile loadtest/profiles/sale-day.yaml');
   if (options.out === '') throw new UsageError('-o needs a folder, e.g. -o build/cloudformation');
   if (options.keepChangeSets && !options.check) {
     throw new UsageError('--keep-change-sets goes with --check (review now, execute later with --execute-reviewed)');

@@ -27,10 +27,10 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, DescribeManagedPrefixListsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateInvalidationCommand, CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, DescribeManagedPrefixListsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetWebACLCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -565,8 +565,8 @@ export class FakePreflight {
   /** Quota values by code (the rest: 10 000). */
   readonly quota = new Map<string, number>();
 
-  /** `ec2`: FakeEc2's mock (one mock per client class); the preflight's EC2 reads are added to it. */
-  constructor(readonly ec2: FakeEc2['mock']) {
+  /** `ec2`: the EC2 mock another fake already holds (EC2 can be mocked once), else its own. */
+  constructor(readonly ec2 = mockClient(EC2Client), private readonly ownsEc2 = true) {
     this.ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'].map((ZoneName) => ({ ZoneName })) });
     this.ec2.on(DescribeInstanceTypeOfferingsCommand).callsFake((i: { Filters: Array<{ Name: string; Values: string[] }> }) => ({
       InstanceTypeOfferings: (i.Filters.find((f) => f.Name === 'instance-type')?.Values ?? []).map((InstanceType) => ({ InstanceType })),
@@ -586,6 +586,6 @@ export class FakePreflight {
   }
 
   restore(): void {
-    for (const m of [this.quotas, this.iam, this.acm, this.waf]) m.restore();
+    for (const m of [...(this.ownsEc2 ? [this.ec2] : []), this.quotas, this.iam, this.acm, this.waf]) m.restore();
   }
 }

@@ -24,7 +24,7 @@ export interface World {
 
 export function world(): World {
   const ec2 = new FakeEc2();
-  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2, sts: new FakeSts(), preflight: new FakePreflight(ec2.mock) };
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2, sts: new FakeSts(), preflight: new FakePreflight(ec2.mock, false) };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
       const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, string | undefined> };
