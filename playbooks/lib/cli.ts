@@ -146,7 +146,6 @@ export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): Pla
     profile: v.profile,
     skipPreflight: v['skip-preflight'] ?? false,
     offline: v.offline ?? false,
-    allowDestroy: v['allow-destroy'],
   };
   if (options.allowDestroy === '') throw new UsageError('--allow-destroy needs the environment it allows, e.g. --allow-destroy production');
   if (options.profile === '') throw new UsageError('--profile needs a load profile, e.g. --profile loadtest/profiles/sale-day.yaml');
