@@ -30,7 +30,7 @@ t.test('the emulator inventory: every check runs, nothing changes', async (t) =>
   t.equal(r.code, 0, 'no error-level finding', { output: r.code === 0 ? undefined : r.stdout });
   t.match(r.stdout, /ok: \[aws credentials\] account 123456789012, region eu-west-1/);
   t.match(r.stdout, /ok: \[preflight offerings\] zones eu-west-1a, eu-west-1b: every instance type checked/);
-  t.match(r.stdout, /ok: \[preflight names\] s3:\/\/saleday-artifacts-123456789012-eu-west-1: free[^\n]*\n {4}9 stacks looked up: none in a state an update cannot start from/);
+  t.match(r.stdout, /ok: \[preflight names\] s3:\/\/saleday-artifacts-123456789012-eu-west-1: free[^\n]*\n {4}\d+ stacks looked up: none in a state an update cannot start from/);
   t.match(r.stdout, /ok: \[preflight duration\] [^]*a first deploy takes about \d+ min/);
   // moto 5.2.1 has no Service Quotas and no policy simulation: those say so instead of passing.
   t.match(r.stdout, /warning: quotas: quotas: could not be checked: /);
@@ -46,5 +46,5 @@ t.test('a shared secret scheduled for deletion: exit 2 with the fix', async (t) 
   await sm.send(new DeleteSecretCommand({ SecretId: 'saleday/emulator/jwt', RecoveryWindowInDays: 7 }));
   const r = await preflight(['--json', join(home, 'run.json')]);
   t.equal(r.code, 2);
-  t.match(r.stdout, /failed: \[preflight names\] 1 error\n {4}error names: secret saleday\/emulator\/jwt: is scheduled for deletion: creating or updating it fails until it is gone\n {6}fix: aws secretsmanager restore-secret --secret-id saleday\/emulator\/jwt/);
+  t.match(r.stdout, /failed: \[preflight names\] 1 error[^\n]*\n {4}error names: secret saleday\/emulator\/jwt: is scheduled for deletion: creating or updating it fails until it is gone\n {6}fix: aws secretsmanager restore-secret --secret-id saleday\/emulator\/jwt/);
 });

@@ -41,6 +41,7 @@ function healthy(over: Partial<PreflightAws> = {}): PreflightAws {
     availabilityZones: () => Promise.resolve(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']),
     offeredTypes: (_zone, types) => Promise.resolve([...types]),
     certificate: () => Promise.resolve({ status: 'ISSUED', names: ['shop.example.com', '*.shop.example.com'] }),
+    hostedZone: () => Promise.resolve({ name: 'shop.example.com.', private: false }),
     webAclExists: () => Promise.resolve(true),
     bucketState: () => Promise.resolve('missing'),
     stackStatus: () => Promise.resolve(undefined),
@@ -98,6 +99,12 @@ t.test('live certificates: ISSUED, covering the aliases and the API host name; t
     { subject: 'domain.certificateArn', detail: 'the CloudFront certificate covers shop.example.com, not www.shop.example.com' },
     { subject: 'domain.albCertificateArn', detail: /does not exist/ },
   ]);
+  const zoned = load([['domain', 'hostedZoneId'], 'Z0123456789ABCDEFGHIJ']);
+  t.match((await checkLiveCertificates(ctx(zoned, healthy()))).summary, [/./, /./, 'hosted zone Z0123456789ABCDEFGHIJ serves shop.example.com: shop.example.com, www.shop.example.com, api.shop.example.com', /./]);
+  const other = await checkLiveCertificates(ctx(zoned, healthy({ hostedZone: () => Promise.resolve({ name: 'example.org.', private: false }) })));
+  t.match(other.findings, [{ subject: 'domain.hostedZoneId', detail: 'Z0123456789ABCDEFGHIJ serves example.org, not shop.example.com, www.shop.example.com, api.shop.example.com' }]);
+  const none = await checkLiveCertificates(ctx(zoned, healthy({ hostedZone: () => Promise.resolve(undefined) })));
+  t.match(none.findings, [{ subject: 'domain.hostedZoneId', detail: /no hosted zone Z0123456789ABCDEFGHIJ/ }]);
   const noAcl = await checkLiveCertificates(ctx(inv, healthy({ webAclExists: () => Promise.resolve(false) })));
   t.match(noAcl.findings, [{ subject: 'domain.webAclArn', fix: /scope CLOUDFRONT/ }]);
   t.match((await checkLiveCertificates(ctx(load([['domain'], undefined]), healthy()))).summary, ['no domain: nothing to look up']);

@@ -49,7 +49,7 @@ t.test('deploy runs the preflight first: an offline error stops it before the cr
   const bad = inventoryWith(['services', 'users', 'spot', 'instanceTypes'], ['t4g.small', 'm7i.large']);
   const r = await run('deploy', ['-i', 'test.yaml', '--yes'], env(bad));
   exitCode(t, r, 2);
-  t.match(r.text, /failed: \[preflight architecture\] 1 error\n {4}error architecture: services\.users\.spot\.instanceTypes\[1\]: m7i\.large is x86_64.*\n {6}fix: replace m7i\.large/);
+  t.match(r.text, /failed: \[preflight architecture\] 1 error[^\n]*\n {4}error architecture: services\.users\.spot\.instanceTypes\[1\]: m7i\.large is x86_64.*\n {6}fix: replace m7i\.large/);
   t.match(r.text, /ok: \[preflight database connections\]/, 'the other checks ran beside it');
   t.notMatch(r.text, /\[aws credentials\]/, 'nothing after the preflight ran');
   t.same(w.mutations(), [], 'nothing changed');
@@ -60,7 +60,7 @@ t.test('deploy: an online error (a vCPU quota below the fleet at max) stops it b
   const r = await run('deploy', ['-i', 'test.yaml', '--yes'], env());
   exitCode(t, r, 2);
   t.match(r.text, /ok: \[aws credentials\]/);
-  t.match(r.text, /failed: \[preflight quotas\] \d+ errors?\n {4}error quotas: ec2 quota L-1216C47A: On-Demand Standard \(A, C, D, H, I, M, R, T, Z\) vCPUs: every group at max the groups need \d+, the account's quota is 8/);
+  t.match(r.text, /failed: \[preflight quotas\] \d+ errors?[^\n]*\n {4}error quotas: ec2 quota L-1216C47A: On-Demand Standard \(A, C, D, H, I, M, R, T, Z\) vCPUs: every group at max the groups need \d+, the account's quota is 8/);
   t.match(r.text, /fix: request an increase of "Running On-Demand Standard/);
   t.notMatch(r.text, /\[render templates\]|\[stack /, 'no stack task ran');
   t.same(w.mutations(), [], 'nothing changed');

@@ -40,8 +40,11 @@ await writeFile(
 );
 
 t.test('the new user: a eu-west-1 CloudFront certificate and an x86 type in a Graviton Spot mix', async (t) => {
-  const r = await preflight(['-i', newUser, '--offline']);
-  t.comment(`wall time ${Math.round(r.ms)} ms`);
+  // Timed as the best of three runs: on a shared machine one run can wait for a CPU.
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await preflight(['-i', newUser, '--offline']));
+  const r = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+  t.comment(`wall times ${runs.map((x) => Math.round(x.ms)).join(', ')} ms`);
   t.equal(r.code, 2, 'exit 2: error-level findings');
   t.match(r.stdout, /error certificates: domain\.certificateArn: the CloudFront certificate is in eu-west-1 .*CloudFront only uses certificates from us-east-1\n\s+fix: request or import a certificate for shop\.example\.com, www\.shop\.example\.com in us-east-1/);
   t.match(r.stdout, /error architecture: services\.catalog\.spot\.instanceTypes\[1\]: c6i\.large is x86_64, but the group boots the arm64 AMI of its instanceType c7g\.large.*\n\s+fix: replace c6i\.large with an arm64 type/);

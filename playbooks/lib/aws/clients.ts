@@ -11,6 +11,7 @@ import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -97,6 +98,10 @@ export class AwsClients {
 
   get wafv2(): WAFV2Client {
     return this.once('wafv2', () => new WAFV2Client(this.config()));
+  }
+
+  get route53(): Route53Client {
+    return this.once('route53', () => new Route53Client(this.config()));
   }
 
   get iam(): IAMClient {

@@ -5,6 +5,7 @@ import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, type _InstanceType } from '@aws-sdk/client-ec2';
 import { SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { GetHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -22,9 +23,12 @@ const named = (err: unknown, ...names: string[]): boolean => err instanceof Erro
 
 export function sdkPreflightAws(clients: AwsClients, opts: Omit<CallOptions, 'idempotent'> = {}): PreflightAws {
   /** A read, retried on throttling; access denied → NotPermittedError(action). */
+  // Fewer attempts than a deploy's calls: a check that cannot get an answer says so (a warning)
+  // rather than hold the deploy for a long backoff.
+  const retry = { ...clients.retry, attempts: Math.min(clients.retry.attempts, 3) };
   const call = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await withRetry(action, clients.retry, { ...opts, idempotent: true }, fn);
+      return await withRetry(action, retry, { ...opts, idempotent: true }, fn);
     } catch (err) {
       if (isDenied(err)) throw new NotPermittedError(action);
       throw err;
@@ -79,6 +83,15 @@ export function sdkPreflightAws(clients: AwsClients, opts: Omit<CallOptions, 'id
         return { status: c?.Status ?? 'UNKNOWN', names: [...new Set([c?.DomainName ?? '', ...(c?.SubjectAlternativeNames ?? [])])].filter(Boolean) };
       } catch (err) {
         if (named(err, 'ResourceNotFoundException', 'InvalidArnException')) return undefined;
+        throw err;
+      }
+    },
+    async hostedZone(id) {
+      try {
+        const out = await call('route53:GetHostedZone', () => clients.route53.send(new GetHostedZoneCommand({ Id: id })));
+        return out.HostedZone ? { name: out.HostedZone.Name ?? '', private: out.HostedZone.Config?.PrivateZone === true } : undefined;
+      } catch (err) {
+        if (named(err, 'NoSuchHostedZone')) return undefined;
         throw err;
       }
     },

@@ -29,6 +29,8 @@ export interface PreflightAws {
   offeredTypes(zone: string, instanceTypes: readonly string[]): Promise<string[]>;
   /** An ACM certificate (in the ARN's region); undefined when it does not exist. */
   certificate(arn: string): Promise<{ status: string; names: string[] } | undefined>;
+  /** A Route 53 hosted zone's name (with its trailing dot) and whether it is private; undefined when it does not exist. */
+  hostedZone(id: string): Promise<{ name: string; private: boolean } | undefined>;
   /** Whether a web ACL of CLOUDFRONT scope exists under this ARN. */
   webAclExists(arn: string): Promise<boolean>;
   bucketState(bucket: string): Promise<'owned' | 'missing' | 'forbidden'>;
@@ -201,6 +203,19 @@ export async function checkLiveCertificates(ctx: OnlineContext): Promise<CheckRe
       r.error(c.at, `the ${c.what} covers ${cert.names.join(', ')}, not ${uncovered.join(', ')}`, `request a certificate that also names ${uncovered.join(', ')} and set ${c.at} to its ARN`);
     }
     if (cert.status === 'ISSUED' && !uncovered.length) r.summary(`${c.what}: ISSUED, covers ${c.hosts.join(', ') || 'nothing asked'}`);
+  }
+  if (d.hostedZoneId) {
+    const zone = await aws.hostedZone(d.hostedZoneId);
+    const hosts = [...d.aliases, ...(d.apiHostname ? [d.apiHostname] : [])];
+    if (!zone) {
+      r.error('domain.hostedZoneId', `no hosted zone ${d.hostedZoneId} in this account`, 'set domain.hostedZoneId to the public hosted zone of the domain (aws route53 list-hosted-zones-by-name)');
+    } else {
+      const name = zone.name.replace(/\.$/, '');
+      const outside = hosts.filter((h) => h !== name && !h.endsWith(`.${name}`));
+      if (zone.private) r.error('domain.hostedZoneId', `${d.hostedZoneId} (${name}) is a private zone: the public cannot resolve its records`, 'set domain.hostedZoneId to the public hosted zone of the domain');
+      if (outside.length) r.error('domain.hostedZoneId', `${d.hostedZoneId} serves ${name}, not ${outside.join(', ')}`, `use the hosted zone that serves ${outside.join(', ')}, or change the names`);
+      if (!zone.private && !outside.length) r.summary(`hosted zone ${d.hostedZoneId} serves ${name}: ${hosts.join(', ')}`);
+    }
   }
   if (d.webAclArn) {
     if (!(await aws.webAclExists(d.webAclArn))) {
