@@ -3,13 +3,16 @@
 // bootstrap user-data) and an Auto Scaling group over the private-app subnets with target tracking
 // on CPU and requests per target, pre-warm scheduled actions for every sale event, a rolling update
 // that keeps capacity in service, and optional Spot through a mixed instances policy.
-import { architectureOf, DEFAULT_LEAD_MINUTES, prewarmOf, settingsOf, SHARED_SECRETS, type Environment, type ServiceDeclaration } from '../environment/index.js';
+import {
+  architectureOf, prewarmOf, prewarmTime, saleEventPhase, settingsOf, SHARED_SECRETS, type Environment, type SaleEvent, type ServiceCatalogue, type ServiceDeclaration,
+} from '../environment/index.js';
 import { DATABASE, dbSecretArn } from './database.js';
 import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type OutputRef, type RenderedStack } from './lib/stack.js';
 import { LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
 import { NETWORK } from './network.js';
 import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
 import { serviceUserData } from './lib/user-data.js';
+import type { RenderContext } from './registry.js';
 
 export const ASG_ID = 'AutoScalingGroup';
 
@@ -21,11 +24,11 @@ const READY_TIMEOUT_SECONDS = 600;
 /** The parameter carrying a secret's ARN, named after the variable: JWT_VERIFY_SECRET → JwtVerifySecretArn. */
 const secretParam = (variable: string): string => `${pascal(variable.toLowerCase())}Arn`;
 
-export function renderService(inv: Environment, declaration: ServiceDeclaration): RenderedStack {
+export function renderService(inv: Environment, declaration: ServiceDeclaration, _services?: ServiceCatalogue, context: RenderContext = {}): RenderedStack {
   const service = declaration.name;
   const s = settingsOf(inv, service);
   const { min, max, desired } = s.scaling;
-  const events = inv.saleEvents.filter((e) => prewarmOf(e, service));
+  const { events, underWay } = saleEventsAt(inv, service, context.now);
   const secrets = Object.entries(declaration.secrets).map(([variable, secret]) => ({ variable, secret, param: secretParam(variable) }));
   const callsOthers = Object.keys(declaration.calls).length > 0;
   const t = new StackBuilder(inv, serviceStackName(service),
@@ -214,7 +217,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   t.resource(ASG_ID, {
     Type: 'AWS::AutoScaling::AutoScalingGroup',
     CreationPolicy: {
-      ResourceSignal: { Count: desired, Timeout: 'PT15M' },
+      ResourceSignal: { Count: underWay ? prewarmOf(underWay, service)!.min : desired, Timeout: 'PT15M' },
       AutoScalingCreationPolicy: { MinSuccessfulInstancesPercent: 100 },
     },
     UpdatePolicy: {
@@ -231,9 +234,12 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
       AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
     },
     Properties: {
-      MinSize: String(min),
+      // While an event is under way its floor is the group's MinSize, and DesiredCapacity is left
+      // out: a stack update then raises the floor now but never lowers the size the group has
+      // grown to (a new group starts at the floor).
+      MinSize: String(underWay ? prewarmOf(underWay, service)!.min : min),
       MaxSize: String(max),
-      DesiredCapacity: String(desired),
+      ...(underWay ? {} : { DesiredCapacity: String(desired) }),
       VPCZoneIdentifier: subnets,
       ...(s.spot
         ? {
@@ -290,15 +296,17 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   });
 
   // Sale events: raise the floor before the doors open, put it back when they close; target
-  // tracking does the rest in between.
+  // tracking does the rest in between. Only what can still happen at `now` is rendered: Auto
+  // Scaling refuses a scheduled action in the past.
   for (const event of events) {
     const p = prewarmOf(event, service)!;
-    const lead = event.leadMinutes ?? DEFAULT_LEAD_MINUTES;
     const id = pascal(event.name);
-    t.resource(`Prewarm${id}`, {
-      Type: 'AWS::AutoScaling::ScheduledAction',
-      Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: minus(event.start, lead), MinSize: p.min, DesiredCapacity: p.desired },
-    });
+    if (event !== underWay) {
+      t.resource(`Prewarm${id}`, {
+        Type: 'AWS::AutoScaling::ScheduledAction',
+        Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: isoSeconds(new Date(prewarmTime(event)).toISOString()), MinSize: p.min, DesiredCapacity: p.desired },
+      });
+    }
     t.resource(`Restore${id}`, {
       Type: 'AWS::AutoScaling::ScheduledAction',
       Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: isoSeconds(event.end), MinSize: min },
@@ -313,9 +321,16 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   return t.build();
 }
 
-/** ISO time `minutes` before `iso`, to the second, as Auto Scaling wants it. */
-function minus(iso: string, minutes: number): string {
-  return isoSeconds(new Date(Date.parse(iso) - minutes * 60_000).toISOString());
+/**
+ * The sale events that pre-warm this service and are not over at `now`, and the one under way
+ * (its pre-warm time has passed; the inventory rule against overlapping windows leaves at most
+ * one). Without `now`, every event is rendered as written.
+ */
+function saleEventsAt(inv: Environment, service: string, now: Date | undefined): { events: SaleEvent[]; underWay: SaleEvent | undefined } {
+  const mine = inv.saleEvents.filter((e) => prewarmOf(e, service));
+  if (!now) return { events: mine, underWay: undefined };
+  const events = mine.filter((e) => saleEventPhase(e, now) !== 'over');
+  return { events, underWay: events.find((e) => saleEventPhase(e, now) === 'under-way') };
 }
 
 function isoSeconds(iso: string): string {

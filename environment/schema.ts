@@ -350,11 +350,25 @@ export function artifactBucketName(inv: Environment, accountId: string): string 
 }
 
 /**
- * Sale events whose pre-warm time is not in the future at `now`. Auto Scaling refuses scheduled
- * actions in the past, so a deploy must not carry them (renderers stay pure: the caller has the clock).
+ * Where a sale event stands at `now`: `ahead` until its pre-warm time (start minus the lead),
+ * `under-way` from then until its end, `over` after. Auto Scaling refuses scheduled actions in
+ * the past, so the renderers keep only what can still happen (renderers stay pure: the caller has
+ * the clock and passes it in).
  */
+export type SaleEventPhase = 'ahead' | 'under-way' | 'over';
+export function saleEventPhase(event: SaleEvent, now: Date): SaleEventPhase {
+  if (Date.parse(event.end) <= now.getTime()) return 'over';
+  return prewarmTime(event) <= now.getTime() ? 'under-way' : 'ahead';
+}
+
+/** When a sale event's pre-warm starts, in epoch milliseconds. */
+export function prewarmTime(event: SaleEvent): number {
+  return Date.parse(event.start) - (event.leadMinutes ?? DEFAULT_LEAD_MINUTES) * 60_000;
+}
+
+/** Sale events whose pre-warm time is not in the future at `now` (under way or over). */
 export function pastSaleEvents(inv: Environment, now: Date): SaleEvent[] {
-  return inv.saleEvents.filter((e) => Date.parse(e.start) - (e.leadMinutes ?? DEFAULT_LEAD_MINUTES) * 60_000 <= now.getTime());
+  return inv.saleEvents.filter((e) => saleEventPhase(e, now) !== 'ahead');
 }
 
 /** `<project>-<environment>`: the prefix of stack names and named resources. */

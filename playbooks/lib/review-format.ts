@@ -76,8 +76,9 @@ export function reviewMarkdown(review: Review): string {
 }
 
 /** The whole --review-md document for a run: one section per stack with changes. */
-export function reviewDocument(title: string, reviews: Review[], noChanges: string[]): string {
+export function reviewDocument(title: string, reviews: Review[], noChanges: string[], notes: readonly string[] = []): string {
   const out = [`## ${title}`, ''];
+  for (const n of notes) out.push(`> **${n}**`, '');
   if (!reviews.length) out.push('No changes to any stack.', '');
   for (const r of reviews) out.push(reviewMarkdown(r));
   if (noChanges.length) out.push(`No changes: ${noChanges.map((s) => `\`${s}\``).join(', ')}.`, '');

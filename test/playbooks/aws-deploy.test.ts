@@ -177,3 +177,24 @@ t.test('an approval is needed without a TTY or --yes', async (t) => {
   t.match(r.text, /PLAY RECAP/);
   t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), []);
 });
+
+t.test('a deploy during a sale event names it and needs it named with -e during-sale (--yes alone is not enough)', async (t) => {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const event = { ...inventory.saleEvents[1]!, name: 'flash-sale', start: iso(Date.now() + 10 * 60_000), end: iso(Date.now() + 3_600_000) };
+  const underWay = { ...inventory, saleEvents: [event] };
+  const refused = await run('deploy', ['-i', 'test.yaml', '--yes'], { ...env(), inventory: underWay });
+  exitCode(t, refused, 2);
+  t.match(refused.text, /warning: sale event flash-sale is under way until /);
+  t.match(refused.text, /failed: \[sale events\] sale event flash-sale \(until [^)]+\) is under way: nothing deployed\. Deploy after it ends, or re-run with -e during-sale=flash-sale to deploy during it/);
+  t.same(w.mutations(), [], 'nothing changed');
+
+  const file = join(root, 'review-sale.md');
+  const check = await run('deploy', ['-i', 'test.yaml', '--check', '--review-md', file], { ...env(), inventory: underWay });
+  exitCode(t, check, 0);
+  t.match(check.text, /changed: \[sale events\] sale event flash-sale \(until [^)]+\) is under way: a deploy needs -e during-sale=flash-sale/);
+  t.match((await import('node:fs')).readFileSync(file, 'utf8'), /> \*\*Sale event flash-sale is under way \(until [^)]+\): these changes land on a shop under sale load\.\*\*/, 'the review names the event');
+
+  const approved = await run('deploy', ['-i', 'test.yaml', '--yes', '-e', 'during-sale=flash-sale'], { ...env(), inventory: underWay });
+  exitCode(t, approved, 0);
+  t.match(approved.text, /changed: \[sale events\] deploying during sale event flash-sale \(until [^)]+\): approved with -e during-sale=flash-sale/);
+});

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parseDocument } from 'yaml';
 import {
-  architectureOf, artifactBucketName, InventoryFileError, loadEnvironment, parseEnvironment, pastSaleEvents, resourcePrefix, SERVICE_NAMES,
+  architectureOf, artifactBucketName, InventoryFileError, loadEnvironment, parseEnvironment, pastSaleEvents, resourcePrefix, saleEventPhase, SERVICE_NAMES,
 } from '../../environment/index.js';
 
 const file = (env: string) => fileURLToPath(new URL(`../../playbooks/inventories/${env}.yaml`, import.meta.url));
@@ -208,6 +208,9 @@ t.test('sale events already under way or over are found (Auto Scaling refuses th
   t.same(names('2026-11-27T04:59:59Z'), [], 'a second before the pre-warm');
   t.same(names('2026-11-27T05:00:00Z'), ['black-friday-2026'], 'from its pre-warm time (an hour before the start)');
   t.same(names('2026-12-01T00:00:00Z'), ['black-friday-2026', 'cyber-monday-2026']);
+  const phases = (now: string) => inv.saleEvents.map((e) => saleEventPhase(e, new Date(now)));
+  t.same(phases('2026-11-27T05:00:00Z'), ['under-way', 'ahead', 'ahead'], 'under way from the pre-warm time');
+  t.same(phases('2026-11-28T23:00:00Z'), ['over', 'ahead', 'ahead'], 'over at its end');
   t.end();
 });
 

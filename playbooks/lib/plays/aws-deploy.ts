@@ -28,7 +28,7 @@ import { type Play, type TaskSpec, ok, skipped } from '../runner.js';
 import type { StackSource } from '../stack-source.js';
 import { type InputSources, resolveParameters } from '../stack-parameters.js';
 import type { AwsApis } from './aws-apis.js';
-import { warnPastSaleEvents } from './sale-events.js';
+import { duringSaleGate, saleEventsUnderWay, warnSaleEvents } from './sale-events.js';
 import { templateTasks } from './template-tasks.js';
 
 export interface AwsDeployConfig {
@@ -39,6 +39,10 @@ export interface AwsDeployConfig {
   apis: AwsApis;
   /** Secrets to rotate (-e rotate=jwt,service-credential). */
   rotate?: string[];
+  /** The time of the run (sale events are placed against it); the clock by default. */
+  now?: Date | undefined;
+  /** The sale event named with -e during-sale=<name>: a deploy during its window goes on. */
+  duringSale?: string | undefined;
   staticDir?: string;
   healthTimeoutMs?: number;
   smokeTimeoutMs?: number;
@@ -236,7 +240,9 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     });
   };
 
-  warnPastSaleEvents(play, inv);
+  const now = cfg.now ?? new Date();
+  warnSaleEvents(play, inv, now);
+  for (const e of saleEventsUnderWay(inv, now)) log.notes.push(`Sale event ${e.name} is under way (until ${e.end}): these changes land on a shop under sale load.`);
   try {
     await play.task({
       name: 'aws credentials',
@@ -247,6 +253,11 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         bucket = artifactBucketName(inv, account);
         return ok(`account ${account}, region ${apis.region}${process.env.AWS_ENDPOINT_URL ? `, endpoint ${process.env.AWS_ENDPOINT_URL}` : ''}`);
       },
+    });
+    await play.task({
+      name: 'sale events',
+      tags: ['always'],
+      run: (ctx) => Promise.resolve(duringSaleGate(inv, now, cfg.duringSale, ctx.check)),
     });
     const rendered = await templateTasks(play, cfg.stacks);
     let waves: RenderedStack[][] = [];
@@ -285,7 +296,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     }
     if (o.reviewMd) {
       await mkdir(dirname(o.reviewMd), { recursive: true });
-      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged));
+      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged, log.notes));
       play.print(`Review written to ${o.reviewMd}`);
     }
   }
