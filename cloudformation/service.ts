@@ -15,6 +15,8 @@ import { serviceUserData } from './lib/user-data.js';
 import type { RenderContext } from './registry.js';
 
 export const ASG_ID = 'AutoScalingGroup';
+/** The launch lifecycle hook an instance completes once /readyz answers (groups with a warm pool). */
+export const READY_HOOK = 'instance-ready';
 
 /** A service's stack, and the output the monitoring stack takes from it. */
 export const serviceStackName = (service: string): string => `service-${service}`;
@@ -31,6 +33,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
   const { events, underWay } = saleEventsAt(inv, service, context.now);
   const secrets = Object.entries(declaration.secrets).map(([variable, secret]) => ({ variable, secret, param: secretParam(variable) }));
   const callsOthers = Object.keys(declaration.calls).length > 0;
+  const warmPool = s.scaling.warmPool;
   const t = new StackBuilder(inv, serviceStackName(service),
     `The ${service} service: ${s.instanceType} instances (${min}-${max}, desired ${desired}) behind the load balancer on ${s.pathPrefix}, ` +
     `scaled on CPU ${s.scaling.cpuTarget}% and ${s.scaling.requestsPerTarget} requests per target${events.length ? `, pre-warmed for ${events.length} sale event(s)` : ''}.`,
@@ -125,6 +128,26 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
             Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: sub('arn:${AWS::Partition}:s3:::${ArtifactBucket}/${ArtifactKey}') }],
           },
         },
+        {
+          // The readiness report: which group and launch template version this instance runs,
+          // and (with a warm pool) completing the launch hook of its own group only.
+          PolicyName: 'report-readiness',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups'], Resource: '*' },
+              ...(warmPool
+                ? [{
+                    Effect: 'Allow',
+                    Action: 'autoscaling:CompleteLifecycleAction',
+                    // The group's name is CloudFormation's <stack>-AutoScalingGroup-<suffix>; naming the
+                    // group itself would make the role depend on the group that depends on it.
+                    Resource: sub(`arn:\${AWS::Partition}:autoscaling:\${AWS::Region}:\${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/\${AWS::StackName}-${ASG_ID}-*`),
+                  }]
+                : []),
+            ],
+          },
+        },
       ],
       Tags: t.tags(),
     },
@@ -189,6 +212,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
     signalResource: ASG_ID,
     logGroup: '${ServiceLogGroup}',
     readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+    lifecycleHook: warmPool ? READY_HOOK : undefined,
   });
   t.resource('LaunchTemplate', {
     Type: 'AWS::EC2::LaunchTemplate',
@@ -201,6 +225,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
         MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', VolumeSize: 20, Encrypted: true, DeleteOnTermination: true } }],
         Monitoring: { Enabled: true },
+        ...(warmPool?.state === 'Hibernated' ? { HibernationOptions: { Configured: true } } : {}),
         UserData: base64(sub(userData)),
         TagSpecifications: [
           { ResourceType: 'instance', Tags: t.tags({ Name: t.prefixed(service) }) },
@@ -258,6 +283,18 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
           }
         : { LaunchTemplate: launchTemplate }),
       TargetGroupARNs: [targetGroup],
+      ...(warmPool
+        ? {
+            // A warm pool's instance is stopped only once it reported ready (user-data runs once,
+            // at its first boot); no report within the timeout abandons (terminates) it.
+            LifecycleHookSpecificationList: [{
+              LifecycleHookName: READY_HOOK,
+              LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+              HeartbeatTimeout: READY_TIMEOUT_SECONDS + 300,
+              DefaultResult: 'ABANDON',
+            }],
+          }
+        : {}),
       HealthCheckType: 'ELB',
       HealthCheckGracePeriod: s.healthCheckGracePeriod,
       DefaultInstanceWarmup: s.scaling.warmupSeconds,
@@ -266,6 +303,22 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
       Tags: t.asgTags({ Name: t.prefixed(service) }),
     },
   });
+
+  if (warmPool) {
+    // Pre-initialised instances: a scale-out takes them first and they start the service without
+    // installing anything. Rolling updates replace in-service instances only; one prepared with an
+    // older launch template abandons itself when it leaves the pool (lib/user-data.ts).
+    t.resource('WarmPool', {
+      Type: 'AWS::AutoScaling::WarmPool',
+      Properties: {
+        AutoScalingGroupName: ref(ASG_ID),
+        MinSize: warmPool.minSize,
+        PoolState: warmPool.state,
+        ...(warmPool.maxPrepared !== undefined ? { MaxGroupPreparedCapacity: warmPool.maxPrepared } : {}),
+        InstanceReusePolicy: { ReuseOnScaleIn: false },
+      },
+    });
+  }
 
   t.resource('CpuTargetTracking', {
     Type: 'AWS::AutoScaling::ScalingPolicy',

@@ -43,6 +43,19 @@ const Hostname = Type.String({
 const Arn = (service: string, what: string) =>
   Type.String({ pattern: `^arn:aws[a-z-]*:${service}:[a-z0-9-]*:\\d{12}:.+$`, expected: `the ARN of ${what}` });
 
+/**
+ * Pre-initialised instances beside an aws group (AWS::AutoScaling::WarmPool): launched, installed
+ * and ready once, then kept stopped (or hibernated, or running) until a scale-out takes them.
+ */
+const WarmPool = Type.Object(
+  {
+    minSize: Int(0, 500, { expected: 'instances kept in the warm pool at least, 0 to 500' }),
+    maxPrepared: Type.Optional(Int(1, 500, { expected: 'instances in service and in the pool together at most (default: scaling.max)' })),
+    state: OneOf(['Stopped', 'Hibernated', 'Running'] as const),
+  },
+  { additionalProperties: false },
+);
+
 const Scaling = Type.Object(
   {
     min: Int(1, 500, { expected: 'an integer from 1 to 500 (instances or local workers)' }),
@@ -52,6 +65,7 @@ const Scaling = Type.Object(
     requestsPerTarget: Int(1, 1_000_000, { expected: 'requests per minute per instance, an integer from 1' }),
     warmupSeconds: Int(0, 3600),
     cooldownSeconds: Int(0, 3600),
+    warmPool: Type.Optional(WarmPool),
   },
   { additionalProperties: false },
 );
@@ -220,6 +234,7 @@ export const InventorySchema = inventorySchema(SHOP_SERVICES);
 export type Environment = Static<typeof InventorySchema>;
 export type ServiceSettings = Static<typeof Service>;
 export type ScalingPolicy = Static<typeof Scaling>;
+export type WarmPoolSettings = Static<typeof WarmPool>;
 export type SaleEvent = Static<ReturnType<typeof saleEvent<typeof SHOP_SERVICES>>>;
 
 /** The schema for a catalogue and its compiled check, built once per catalogue. */
@@ -280,6 +295,9 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
     const { min, max, desired } = s.scaling;
     if (min > max) fail(at('scaling', 'min'), `at most scaling.max (${max})`, `expected at most scaling.max (${max}), got ${min}`);
     else if (desired < min || desired > max) fail(at('scaling', 'desired'), `between scaling.min and scaling.max (${min}..${max})`, `expected between ${min} and ${max}, got ${desired}`);
+    const pool = s.scaling.warmPool;
+    if (pool && s.spot) fail(at('scaling', 'warmPool'), 'no warm pool on a group with spot (AWS refuses a warm pool beside a mixed instances policy)', 'cannot go with spot: AWS refuses a warm pool on a group with a mixed instances policy; remove spot or the warm pool');
+    if (pool?.maxPrepared !== undefined && pool.maxPrepared < min) fail(at('scaling', 'warmPool', 'maxPrepared'), `at least scaling.min (${min})`);
     if (s.spot) {
       if (s.spot.onDemandBase > max) fail(at('spot', 'onDemandBase'), `at most scaling.max (${max})`);
       const arch = architectureOf(s.instanceType);

@@ -98,8 +98,9 @@ t.test('services: instance sizes, fleet sizes, scaling targets and Spot', (t) =>
       t.equal(x.Parameters.ImageId!.Default, '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64', `${where}: AL2023 for Graviton (${s.instanceType})`);
     }
   }
-  t.ok(production.stack('service-catalog').template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, 'production catalog uses Spot above its base');
-  t.notOk(production.stack('service-orders').template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, 'production orders stays on-demand');
+  for (const r of both) {
+    for (const service of SERVICE_NAMES) t.notOk(r.stack(`service-${service}`).template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, `${r.inv.environment}/${service}: on-demand (a warm pool cannot go with Spot)`);
+  }
   t.end();
 });
 
