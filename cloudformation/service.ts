@@ -93,11 +93,11 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
     ConstraintDescription: '64 lower-case hex digits',
   }, artifact('sha256'));
   const arch = architectureOf(s.instanceType);
+  // A pinned AMI id, not "latest": a new id rolls the group, so it moves only when the review says so.
   t.param('ImageId', {
-    Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
-    Description: `Amazon Linux 2023 (${arch}), from the public SSM parameter`,
-    Default: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`,
-  });
+    Type: 'AWS::EC2::Image::Id',
+    Description: `Amazon Linux 2023 (${arch}) AMI id, pinned by the playbook: the inventory's ami, the stack's current one, or the latest with -e ami=latest`,
+  }, { from: 'image', architecture: arch });
 
   // --- identity: read this service's secrets and its artifact object, nothing else -------------
   const secretParams = ['DbSecretArn', ...secrets.map((x) => x.param)];

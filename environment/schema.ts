@@ -135,6 +135,10 @@ export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
       environment: Slug('a lower-case name such as production'),
       target: OneOf(['aws', 'local'] as const),
       region: Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', expected: 'an AWS region such as eu-west-1' }),
+      ami: Type.Optional(Type.String({
+        pattern: '^ami-([0-9a-f]{8}|[0-9a-f]{17})$',
+        expected: 'an Amazon Linux 2023 AMI id such as ami-0abcdef1234567890 (leave it out and a deploy keeps each group\'s current one)',
+      })),
       costCentre: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,63}$', expected: 'a cost centre code (letters, digits, up to 64 characters)' }),
       tags: Type.Record(
         Type.String({ pattern: '^(?!aws:)[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$' }),
@@ -281,6 +285,10 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
     fail(['database', 'maxAllocatedStorage'], `more than allocatedStorage (${inv.database.allocatedStorage})`);
   }
   checkDomain(inv, fail);
+  if (inv.ami) {
+    const architectures = [...new Set(services.map(({ name }) => architectureOf(settingsOf(inv, name).instanceType)))];
+    if (architectures.length > 1) fail(['ami'], `services of one architecture (one AMI pins every group; these are ${architectures.join(' and ')})`);
+  }
 
   const ports = new Map<number, string>();
   const prefixes = new Map<string, string>();

@@ -18,7 +18,9 @@ export type Input =
   | OutputRef
   | { from: 'artifact'; service: string; field: 'bucket' | 'key' | 'sha256' }
   /** A shared secret the playbook creates in Secrets Manager (environment/shared-secrets.ts): its ARN. */
-  | { from: 'secret'; secret: SharedSecretName };
+  | { from: 'secret'; secret: SharedSecretName }
+  /** An Amazon Linux 2023 AMI id, pinned by the playbook (the stack's current one unless asked to move). */
+  | { from: 'image'; architecture: 'arm64' | 'x86_64' };
 
 /** One stack of an environment, rendered: what the playbooks validate, write and deploy. */
 export interface RenderedStack {

@@ -28,8 +28,9 @@ export interface PlaybookDeps {
   error?: (line: string) => void;
 }
 
-/** -e keys the playbook itself reads; the rest override inventory values. */
+/** -e keys the playbook itself reads; the rest override inventory values (-e ami=<id> too; -e ami=latest is the playbook's). */
 const PLAYBOOK_VARS = new Set(['rotate', 'now', 'during-sale']);
+const playbookVar = (key: string, value: string): boolean => PLAYBOOK_VARS.has(key) || (key === 'ami' && value === 'latest');
 
 /** render's -e now=<ISO time>: the templates for another time (the golden templates); other playbooks use the clock. */
 function runTime(playbook: PlaybookName, value: string | undefined): Date {
@@ -56,7 +57,7 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
   }
 
   const inventoryFile = options.inventory ?? resolve(deps.root, defaultInventory(playbook));
-  const overrides = Object.fromEntries(Object.entries(options.extraVars).filter(([k]) => !PLAYBOOK_VARS.has(k)));
+  const overrides = Object.fromEntries(Object.entries(options.extraVars).filter(([k, v]) => !playbookVar(k, v)));
   const rotate = (options.extraVars.rotate ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   let environment: Environment;
   let play: TargetPlaybook;
@@ -86,6 +87,7 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
       rotate,
       now,
       duringSale: options.extraVars['during-sale'],
+      imageToLatest: options.extraVars.ami === 'latest',
       aws: deps.aws,
       deploy: deps.deploy,
     }),

@@ -14,15 +14,21 @@ export interface InputSources {
   outputs(stack: string): Record<string, string> | undefined;
   artifact(service: string): Record<'bucket' | 'key' | 'sha256', string> | undefined;
   secret(name: string): string | undefined;
+  /** The AMI id this stack runs (pinned per stack by the deploy). */
+  image(architecture: 'arm64' | 'x86_64'): string | undefined;
 }
 
 export const describeInput = (i: Input): string =>
-  i.from === 'output' ? `output ${i.output} of ${i.stack}` : i.from === 'artifact' ? `the ${i.service} artifact ${i.field}` : `secret ${i.secret}`;
+  i.from === 'output' ? `output ${i.output} of ${i.stack}`
+    : i.from === 'artifact' ? `the ${i.service} artifact ${i.field}`
+      : i.from === 'image' ? `the pinned ${i.architecture} AMI`
+        : `secret ${i.secret}`;
 
 /** One input's value in this run, when it is there. */
 export function inputValue(input: Input, sources: InputSources): string | undefined {
   if (input.from === 'output') return sources.outputs(input.stack)?.[input.output];
   if (input.from === 'artifact') return sources.artifact(input.service)?.[input.field];
+  if (input.from === 'image') return sources.image(input.architecture);
   return sources.secret(input.secret);
 }
 

@@ -21,6 +21,8 @@ export interface TargetRun {
   now: Date;
   /** The sale event a deploy may go on during (-e during-sale=<name>). */
   duringSale?: string | undefined;
+  /** -e ami=latest: service stacks move to the latest Amazon Linux 2023 AMI. */
+  imageToLatest?: boolean | undefined;
   /** Overrides for the AWS clients (tests: poll interval, retry delays). */
   aws?: Partial<AwsSettings> | undefined;
   /** Overrides for the deploy play (tests: timeouts, static folder). */

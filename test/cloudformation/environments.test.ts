@@ -95,7 +95,9 @@ t.test('services: instance sizes, fleet sizes, scaling targets and Spot', (t) =>
         t.notOk(asg.Properties!.MixedInstancesPolicy, `${where}: on-demand only`);
         t.ok(asg.Properties!.LaunchTemplate, `${where}: the launch template`);
       }
-      t.equal(x.Parameters.ImageId!.Default, '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64', `${where}: AL2023 for Graviton (${s.instanceType})`);
+      t.equal(x.Parameters.ImageId!.Type, 'AWS::EC2::Image::Id', `${where}: an AMI id, not a moving SSM parameter`);
+      t.notOk('Default' in x.Parameters.ImageId!, `${where}: no default: the playbook pins it`);
+      t.same(r.stack(`service-${service}`).inputs.ImageId, { from: 'image', architecture: 'arm64' }, `${where}: the pinned AL2023 AMI for Graviton (${s.instanceType})`);
     }
   }
   for (const r of both) {

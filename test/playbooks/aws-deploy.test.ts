@@ -198,3 +198,42 @@ t.test('a deploy during a sale event names it and needs it named with -e during-
   exitCode(t, approved, 0);
   t.match(approved.text, /changed: \[sale events\] deploying during sale event flash-sale \(until [^)]+\): approved with -e during-sale=flash-sale/);
 });
+
+t.test('the AMI is pinned: latest for a new stack, kept after, moved only with -e ami=latest or the inventory', async (t) => {
+  const base = stackSource();
+  const source = {
+    ...base,
+    render: () => base.render().map((s) => (s.service
+      ? { ...s, template: { ...s.template, Parameters: { ...s.template.Parameters, ImageId: { Type: 'AWS::EC2::Image::Id', Description: 'AMI' } } }, inputs: { ...s.inputs, ImageId: { from: 'image' as const, architecture: 'arm64' as const } } }
+      : s)),
+  };
+  type Input = { StackName?: string; Parameters?: Array<{ ParameterKey?: string; ParameterValue?: string }> };
+  const imageOf = (stack: string): string | undefined => {
+    const calls = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c): Input => c.args[0].input).filter((i) => i.StackName === stack);
+    return calls.at(-1)?.Parameters?.find((p) => p.ParameterKey === 'ImageId')?.ParameterValue;
+  };
+  const latest = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
+
+  const first = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
+  exitCode(t, first, 0);
+  t.equal(imageOf('saleday-test-service-orders'), 'ami-0a1b2c3d4e5f60001', 'a new stack gets the latest AL2023 AMI');
+  t.match(first.text, /saleday-test-service-orders: AMI ami-0a1b2c3d4e5f60001 \(the latest Amazon Linux 2023, arm64\)/);
+
+  w.ssm.parameters.set(latest, 'ami-0a1b2c3d4e5f60009');
+  const second = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
+  exitCode(t, second, 0);
+  t.equal(imageOf('saleday-test-service-orders'), 'ami-0a1b2c3d4e5f60001', '"latest" moved, the stack keeps its AMI');
+  t.match(second.text, /saleday-test-service-orders: AMI keeps ami-0a1b2c3d4e5f60001; the latest Amazon Linux 2023 is ami-0a1b2c3d4e5f60009 \(-e ami=latest rolls the group onto it\)/);
+  t.notMatch(second.text, /changed: \[stack service-/, 'no service stack changes');
+
+  const file = join(root, 'review-ami.md');
+  const moved = await run('deploy', ['-i', 'test.yaml', '--check', '-e', 'ami=latest', '--review-md', file], env(source));
+  exitCode(t, moved, 0);
+  t.equal(imageOf('saleday-test-service-orders'), 'ami-0a1b2c3d4e5f60009', '-e ami=latest moves it');
+  t.match((await import('node:fs')).readFileSync(file, 'utf8'), /saleday-test-service-orders: the AMI changes, ami-0a1b2c3d4e5f60001 → ami-0a1b2c3d4e5f60009 \(the latest, -e ami=latest\): the group rolls onto it\./, 'the review says the group rolls');
+
+  const pinned = await run('deploy', ['-i', 'test.yaml', '--check'], { ...env(source), inventory: { ...inventory, ami: 'ami-0123456789abcdef0' } });
+  exitCode(t, pinned, 0);
+  t.equal(imageOf('saleday-test-service-users'), 'ami-0123456789abcdef0', "the inventory's ami wins");
+  t.match(pinned.text, /AMI ami-0a1b2c3d4e5f60001 → ami-0123456789abcdef0 \(the inventory's ami\): the group rolls onto it/);
+});

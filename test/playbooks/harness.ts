@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
 import type { Environment } from '../../environment/index.js';
 import type { StackSource } from '../../playbooks/lib/stack-source.js';
-import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets, FakeSts } from './fake-aws.js';
+import { FakeCloudFormation, FakeCloudFront, FakeElbv2, FakeS3, FakeSecrets, FakeSsm, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
 
 export interface World {
@@ -14,13 +14,14 @@ export interface World {
   cloudfront: FakeCloudFront;
   elbv2: FakeElbv2;
   sts: FakeSts;
+  ssm: FakeSsm;
   restore(): void;
   /** Every mutating call across the fakes, "Service:Command target". */
   mutations(): string[];
 }
 
 export function world(): World {
-  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), sts: new FakeSts() };
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), sts: new FakeSts(), ssm: new FakeSsm() };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
       const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, string | undefined> };

@@ -94,6 +94,8 @@ t.test('rules across settings', (t) => {
     ['two services on one port', edited(['services', 'orders', 'port'], 3001), 'services.orders.port', /a port no other service uses \(users has 3001\)/],
     ['two services on one path', edited(['services', 'orders', 'pathPrefix'], '/api/users'), 'services.orders.pathPrefix', /users has it/],
     ['Spot types of another architecture', edited(['services', 'users', 'spot'], { onDemandBase: 1, onDemandPercentageAboveBase: 0, instanceTypes: ['t4g.small', 'm7i.large'] }, edited(['services', 'users', 'scaling', 'warmPool'], undefined)), 'services.users.spot.instanceTypes[1]', /an arm64 instance type/],
+    ['one AMI for two architectures', edited(['ami'], 'ami-0123456789abcdef0', edited(['services', 'orders', 'instanceType'], 'm7i.large')), 'ami', /services of one architecture \(one AMI pins every group; these are arm64 and x86_64\)/],
+    ['an AMI id that is not one', edited(['ami'], 'latest'), 'ami', /expected an Amazon Linux 2023 AMI id such as ami-0abcdef1234567890/],
     ['a warm pool beside Spot', edited(['services', 'users', 'spot'], { onDemandBase: 1, onDemandPercentageAboveBase: 0, instanceTypes: ['t4g.small'] }), 'services.users.scaling.warmPool', /cannot go with spot: AWS refuses a warm pool on a group with a mixed instances policy/],
     ['a warm pool smaller than the group', edited(['services', 'orders', 'scaling', 'warmPool', 'maxPrepared'], 0), 'services.orders.scaling.warmPool.maxPrepared', /expected instances in service and in the pool together/],
     ['a warm pool state AWS does not have', edited(['services', 'orders', 'scaling', 'warmPool', 'state'], 'Paused'), 'services.orders.scaling.warmPool.state', /expected one of Stopped, Hibernated, Running/],

@@ -7,6 +7,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CredentialsMissingError } from '../errors.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
@@ -77,13 +78,17 @@ export class AwsClients {
     return this.once('autoScaling', () => new AutoScalingClient(this.config()));
   }
 
+  get ssm(): SSMClient {
+    return this.once('ssm', () => new SSMClient(this.config()));
+  }
+
   get sts(): STSClient {
     return this.once('sts', () => new STSClient(this.config()));
   }
 
   /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling, this.sts];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.autoScaling, this.ssm, this.sts];
   }
 
   /** The account the credentials belong to (names the artifacts bucket); also proves they work. */

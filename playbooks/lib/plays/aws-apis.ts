@@ -6,6 +6,7 @@ import { type CloudFrontApi, SdkCloudFront } from '../aws/cloudfront.js';
 import { type Elbv2Api, SdkElbv2 } from '../aws/elbv2.js';
 import { type S3Api, SdkS3 } from '../aws/s3.js';
 import { type SecretsApi, SdkSecrets } from '../aws/secrets.js';
+import { type SsmApi, SdkSsm } from '../aws/ssm.js';
 import type { Play } from '../runner.js';
 
 export interface AwsApis {
@@ -15,6 +16,7 @@ export interface AwsApis {
   secrets: SecretsApi;
   cloudfront: CloudFrontApi;
   elbv2: Elbv2Api;
+  ssm: SsmApi;
   pollMs: number;
   checkCredentials(): Promise<void>;
   accountId(): Promise<string>;
@@ -32,6 +34,7 @@ export function awsApis(clients: AwsClients, play: Play): AwsApis {
     secrets: new SdkSecrets(clients.secretsManager, clients.retry, opts),
     cloudfront: new SdkCloudFront(clients.cloudfront, clients.retry, opts),
     elbv2: new SdkElbv2(clients.elbv2, clients.retry, opts),
+    ssm: new SdkSsm(clients.ssm, clients.retry, opts),
     pollMs: clients.pollMs,
     checkCredentials: () => clients.checkCredentials(),
     accountId: () => clients.accountId(),

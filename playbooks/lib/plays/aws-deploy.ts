@@ -19,6 +19,7 @@ import { RefusedError } from '../errors.js';
 import { artifactTask } from '../modules/artifact.js';
 import { ensureBucket } from '../modules/bucket.js';
 import { ReviewLog, type StackDeps, deployStack, executeReviewedStack, readStackOutputs } from '../modules/cloudformation-stack.js';
+import { type Architecture, latestImageParameter, pinnedImage } from '../modules/pinned-image.js';
 import { ensureSecret } from '../modules/secret.js';
 import { smokeCheck } from '../modules/smoke-check.js';
 import { syncStaticAssets } from '../modules/static-assets.js';
@@ -43,6 +44,8 @@ export interface AwsDeployConfig {
   now?: Date | undefined;
   /** The sale event named with -e during-sale=<name>: a deploy during its window goes on. */
   duringSale?: string | undefined;
+  /** -e ami=latest: service stacks move to the latest Amazon Linux 2023 AMI (otherwise they keep theirs). */
+  imageToLatest?: boolean | undefined;
   staticDir?: string;
   healthTimeoutMs?: number;
   smokeTimeoutMs?: number;
@@ -61,7 +64,13 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   const outputs = new Map<string, Record<string, string>>();
   const artifacts = new Map<string, ArtifactFields>();
   const secretArns = new Map<string, string>();
-  const sources: InputSources = { outputs: (k) => outputs.get(k), artifact: (s) => artifacts.get(s), secret: (n) => secretArns.get(n) };
+  const sources: InputSources = { outputs: (k) => outputs.get(k), artifact: (s) => artifacts.get(s), secret: (n) => secretArns.get(n), image: () => undefined };
+  // The latest AL2023 AMI per architecture, read once per run.
+  const latestImages = new Map<Architecture, Promise<string | undefined>>();
+  const latestImage = (a: Architecture): Promise<string | undefined> => {
+    if (!latestImages.has(a)) latestImages.set(a, apis.ssm.parameter(latestImageParameter(a)));
+    return latestImages.get(a)!;
+  };
   const output = (ref: OutputRef): string | undefined => outputs.get(ref.stack)?.[ref.output];
   /** Shared things this run only reads: with --limit, or when --tags/--skip-tags leave the task out. */
   const readOnly = (spec: TaskSpec): boolean => o.limit !== undefined || play.selected(spec) !== undefined;
@@ -183,7 +192,16 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       ...(entry.service ? { service: entry.service } : {}),
       run: async (ctx) => {
         if (o.executeReviewed) return executeReviewedStack(name, deps, ctx);
-        const { values, missing } = resolveParameters(entry.template, entry.inputs, sources);
+        const image = Object.entries(entry.inputs).find(([, i]) => i.from === 'image');
+        let imageId: string | undefined;
+        if (image && image[1].from === 'image') {
+          const current = (await apis.cfn.describeStack(name))?.parameters[image[0]] || undefined;
+          const choice = await pinnedImage({ architecture: image[1].architecture, pinned: inv.ami, moveToLatest: Boolean(cfg.imageToLatest), current }, latestImage);
+          ctx.print(`${name}: AMI ${choice.why}`);
+          if (choice.changes) log.notes.push(`${name}: the AMI changes, ${choice.why}.`);
+          imageId = choice.imageId;
+        }
+        const { values, missing } = resolveParameters(entry.template, entry.inputs, { ...sources, image: () => imageId });
         if (missing.length) {
           const why = `needs ${missing.join(', ')}, not there yet`;
           if (ctx.check) return skipped(`${why} (an earlier stack is not deployed)`);

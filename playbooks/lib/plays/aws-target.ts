@@ -7,7 +7,7 @@ import { awsDrift } from './aws-drift.js';
 
 export async function deploy(run: TargetRun): Promise<void> {
   const clients = new AwsClients({ region: run.environment.region, ...run.aws });
-  await awsDeploy(run.play, { environment: run.environment, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, now: run.now, duringSale: run.duringSale, ...run.deploy });
+  await awsDeploy(run.play, { environment: run.environment, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, now: run.now, duringSale: run.duringSale, imageToLatest: run.imageToLatest, ...run.deploy });
 }
 
 export async function drift(run: TargetRun): Promise<void> {
