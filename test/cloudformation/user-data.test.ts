@@ -132,3 +132,23 @@ t.test('the harness itself fails on a broken script', async (t) => {
   const unquoted = await check(script.replace('rm -rf "$download"', 'rm -rf $download/*'), 'broken-quoting');
   t.match(unquoted.shellcheck, /SC2086/, 'shellcheck catches an unquoted variable');
 });
+
+t.test('the readiness report writes boot timestamps: first boot, then warm start', async (t) => {
+  const r = await rendered('production');
+  const log = join(dir, 'orders.log');
+  const done = join(dir, 'orders.first-boot-done');
+  const ready = readyOf(userData(r, 'orders').script)
+    .replace(/readonly LOG_FILE=.*\n/, `readonly LOG_FILE=${log}\n`)
+    .replace(/readonly FIRST_BOOT_DONE=.*\n/, `readonly FIRST_BOOT_DONE=${done}\n`);
+  const file = join(dir, 'ready.sh');
+  await writeFile(file, ready);
+  await run('bash', [file, 'mark', 'packages']);
+  await writeFile(done, '');
+  await run('bash', [file, 'mark', 'instance-start']);
+  const lines = (await import('node:fs')).readFileSync(log, 'utf8').trim().split('\n');
+  t.equal(lines.length, 2);
+  t.match(lines[0], /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z saleday-boot orders first-boot packages \d+(\.\d+)?s$/, 'first boot: a step with the seconds since the instance started');
+  t.match(lines[1], /^\S+ saleday-boot orders warm-start instance-start \d+(\.\d+)?s$/, 'a later boot is a warm start');
+  const usage = await run('bash', [file]).then(() => 0, (err: { code: number }) => err.code);
+  t.equal(usage, 2, 'no command: usage, exit 2');
+});
