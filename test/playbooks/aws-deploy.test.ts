@@ -237,3 +237,10 @@ t.test('the AMI is pinned: latest for a new stack, kept after, moved only with -
   t.equal(imageOf('saleday-test-service-users'), 'ami-0123456789abcdef0', "the inventory's ami wins");
   t.match(pinned.text, /AMI ami-0a1b2c3d4e5f60001 → ami-0123456789abcdef0 \(the inventory's ami\): the group rolls onto it/);
 });
+
+t.test('-e now= is for render only: a deploy always uses the clock', async (t) => {
+  const r = await run('deploy', ['-i', 'test.yaml', '--check', '-e', 'now=2027-01-01T00:00:00Z'], env());
+  t.equal(r.code, 1);
+  t.same(r.errors, ['error: -e now=2027-01-01T00:00:00Z: only render takes another time; deploy always uses the clock']);
+  t.same(w.mutations(), []);
+});
