@@ -11,7 +11,7 @@ export type { Expr, Output, Parameter, Resource, Template, Value } from './lib/t
 export { fromOutput, pascal, stackOutputs, StackBuilder } from './lib/stack.js';
 
 // Registered stacks, rendered in order.
-export { renderEnvironment, renderStacks, SHOP_STACKS, type RenderedFile, type RenderOptions, type StackRegistration } from './registry.js';
+export { renderEnvironment, renderStacks, SHOP_STACKS, type RenderContext, type RenderedFile, type RenderOptions, type StackRegistration } from './registry.js';
 
 // Checks, the deploy order, files, and the body CloudFormation receives.
 export { formatFinding, type Finding } from './lib/findings.js';

@@ -2,8 +2,8 @@
 // renderer's source file (named in each rendered file's header), in the order stacks are listed
 // and written. A per-service stack is registered once and rendered for every declared service.
 // The deploy order is not kept here: it follows from the inputs each renderer declares
-// (lib/deploy-order.ts). Renderers are pure: the same inventory always gives the same bytes (no
-// clock, no randomness, no I/O).
+// (lib/deploy-order.ts). Renderers are pure: the same inventory and the same `now` always give the
+// same bytes (no clock of their own, no randomness, no I/O).
 import { SHOP_SERVICES, type Environment, type ServiceCatalogue, type ServiceDeclaration } from '../environment/index.js';
 import { renderBootstrap } from './bootstrap.js';
 import { renderDatabase } from './database.js';
@@ -19,12 +19,12 @@ export type StackRegistration =
   | {
       /** The renderer's file, cloudformation/<source>.ts. */
       readonly source: string;
-      readonly render: (inv: Environment, services: ServiceCatalogue) => RenderedStack;
+      readonly render: (inv: Environment, services: ServiceCatalogue, context: RenderContext) => RenderedStack;
     }
   | {
       readonly source: string;
       /** Rendered once per service of the catalogue. */
-      readonly renderPerService: (inv: Environment, service: ServiceDeclaration, services: ServiceCatalogue) => RenderedStack;
+      readonly renderPerService: (inv: Environment, service: ServiceDeclaration, services: ServiceCatalogue, context: RenderContext) => RenderedStack;
     };
 
 /** The shop's stacks. */
@@ -38,7 +38,17 @@ export const SHOP_STACKS: readonly StackRegistration[] = [
   { source: 'monitoring', render: renderMonitoring },
 ];
 
-export interface RenderOptions {
+/** What a renderer takes besides the inventory: the time, given by the caller (renderers read no clock). */
+export interface RenderContext {
+  /**
+   * The time the templates are for: sale events over by then are left out, one under way keeps
+   * only what can still happen (see service.ts). Undefined renders every event as written (the
+   * play and the golden test always pass one).
+   */
+  now?: Date | undefined;
+}
+
+export interface RenderOptions extends RenderContext {
   /** The services to render for; the shop's by default. */
   services?: ServiceCatalogue | undefined;
   /** The stacks to render; the shop's by default. */
@@ -70,9 +80,10 @@ export function renderEnvironment(inv: Environment, opts: RenderOptions = {}): R
 
 function renderRegistered(inv: Environment, opts: RenderOptions): Array<{ stack: RenderedStack; source: string }> {
   const services = opts.services ?? SHOP_SERVICES;
+  const context: RenderContext = { now: opts.now };
   return (opts.stacks ?? SHOP_STACKS).flatMap((r) =>
     'render' in r
-      ? [{ stack: r.render(inv, services), source: r.source }]
-      : services.map((d) => ({ stack: r.renderPerService(inv, d, services), source: r.source })),
+      ? [{ stack: r.render(inv, services, context), source: r.source }]
+      : services.map((d) => ({ stack: r.renderPerService(inv, d, services, context), source: r.source })),
   );
 }

@@ -3,15 +3,20 @@
 // bootstrap user-data) and an Auto Scaling group over the private-app subnets with target tracking
 // on CPU and requests per target, pre-warm scheduled actions for every sale event, a rolling update
 // that keeps capacity in service, and optional Spot through a mixed instances policy.
-import { architectureOf, DEFAULT_LEAD_MINUTES, prewarmOf, settingsOf, SHARED_SECRETS, type Environment, type ServiceDeclaration } from '../environment/index.js';
+import {
+  architectureOf, prewarmOf, prewarmTime, saleEventPhase, settingsOf, SHARED_SECRETS, type Environment, type SaleEvent, type ServiceCatalogue, type ServiceDeclaration,
+} from '../environment/index.js';
 import { DATABASE, dbSecretArn } from './database.js';
 import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type OutputRef, type RenderedStack } from './lib/stack.js';
 import { internalTargetGroupArn, LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
 import { NETWORK } from './network.js';
 import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
 import { serviceUserData } from './lib/user-data.js';
+import type { RenderContext } from './registry.js';
 
 export const ASG_ID = 'AutoScalingGroup';
+/** The launch lifecycle hook an instance completes once /readyz answers (groups with a warm pool). */
+export const READY_HOOK = 'instance-ready';
 
 /** A service's stack, and the output the monitoring stack takes from it. */
 export const serviceStackName = (service: string): string => `service-${service}`;
@@ -21,13 +26,14 @@ const READY_TIMEOUT_SECONDS = 600;
 /** The parameter carrying a secret's ARN, named after the variable: JWT_VERIFY_SECRET → JwtVerifySecretArn. */
 const secretParam = (variable: string): string => `${pascal(variable.toLowerCase())}Arn`;
 
-export function renderService(inv: Environment, declaration: ServiceDeclaration): RenderedStack {
+export function renderService(inv: Environment, declaration: ServiceDeclaration, _services?: ServiceCatalogue, context: RenderContext = {}): RenderedStack {
   const service = declaration.name;
   const s = settingsOf(inv, service);
   const { min, max, desired } = s.scaling;
-  const events = inv.saleEvents.filter((e) => prewarmOf(e, service));
+  const { events, underWay } = saleEventsAt(inv, service, context.now);
   const secrets = Object.entries(declaration.secrets).map(([variable, secret]) => ({ variable, secret, param: secretParam(variable) }));
   const callsOthers = Object.keys(declaration.calls).length > 0;
+  const warmPool = s.scaling.warmPool;
   const t = new StackBuilder(inv, serviceStackName(service),
     `The ${service} service: ${s.instanceType} instances (${min}-${max}, desired ${desired}) behind the load balancer on ${s.pathPrefix}, ` +
     `scaled on CPU ${s.scaling.cpuTarget}% and ${s.scaling.requestsPerTarget} requests per target${events.length ? `, pre-warmed for ${events.length} sale event(s)` : ''}.`,
@@ -95,11 +101,11 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
     ConstraintDescription: '64 lower-case hex digits',
   }, artifact('sha256'));
   const arch = architectureOf(s.instanceType);
+  // A pinned AMI id, not "latest": a new id rolls the group, so it moves only when the review says so.
   t.param('ImageId', {
-    Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
-    Description: `Amazon Linux 2023 (${arch}), from the public SSM parameter`,
-    Default: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`,
-  });
+    Type: 'AWS::EC2::Image::Id',
+    Description: `Amazon Linux 2023 (${arch}) AMI id, pinned by the playbook: the inventory's ami, the stack's current one, or the latest with -e ami=latest`,
+  }, { from: 'image', architecture: arch });
 
   // --- identity: read this service's secrets and its artifact object, nothing else -------------
   const secretParams = ['DbSecretArn', ...secrets.map((x) => x.param)];
@@ -128,6 +134,26 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: sub('arn:${AWS::Partition}:s3:::${ArtifactBucket}/${ArtifactKey}') }],
+          },
+        },
+        {
+          // The readiness report: which group and launch template version this instance runs,
+          // and (with a warm pool) completing the launch hook of its own group only.
+          PolicyName: 'report-readiness',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups'], Resource: '*' },
+              ...(warmPool
+                ? [{
+                    Effect: 'Allow',
+                    Action: 'autoscaling:CompleteLifecycleAction',
+                    // The group's name is CloudFormation's <stack>-AutoScalingGroup-<suffix>; naming the
+                    // group itself would make the role depend on the group that depends on it.
+                    Resource: sub(`arn:\${AWS::Partition}:autoscaling:\${AWS::Region}:\${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/\${AWS::StackName}-${ASG_ID}-*`),
+                  }]
+                : []),
+            ],
           },
         },
       ],
@@ -196,6 +222,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
     signalResource: ASG_ID,
     logGroup: '${ServiceLogGroup}',
     readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+    lifecycleHook: warmPool ? READY_HOOK : undefined,
   });
   t.resource('LaunchTemplate', {
     Type: 'AWS::EC2::LaunchTemplate',
@@ -208,6 +235,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
         MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', VolumeSize: 20, Encrypted: true, DeleteOnTermination: true } }],
         Monitoring: { Enabled: true },
+        ...(warmPool?.state === 'Hibernated' ? { HibernationOptions: { Configured: true } } : {}),
         UserData: base64(sub(userData)),
         TagSpecifications: [
           { ResourceType: 'instance', Tags: t.tags({ Name: t.prefixed(service) }) },
@@ -224,7 +252,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   t.resource(ASG_ID, {
     Type: 'AWS::AutoScaling::AutoScalingGroup',
     CreationPolicy: {
-      ResourceSignal: { Count: desired, Timeout: 'PT15M' },
+      ResourceSignal: { Count: underWay ? prewarmOf(underWay, service)!.min : desired, Timeout: 'PT15M' },
       AutoScalingCreationPolicy: { MinSuccessfulInstancesPercent: 100 },
     },
     UpdatePolicy: {
@@ -241,9 +269,12 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
       AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
     },
     Properties: {
-      MinSize: String(min),
+      // While an event is under way its floor is the group's MinSize, and DesiredCapacity is left
+      // out: a stack update then raises the floor now but never lowers the size the group has
+      // grown to (a new group starts at the floor).
+      MinSize: String(underWay ? prewarmOf(underWay, service)!.min : min),
       MaxSize: String(max),
-      DesiredCapacity: String(desired),
+      ...(underWay ? {} : { DesiredCapacity: String(desired) }),
       VPCZoneIdentifier: subnets,
       ...(s.spot
         ? {
@@ -262,6 +293,18 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
           }
         : { LaunchTemplate: launchTemplate }),
       TargetGroupARNs: [targetGroup, internalTargetGroup],
+      ...(warmPool
+        ? {
+            // A warm pool's instance is stopped only once it reported ready (user-data runs once,
+            // at its first boot); no report within the timeout abandons (terminates) it.
+            LifecycleHookSpecificationList: [{
+              LifecycleHookName: READY_HOOK,
+              LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+              HeartbeatTimeout: READY_TIMEOUT_SECONDS + 300,
+              DefaultResult: 'ABANDON',
+            }],
+          }
+        : {}),
       HealthCheckType: 'ELB',
       HealthCheckGracePeriod: s.healthCheckGracePeriod,
       DefaultInstanceWarmup: s.scaling.warmupSeconds,
@@ -270,6 +313,22 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
       Tags: t.asgTags({ Name: t.prefixed(service) }),
     },
   });
+
+  if (warmPool) {
+    // Pre-initialised instances: a scale-out takes them first and they start the service without
+    // installing anything. Rolling updates replace in-service instances only; one prepared with an
+    // older launch template abandons itself when it leaves the pool (lib/user-data.ts).
+    t.resource('WarmPool', {
+      Type: 'AWS::AutoScaling::WarmPool',
+      Properties: {
+        AutoScalingGroupName: ref(ASG_ID),
+        MinSize: warmPool.minSize,
+        PoolState: warmPool.state,
+        ...(warmPool.maxPrepared !== undefined ? { MaxGroupPreparedCapacity: warmPool.maxPrepared } : {}),
+        InstanceReusePolicy: { ReuseOnScaleIn: false },
+      },
+    });
+  }
 
   t.resource('CpuTargetTracking', {
     Type: 'AWS::AutoScaling::ScalingPolicy',
@@ -300,15 +359,17 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   });
 
   // Sale events: raise the floor before the doors open, put it back when they close; target
-  // tracking does the rest in between.
+  // tracking does the rest in between. Only what can still happen at `now` is rendered: Auto
+  // Scaling refuses a scheduled action in the past.
   for (const event of events) {
     const p = prewarmOf(event, service)!;
-    const lead = event.leadMinutes ?? DEFAULT_LEAD_MINUTES;
     const id = pascal(event.name);
-    t.resource(`Prewarm${id}`, {
-      Type: 'AWS::AutoScaling::ScheduledAction',
-      Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: minus(event.start, lead), MinSize: p.min, DesiredCapacity: p.desired },
-    });
+    if (event !== underWay) {
+      t.resource(`Prewarm${id}`, {
+        Type: 'AWS::AutoScaling::ScheduledAction',
+        Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: isoSeconds(new Date(prewarmTime(event)).toISOString()), MinSize: p.min, DesiredCapacity: p.desired },
+      });
+    }
     t.resource(`Restore${id}`, {
       Type: 'AWS::AutoScaling::ScheduledAction',
       Properties: { AutoScalingGroupName: ref(ASG_ID), StartTime: isoSeconds(event.end), MinSize: min },
@@ -323,9 +384,16 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration)
   return t.build();
 }
 
-/** ISO time `minutes` before `iso`, to the second, as Auto Scaling wants it. */
-function minus(iso: string, minutes: number): string {
-  return isoSeconds(new Date(Date.parse(iso) - minutes * 60_000).toISOString());
+/**
+ * The sale events that pre-warm this service and are not over at `now`, and the one under way
+ * (its pre-warm time has passed; the inventory rule against overlapping windows leaves at most
+ * one). Without `now`, every event is rendered as written.
+ */
+function saleEventsAt(inv: Environment, service: string, now: Date | undefined): { events: SaleEvent[]; underWay: SaleEvent | undefined } {
+  const mine = inv.saleEvents.filter((e) => prewarmOf(e, service));
+  if (!now) return { events: mine, underWay: undefined };
+  const events = mine.filter((e) => saleEventPhase(e, now) !== 'over');
+  return { events, underWay: events.find((e) => saleEventPhase(e, now) === 'under-way') };
 }
 
 function isoSeconds(iso: string): string {

@@ -43,6 +43,19 @@ const Hostname = Type.String({
 const Arn = (service: string, what: string) =>
   Type.String({ pattern: `^arn:aws[a-z-]*:${service}:[a-z0-9-]*:\\d{12}:.+$`, expected: `the ARN of ${what}` });
 
+/**
+ * Pre-initialised instances beside an aws group (AWS::AutoScaling::WarmPool): launched, installed
+ * and ready once, then kept stopped (or hibernated, or running) until a scale-out takes them.
+ */
+const WarmPool = Type.Object(
+  {
+    minSize: Int(0, 500, { expected: 'instances kept in the warm pool at least, 0 to 500' }),
+    maxPrepared: Type.Optional(Int(1, 500, { expected: 'instances in service and in the pool together at most (default: scaling.max)' })),
+    state: OneOf(['Stopped', 'Hibernated', 'Running'] as const),
+  },
+  { additionalProperties: false },
+);
+
 const Scaling = Type.Object(
   {
     min: Int(1, 500, { expected: 'an integer from 1 to 500 (instances or local workers)' }),
@@ -52,6 +65,7 @@ const Scaling = Type.Object(
     requestsPerTarget: Int(1, 1_000_000, { expected: 'requests per minute per instance, an integer from 1' }),
     warmupSeconds: Int(0, 3600),
     cooldownSeconds: Int(0, 3600),
+    warmPool: Type.Optional(WarmPool),
   },
   { additionalProperties: false },
 );
@@ -121,6 +135,10 @@ export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
       environment: Slug('a lower-case name such as production'),
       target: OneOf(['aws', 'local'] as const),
       region: Type.String({ pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', expected: 'an AWS region such as eu-west-1' }),
+      ami: Type.Optional(Type.String({
+        pattern: '^ami-([0-9a-f]{8}|[0-9a-f]{17})$',
+        expected: 'an Amazon Linux 2023 AMI id such as ami-0abcdef1234567890 (leave it out and a deploy keeps each group\'s current one)',
+      })),
       costCentre: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,63}$', expected: 'a cost centre code (letters, digits, up to 64 characters)' }),
       tags: Type.Record(
         Type.String({ pattern: '^(?!aws:)[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$' }),
@@ -223,6 +241,7 @@ export const InventorySchema = inventorySchema(SHOP_SERVICES);
 export type Environment = Static<typeof InventorySchema>;
 export type ServiceSettings = Static<typeof Service>;
 export type ScalingPolicy = Static<typeof Scaling>;
+export type WarmPoolSettings = Static<typeof WarmPool>;
 export type SaleEvent = Static<ReturnType<typeof saleEvent<typeof SHOP_SERVICES>>>;
 
 /** The schema for a catalogue and its compiled check, built once per catalogue. */
@@ -275,6 +294,10 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
     fail(['database', 'maxAllocatedStorage'], `more than allocatedStorage (${inv.database.allocatedStorage})`);
   }
   checkDomain(inv, fail);
+  if (inv.ami) {
+    const architectures = [...new Set(services.map(({ name }) => architectureOf(settingsOf(inv, name).instanceType)))];
+    if (architectures.length > 1) fail(['ami'], `services of one architecture (one AMI pins every group; these are ${architectures.join(' and ')})`);
+  }
 
   const ports = new Map<number, string>();
   const prefixes = new Map<string, string>();
@@ -286,6 +309,10 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
     ports.set(s.port, name);
     if (prefixes.has(s.pathPrefix)) fail(at('pathPrefix'), `a path prefix no other service uses (${prefixes.get(s.pathPrefix)} has it)`);
     prefixes.set(s.pathPrefix, name);
+    const { min } = s.scaling;
+    const pool = s.scaling.warmPool;
+    if (pool && s.spot) fail(at('scaling', 'warmPool'), 'no warm pool on a group with spot (AWS refuses a warm pool beside a mixed instances policy)', 'cannot go with spot: AWS refuses a warm pool on a group with a mixed instances policy; remove spot or the warm pool');
+    if (pool?.maxPrepared !== undefined && pool.maxPrepared < min) fail(at('scaling', 'warmPool', 'maxPrepared'), `at least scaling.min (${min})`);
     for (const key of Object.keys(s.environment ?? {})) {
       if (reserved.includes(key)) fail(at('environment', key), 'a variable the deploy does not set itself', `${key} is set by the deploy (from the inventory and stack outputs)`);
       const value = s.environment![key]!;
@@ -328,11 +355,25 @@ export function artifactBucketName(inv: Environment, accountId: string): string 
 }
 
 /**
- * Sale events whose pre-warm time is not in the future at `now`. Auto Scaling refuses scheduled
- * actions in the past, so a deploy must not carry them (renderers stay pure: the caller has the clock).
+ * Where a sale event stands at `now`: `ahead` until its pre-warm time (start minus the lead),
+ * `under-way` from then until its end, `over` after. Auto Scaling refuses scheduled actions in
+ * the past, so the renderers keep only what can still happen (renderers stay pure: the caller has
+ * the clock and passes it in).
  */
+export type SaleEventPhase = 'ahead' | 'under-way' | 'over';
+export function saleEventPhase(event: SaleEvent, now: Date): SaleEventPhase {
+  if (Date.parse(event.end) <= now.getTime()) return 'over';
+  return prewarmTime(event) <= now.getTime() ? 'under-way' : 'ahead';
+}
+
+/** When a sale event's pre-warm starts, in epoch milliseconds. */
+export function prewarmTime(event: SaleEvent): number {
+  return Date.parse(event.start) - (event.leadMinutes ?? DEFAULT_LEAD_MINUTES) * 60_000;
+}
+
+/** Sale events whose pre-warm time is not in the future at `now` (under way or over). */
 export function pastSaleEvents(inv: Environment, now: Date): SaleEvent[] {
-  return inv.saleEvents.filter((e) => Date.parse(e.start) - (e.leadMinutes ?? DEFAULT_LEAD_MINUTES) * 60_000 <= now.getTime());
+  return inv.saleEvents.filter((e) => saleEventPhase(e, now) !== 'ahead');
 }
 
 /** `<project>-<environment>`: the prefix of stack names and named resources. */

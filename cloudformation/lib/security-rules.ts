@@ -243,6 +243,7 @@ const cloudFrontOriginHttps: SecurityRule = {
 export const RESOURCE_STAR_ONLY = new Set([
   'cloudwatch:PutMetricData', 'ec2:DescribeInstances', 'ec2:DescribeTags', 'ec2:DescribeVolumes',
   'ssm:DescribeInstanceInformation', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'sts:GetCallerIdentity',
+  'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups',
 ]);
 
 interface Statement { Effect?: unknown; Action?: unknown; NotAction?: unknown; Resource?: unknown; NotResource?: unknown }

@@ -25,7 +25,9 @@ export type Input =
    */
   | { from: 'secret-version'; secret: SharedSecretName; stage: SecretStage }
   /** A value the playbook looks up in the region at deploy time (AWS-owned ids that differ per region). */
-  | { from: 'lookup'; lookup: RegionalLookup };
+  | { from: 'lookup'; lookup: RegionalLookup }
+  /** An Amazon Linux 2023 AMI id, pinned by the playbook (the stack's current one unless asked to move). */
+  | { from: 'image'; architecture: 'arm64' | 'x86_64' };
 
 /** The version of a secret a stack resolves: the one in use, or the one a rotation is bringing in. */
 export type SecretStage = 'current' | 'pending';

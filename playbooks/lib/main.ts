@@ -21,8 +21,8 @@ export interface PlaybookDeps {
   /** Repository root. */
   root: string;
   loadEnvironment(file: string, opts: { overrides: Record<string, string> }): Promise<Environment> | Environment;
-  /** The environment's stacks; `outDir` is render's -o (the folder the environment's folder goes in). */
-  stacks(environment: Environment, opts: { outDir?: string | undefined }): StackSource;
+  /** The environment's stacks; `outDir` is render's -o (the folder the environment's folder goes in), `now` the time they are for. */
+  stacks(environment: Environment, opts: { outDir?: string | undefined; now: Date }): StackSource;
   output?: Output;
   aws?: Partial<AwsSettings>;
   deploy?: TargetRun['deploy'];
@@ -30,8 +30,18 @@ export interface PlaybookDeps {
   error?: (line: string) => void;
 }
 
-/** -e keys the playbook itself reads; the rest override inventory values. */
-const PLAYBOOK_VARS = new Set(['rotate']);
+/** -e keys the playbook itself reads; the rest override inventory values (-e ami=<id> too; -e ami=latest is the playbook's). */
+const PLAYBOOK_VARS = new Set(['rotate', 'now', 'during-sale']);
+const playbookVar = (key: string, value: string): boolean => PLAYBOOK_VARS.has(key) || (key === 'ami' && value === 'latest');
+
+/** render's -e now=<ISO time>: the templates for another time (the golden templates); other playbooks use the clock. */
+function runTime(playbook: PlaybookName, value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  if (playbook !== 'render') throw new UsageError(`-e now=${value}: only render takes another time; ${playbook} always uses the clock`);
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw new UsageError(`-e now=${value}: expected an ISO 8601 UTC time such as 2026-12-01T00:00:00Z`);
+  return new Date(ms);
+}
 
 export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: PlaybookDeps): Promise<number> {
   const error = deps.error ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -49,11 +59,13 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
   }
 
   const inventoryFile = options.inventory ?? resolve(deps.root, defaultInventory(playbook));
-  const overrides = Object.fromEntries(Object.entries(options.extraVars).filter(([k]) => !PLAYBOOK_VARS.has(k)));
+  const overrides = Object.fromEntries(Object.entries(options.extraVars).filter(([k, v]) => !playbookVar(k, v)));
   const rotate = (options.extraVars.rotate ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   let environment: Environment;
   let play: TargetPlaybook;
+  let now: Date;
   try {
+    now = runTime(playbook, options.extraVars.now);
     environment = await deps.loadEnvironment(inventoryFile, { overrides });
     if (options.limit !== undefined && !(options.limit in environment.services)) {
       throw new UsageError(`--limit ${options.limit}: no such service in ${inventoryFile} (services: ${Object.keys(environment.services).join(', ')})`);
@@ -72,9 +84,12 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
       play: p,
       environment,
       inventoryFile,
-      stacks: deps.stacks(environment, { outDir }),
+      stacks: deps.stacks(environment, { outDir, now }),
       root: deps.root,
       rotate,
+      now,
+      duringSale: options.extraVars['during-sale'],
+      imageToLatest: options.extraVars.ami === 'latest',
       aws: deps.aws,
       deploy: deps.deploy,
     }),

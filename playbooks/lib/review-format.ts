@@ -77,8 +77,9 @@ export function reviewMarkdown(review: Review): string {
 }
 
 /** The whole --review-md document for a run: one section per stack with changes. */
-export function reviewDocument(title: string, reviews: Review[], noChanges: string[], findings: readonly Finding[] = []): string {
+export function reviewDocument(title: string, reviews: Review[], noChanges: string[], findings: readonly Finding[] = [], notes: readonly string[] = []): string {
   const out = [`## ${title}`, ''];
+  for (const n of notes) out.push(`> **${n}**`, '');
   // Warnings of the template checks (a plain-HTTP origin, …): not stopping the deploy, but a reviewer should see them.
   if (findings.length) out.push('#### :warning: Findings', '', ...findings.map((f) => `- \`${f.stack}\` ${f.rule}: ${f.message}`), '');
   if (!reviews.length) out.push('No changes to any stack.', '');

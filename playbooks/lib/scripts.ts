@@ -11,6 +11,6 @@ export function playbookDeps(root: string): PlaybookDeps {
   return {
     root,
     loadEnvironment: (file, opts) => loadEnvironment(file, { overrides: opts.overrides }),
-    stacks: (inv, opts) => renderedStacks(inv, root, { outDir: opts.outDir }),
+    stacks: (inv, opts) => renderedStacks(inv, root, { outDir: opts.outDir, now: opts.now }),
   };
 }

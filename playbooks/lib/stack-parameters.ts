@@ -18,6 +18,8 @@ export interface InputSources {
   secretVersion(name: string, stage: SecretStage): string | undefined;
   /** A value looked up in the region (the CloudFront prefix list's id). */
   lookup(name: RegionalLookup): string | undefined;
+  /** The AMI id this stack runs (pinned per stack by the deploy). */
+  image(architecture: 'arm64' | 'x86_64'): string | undefined;
 }
 
 export function describeInput(i: Input): string {
@@ -27,6 +29,7 @@ export function describeInput(i: Input): string {
     case 'secret': return `secret ${i.secret}`;
     case 'secret-version': return `the ${i.stage} version of secret ${i.secret}`;
     case 'lookup': return `the ${i.lookup} lookup`;
+    case 'image': return `the pinned ${i.architecture} AMI`;
   }
 }
 
@@ -36,6 +39,7 @@ export function inputValue(input: Input, sources: InputSources): string | undefi
   if (input.from === 'artifact') return sources.artifact(input.service)?.[input.field];
   if (input.from === 'secret-version') return sources.secretVersion(input.secret, input.stage);
   if (input.from === 'lookup') return sources.lookup(input.lookup);
+  if (input.from === 'image') return sources.image(input.architecture);
   return sources.secret(input.secret);
 }
 

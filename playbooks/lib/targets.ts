@@ -18,6 +18,12 @@ export interface TargetRun {
   root: string;
   /** Secrets to rotate (-e rotate=a,b). */
   rotate: string[];
+  /** The time of this run (the clock, or render's -e now=): sale events are placed against it. */
+  now: Date;
+  /** The sale event a deploy may go on during (-e during-sale=<name>). */
+  duringSale?: string | undefined;
+  /** -e ami=latest: service stacks move to the latest Amazon Linux 2023 AMI. */
+  imageToLatest?: boolean | undefined;
   /** Overrides for the AWS clients (tests: poll interval, retry delays). */
   aws?: Partial<AwsSettings> | undefined;
   /** Overrides for the deploy play (tests: timeouts, static folder). */

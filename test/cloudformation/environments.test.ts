@@ -95,11 +95,14 @@ t.test('services: instance sizes, fleet sizes, scaling targets and Spot', (t) =>
         t.notOk(asg.Properties!.MixedInstancesPolicy, `${where}: on-demand only`);
         t.ok(asg.Properties!.LaunchTemplate, `${where}: the launch template`);
       }
-      t.equal(x.Parameters.ImageId!.Default, '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64', `${where}: AL2023 for Graviton (${s.instanceType})`);
+      t.equal(x.Parameters.ImageId!.Type, 'AWS::EC2::Image::Id', `${where}: an AMI id, not a moving SSM parameter`);
+      t.notOk('Default' in x.Parameters.ImageId!, `${where}: no default: the playbook pins it`);
+      t.same(r.stack(`service-${service}`).inputs.ImageId, { from: 'image', architecture: 'arm64' }, `${where}: the pinned AL2023 AMI for Graviton (${s.instanceType})`);
     }
   }
-  t.ok(production.stack('service-catalog').template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, 'production catalog uses Spot above its base');
-  t.notOk(production.stack('service-orders').template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, 'production orders stays on-demand');
+  for (const r of both) {
+    for (const service of SERVICE_NAMES) t.notOk(r.stack(`service-${service}`).template.Resources.AutoScalingGroup!.Properties!.MixedInstancesPolicy, `${r.inv.environment}/${service}: on-demand (a warm pool cannot go with Spot)`);
+  }
   t.end();
 });
 

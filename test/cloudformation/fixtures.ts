@@ -7,6 +7,12 @@ import type { Resource, Template } from '../../cloudformation/lib/template.js';
 export const ENVIRONMENTS = ['production', 'staging', 'local'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
+/**
+ * The time the golden templates are rendered for (render.mjs -e now=…): after Cyber Monday 2026,
+ * before the 2027 summer sales, so they do not change as the clock moves.
+ */
+export const GOLDEN_NOW = new Date('2026-12-01T00:00:00Z');
+
 export const inventoryFile = (env: string) => fileURLToPath(new URL(`../../playbooks/inventories/${env}.yaml`, import.meta.url));
 export const repoFile = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 

@@ -1,6 +1,6 @@
 // Determinism (the same inventory gives the same bytes, run after run and process after process)
 // and ./playbooks/render.mjs end to end, a playbook like the others: files, ok/changed, stale files,
-// the past-sale-event warning, and one-line errors.
+// sale events placed against the run time (-e now=), and one-line errors.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -74,8 +74,9 @@ t.test('render.mjs writes every stack, a service stack per service, the same byt
   const again = await Promise.all(files.map((f) => readFile(join(dir, f))));
   t.ok(again.every((b, i) => b.equals(bytes[i]!)), 'byte-identical');
 
-  const expected = renderEnvironment(await loadEnvironment(inventoryFile('staging')));
-  for (const f of expected) t.equal(await readFile(join(dir, f.file), 'utf8'), f.body, `${f.file}: what renderEnvironment returns`);
+  // render.mjs renders for the clock's time (sale events are placed against it).
+  const expected = renderEnvironment(await loadEnvironment(inventoryFile('staging')), { now: new Date() });
+  for (const f of expected) t.equal(await readFile(join(dir, f.file), 'utf8'), f.body, `${f.file}: what renderEnvironment returns for now`);
 });
 
 t.test('render.mjs: overrides, changed files and stale files', async (t) => {
@@ -89,12 +90,26 @@ t.test('render.mjs: overrides, changed files and stale files', async (t) => {
   t.match(await readFile(join(out, 'staging', 'service-orders.yaml'), 'utf8'), /MaxSize: "6"/);
 });
 
-t.test('render.mjs warns about a sale event whose pre-warm time has passed, and still renders', async (t) => {
-  const run = await render('-i', inventoryFile('staging'), '-o', out, '-e', 'saleEvents.0.start=2020-11-20T06:00:00Z', '-e', 'saleEvents.0.end=2020-11-20T12:00:00Z');
+t.test('render.mjs places sale events against the run time: over left out, under way kept to its end, with warnings', async (t) => {
+  const events = join(out, 'events');
+  const run = await render('-i', inventoryFile('production'), '-o', events, '-e', 'now=2026-11-27T12:00:00Z');
   t.equal(run.code, 0, run.stderr);
-  t.match(run.stdout, /^warning: sale event black-friday-2026-rehearsal \(2020-11-20T06:00:00Z\) is under way or over: remove it from the inventory before deploying$/m);
-  t.match(run.stdout, /PLAY RECAP/);
-  t.equal(run.stderr, '', 'a warning is part of the play, not an error');
+  t.notMatch(run.stdout, /warning: sale event black-friday-2026 ended/);
+  t.match(run.stdout, /^warning: sale event black-friday-2026 is under way until 2026-11-28T23:00:00Z: its floor is raised now and lowered at the end; the pre-warm action is left out$/m);
+  const orders = await readFile(join(events, 'production', 'service-orders.yaml'), 'utf8');
+  t.notMatch(orders, /PrewarmBlackFriday2026:/, 'no pre-warm action in the past');
+  t.match(orders, /RestoreBlackFriday2026:/, 'the floor is lowered at the end');
+  t.match(orders, /PrewarmCyberMonday2026:/, 'the next event is ahead');
+
+  const later = await render('-i', inventoryFile('staging'), '-o', events, '-e', 'now=2026-12-01T00:00:00Z');
+  t.equal(later.code, 0, later.stderr);
+  t.match(later.stdout, /^warning: sale event black-friday-2026-rehearsal ended at 2026-11-24T12:00:00Z: left out of the templates; remove it from the inventory$/m);
+  t.notMatch(await readFile(join(events, 'staging', 'service-orders.yaml'), 'utf8'), /BlackFriday2026Rehearsal/, 'an event that is over is left out');
+  t.equal(later.stderr, '', 'a warning is part of the play, not an error');
+
+  const bad = await render('-i', inventoryFile('staging'), '-o', events, '-e', 'now=yesterday');
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /^error: -e now=yesterday: expected an ISO 8601 UTC time such as 2026-12-01T00:00:00Z\n$/);
 });
 
 t.test('render.mjs defaults to production and validates on request', async (t) => {

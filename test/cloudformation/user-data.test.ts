@@ -30,6 +30,9 @@ const SAMPLES: Record<string, string> = {
   ServiceLogGroup: 'saleday-production-service-orders-ServiceLogGroup-1A2B3C',
 };
 
+/** The readiness report the bootstrap writes, as its own script. */
+const readyOf = (script: string): string => script.slice(script.indexOf("<<'READY'\n") + "<<'READY'\n".length, script.indexOf('\nREADY\n') + 1);
+
 /** The Fn::Sub text of a service's user-data, and the script CloudFormation would hand to EC2. */
 function userData(r: Rendered, service: string): { template: string; script: string } {
   const data = r.stack(`service-${service}`).template.Resources.LaunchTemplate!.Properties!.LaunchTemplateData as { UserData: { 'Fn::Base64': { 'Fn::Sub': string } } };
@@ -69,6 +72,9 @@ for (const env of ['production', 'staging', 'local']) {
       const result = await check(script, `${env}-${service}`);
       t.equal(result.bash, '', `${service}: bash -n`);
       t.equal(result.shellcheck, '', `${service}: shellcheck`);
+      const ready = await check(readyOf(script), `${env}-${service}-ready`);
+      t.equal(ready.bash, '', `${service}: the readiness report passes bash -n`);
+      t.equal(ready.shellcheck, '', `${service}: the readiness report passes shellcheck`);
     }
   });
 
@@ -77,12 +83,12 @@ for (const env of ['production', 'staging', 'local']) {
       const s = r.inv.services[service];
       const { template, script } = userData(r, service);
       t.ok(subVariables(template).every((v) => v in SAMPLES || v.startsWith('AWS::')), `${service}: only parameters in \${…}`);
-      t.match(script, /dnf install -y -q nodejs20 /, `${service}: installs Node.js 20 on Amazon Linux 2023`);
+      t.match(script, /dnf install -y -q nodejs22 /, `${service}: installs Node.js 22 (LTS) on Amazon Linux 2023`);
       t.match(script, /aws s3 cp [^\n]*"s3:\/\/\$ARTIFACT_BUCKET\/\$ARTIFACT_KEY"/, `${service}: downloads the artifact by key`);
       t.match(template, /readonly ARTIFACT_KEY='\$\{ArtifactKey\}'/, `${service}: the key is a parameter`);
       t.match(script, /sha256sum --check --strict/, `${service}: checks the sha256`);
       t.match(template, /readonly ARTIFACT_SHA256='\$\{ArtifactSha256\}'/, `${service}: the sha256 is a parameter`);
-      t.match(script, new RegExp(`ExecStart=/usr/bin/node-20 dist/services/${service}/main\\.js`), `${service}: starts the service's main`);
+      t.match(script, new RegExp(`ExecStart=/usr/bin/node-22 dist/services/${service}/main\\.js`), `${service}: starts the service's main`);
       t.match(script, /EnvironmentFile=\/etc\/saleday\//, `${service}: a systemd unit with the environment`);
       t.match(script, /\nHOST=0\.0\.0\.0\n/, `${service}: HOST=0.0.0.0`);
       t.match(script, new RegExp(`\\nPORT=${s.port}\\n`), `${service}: its port`);
@@ -90,10 +96,21 @@ for (const env of ['production', 'staging', 'local']) {
       t.match(template, /\nJWT_VERIFY_SECRET=aws:\$\{JwtVerifySecretArn\}\n/, `${service}: JWT verify key as a reference`);
       t.match(script, new RegExp(`\\nSHUTDOWN_TIMEOUT_MS=${s.drainSeconds * 1000}\\n`), `${service}: drains for its drainSeconds`);
       for (const [key, value] of Object.entries(s.environment ?? {})) t.match(script, `\n${key}=${value}\n`, `${service}: inventory extra ${key}`);
-      t.match(script, /systemctl enable --now saleday-/, `${service}: starts it`);
-      t.match(script, /curl -fsS [^\n]*"http:\/\/127\.0\.0\.1:\$PORT\/readyz"[\s\S]*signal 0/, `${service}: signals success once /readyz answers`);
-      t.match(script, /trap 'signal 1' ERR/, `${service}: signals failure on any error`);
-      t.match(script, /--resource AutoScalingGroup/, `${service}: signals the Auto Scaling group`);
+      t.match(script, new RegExp(`systemctl enable saleday-${service}\\.service saleday-${service}-ready\\.service\\nsystemctl start saleday-${service}\\.service\\n`), `${service}: enabled at first boot (later boots start it), started now`);
+      const ready = readyOf(script);
+      t.match(ready, /curl -fsS [^\n]*"http:\/\/127\.0\.0\.1:\$PORT\/readyz"[\s\S]*complete_hook CONTINUE\n\s*signal 0/, `${service}: completes the hook and signals success once /readyz answers`);
+      t.match(script, /trap '"\$READY" fail' ERR/, `${service}: reports failure on any error`);
+      t.match(ready, /fail\(\) \{\n\s*mark failed\n\s*complete_hook ABANDON\n\s*signal 1/, `${service}: failure abandons the hook and signals 1`);
+      t.match(ready, /--resource AutoScalingGroup/, `${service}: signals the Auto Scaling group`);
+      t.match(script, /ExecStart=\/usr\/local\/sbin\/saleday-[a-z]+-ready report/, `${service}: a ready unit reports at every boot`);
+      // Boot timestamps in the log the CloudWatch agent ships, in order: bootstrap → packages → artifact → service → /readyz.
+      const steps = [...script.matchAll(/"\$READY" mark ([a-z-]+)/g)].map((m) => m[1]);
+      t.same(steps, ['bootstrap-start', 'packages', 'artifact', 'service-started'], `${service}: first-boot timestamps`);
+      t.match(ready, /printf '%s saleday-boot %s %s %s %ss\\n' [^\n]* >> "\$LOG_FILE"/, `${service}: timestamped lines with seconds since the instance started`);
+      t.match(ready, new RegExp(`readonly LOG_FILE=/var/log/saleday/${service}\\.log`), `${service}: into the service log`);
+      t.match(template, new RegExp(`"file_path": "/var/log/saleday/${service}\\.log"`), `${service}: which the CloudWatch agent ships`);
+      t.match(ready, /report\(\) \{\n\s*\[ -e "\$FIRST_BOOT_DONE" \] && mark instance-start\n[\s\S]*mark readyz/, `${service}: a warm start marks its start and /readyz`);
+      t.notMatch(ready, /dnf|aws s3|tar /, `${service}: a warm start installs and downloads nothing`);
       const env = script.slice(script.indexOf("<<'ENV'"), script.indexOf('\nENV\n'));
       for (const line of env.split('\n').slice(1)) {
         if (/SECRET|PASSWORD|TOKEN/.test(line.split('=')[0]!)) t.match(line, /=aws:arn:aws:secretsmanager:/, `${service}: ${line.split('=')[0]} is a reference`);
@@ -114,4 +131,24 @@ t.test('the harness itself fails on a broken script', async (t) => {
   t.not(syntax.bash, '', 'bash -n catches a missing fi');
   const unquoted = await check(script.replace('rm -rf "$download"', 'rm -rf $download/*'), 'broken-quoting');
   t.match(unquoted.shellcheck, /SC2086/, 'shellcheck catches an unquoted variable');
+});
+
+t.test('the readiness report writes boot timestamps: first boot, then warm start', async (t) => {
+  const r = await rendered('production');
+  const log = join(dir, 'orders.log');
+  const done = join(dir, 'orders.first-boot-done');
+  const ready = readyOf(userData(r, 'orders').script)
+    .replace(/readonly LOG_FILE=.*\n/, `readonly LOG_FILE=${log}\n`)
+    .replace(/readonly FIRST_BOOT_DONE=.*\n/, `readonly FIRST_BOOT_DONE=${done}\n`);
+  const file = join(dir, 'ready.sh');
+  await writeFile(file, ready);
+  await run('bash', [file, 'mark', 'packages']);
+  await writeFile(done, '');
+  await run('bash', [file, 'mark', 'instance-start']);
+  const lines = (await import('node:fs')).readFileSync(log, 'utf8').trim().split('\n');
+  t.equal(lines.length, 2);
+  t.match(lines[0], /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z saleday-boot orders first-boot packages \d+(\.\d+)?s$/, 'first boot: a step with the seconds since the instance started');
+  t.match(lines[1], /^\S+ saleday-boot orders warm-start instance-start \d+(\.\d+)?s$/, 'a later boot is a warm start');
+  const usage = await run('bash', [file]).then(() => 0, (err: { code: number }) => err.code);
+  t.equal(usage, 2, 'no command: usage, exit 2');
 });

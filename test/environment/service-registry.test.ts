@@ -85,7 +85,7 @@ t.test('rendered stacks: its own service stack, and its place in the shared ones
     ArtifactKey: { from: 'artifact', service: 'reviews', field: 'key' },
   });
   const userData = JSON.stringify(own.template.Resources.LaunchTemplate);
-  t.match(userData, `ExecStart=/usr/bin/node-20 ${programPath('reviews')}`);
+  t.match(userData, `ExecStart=/usr/bin/node-22 ${programPath('reviews')}`);
   t.match(userData, 'CATALOG_URL=${ServiceBaseUrl}');
   t.ok(stack('load-balancer').template.Resources.ReviewsTargetGroup, 'a target group');
   t.ok(stack('load-balancer').template.Resources.ReviewsListenerRule, 'a path rule');

@@ -177,3 +177,70 @@ t.test('an approval is needed without a TTY or --yes', async (t) => {
   t.match(r.text, /PLAY RECAP/);
   t.same(w.mutations().filter((c) => !/cfn:(Create|Delete)ChangeSet/.test(c)), []);
 });
+
+t.test('a deploy during a sale event names it and needs it named with -e during-sale (--yes alone is not enough)', async (t) => {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const event = { ...inventory.saleEvents[1]!, name: 'flash-sale', start: iso(Date.now() + 10 * 60_000), end: iso(Date.now() + 3_600_000) };
+  const underWay = { ...inventory, saleEvents: [event] };
+  const refused = await run('deploy', ['-i', 'test.yaml', '--yes'], { ...env(), inventory: underWay });
+  exitCode(t, refused, 2);
+  t.match(refused.text, /warning: sale event flash-sale is under way until /);
+  t.match(refused.text, /failed: \[sale events\] sale event flash-sale \(until [^)]+\) is under way: nothing deployed\. Deploy after it ends, or re-run with -e during-sale=flash-sale to deploy during it/);
+  t.same(w.mutations(), [], 'nothing changed');
+
+  const file = join(root, 'review-sale.md');
+  const check = await run('deploy', ['-i', 'test.yaml', '--check', '--review-md', file], { ...env(), inventory: underWay });
+  exitCode(t, check, 0);
+  t.match(check.text, /changed: \[sale events\] sale event flash-sale \(until [^)]+\) is under way: a deploy needs -e during-sale=flash-sale/);
+  t.match((await import('node:fs')).readFileSync(file, 'utf8'), /> \*\*Sale event flash-sale is under way \(until [^)]+\): these changes land on a shop under sale load\.\*\*/, 'the review names the event');
+
+  const approved = await run('deploy', ['-i', 'test.yaml', '--yes', '-e', 'during-sale=flash-sale'], { ...env(), inventory: underWay });
+  exitCode(t, approved, 0);
+  t.match(approved.text, /changed: \[sale events\] deploying during sale event flash-sale \(until [^)]+\): approved with -e during-sale=flash-sale/);
+});
+
+t.test('the AMI is pinned: latest for a new stack, kept after, moved only with -e ami=latest or the inventory', async (t) => {
+  const base = stackSource();
+  const source = {
+    ...base,
+    render: () => base.render().map((s) => (s.service
+      ? { ...s, template: { ...s.template, Parameters: { ...s.template.Parameters, ImageId: { Type: 'AWS::EC2::Image::Id', Description: 'AMI' } } }, inputs: { ...s.inputs, ImageId: { from: 'image' as const, architecture: 'arm64' as const } } }
+      : s)),
+  };
+  type Input = { StackName?: string; Parameters?: Array<{ ParameterKey?: string; ParameterValue?: string }> };
+  const imageOf = (stack: string): string | undefined => {
+    const calls = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c): Input => c.args[0].input).filter((i) => i.StackName === stack);
+    return calls.at(-1)?.Parameters?.find((p) => p.ParameterKey === 'ImageId')?.ParameterValue;
+  };
+  const latest = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
+
+  const first = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
+  exitCode(t, first, 0);
+  t.equal(imageOf('saleday-test-service-orders'), 'ami-0a1b2c3d4e5f60001', 'a new stack gets the latest AL2023 AMI');
+  t.match(first.text, /saleday-test-service-orders: AMI ami-0a1b2c3d4e5f60001 \(the latest Amazon Linux 2023, arm64\)/);
+
+  w.ssm.parameters.set(latest, 'ami-0a1b2c3d4e5f60009');
+  const second = await run('deploy', ['-i', 'test.yaml', '--yes'], env(source));
+  exitCode(t, second, 0);
+  t.equal(imageOf('saleday-test-service-orders'), 'ami-0a1b2c3d4e5f60001', '"latest" moved, the stack keeps its AMI');
+  t.match(second.text, /saleday-test-service-orders: AMI keeps ami-0a1b2c3d4e5f60001; the latest Amazon Linux 2023 is ami-0a1b2c3d4e5f60009 \(-e ami=latest rolls the group onto it\)/);
+  t.notMatch(second.text, /changed: \[stack service-/, 'no service stack changes');
+
+  const file = join(root, 'review-ami.md');
+  const moved = await run('deploy', ['-i', 'test.yaml', '--check', '-e', 'ami=latest', '--review-md', file], env(source));
+  exitCode(t, moved, 0);
+  t.equal(imageOf('saleday-test-service-orders'), 'ami-0a1b2c3d4e5f60009', '-e ami=latest moves it');
+  t.match((await import('node:fs')).readFileSync(file, 'utf8'), /saleday-test-service-orders: the AMI changes, ami-0a1b2c3d4e5f60001 → ami-0a1b2c3d4e5f60009 \(the latest, -e ami=latest\): the group rolls onto it\./, 'the review says the group rolls');
+
+  const pinned = await run('deploy', ['-i', 'test.yaml', '--check'], { ...env(source), inventory: { ...inventory, ami: 'ami-0123456789abcdef0' } });
+  exitCode(t, pinned, 0);
+  t.equal(imageOf('saleday-test-service-users'), 'ami-0123456789abcdef0', "the inventory's ami wins");
+  t.match(pinned.text, /AMI ami-0a1b2c3d4e5f60001 → ami-0123456789abcdef0 \(the inventory's ami\): the group rolls onto it/);
+});
+
+t.test('-e now= is for render only: a deploy always uses the clock', async (t) => {
+  const r = await run('deploy', ['-i', 'test.yaml', '--check', '-e', 'now=2027-01-01T00:00:00Z'], env());
+  t.equal(r.code, 1);
+  t.same(r.errors, ['error: -e now=2027-01-01T00:00:00Z: only render takes another time; deploy always uses the clock']);
+  t.same(w.mutations(), []);
+});

@@ -27,6 +27,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateInvalidationCommand, CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
@@ -419,6 +420,27 @@ export class FakeSts {
 
   constructor(account = '123456789012') {
     this.mock.on(GetCallerIdentityCommand).resolves({ Account: account, Arn: `arn:aws:iam::${account}:user/tester`, UserId: 'AIDEXAMPLE' });
+  }
+
+  restore(): void {
+    this.mock.restore();
+  }
+}
+
+/** Systems Manager's public parameters: the latest AL2023 AMI ids, which a test moves. */
+export class FakeSsm {
+  readonly mock = mockClient(SSMClient);
+  readonly parameters = new Map<string, string>([
+    ['/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64', 'ami-0a1b2c3d4e5f60001'],
+    ['/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', 'ami-0a1b2c3d4e5f60002'],
+  ]);
+
+  constructor() {
+    this.mock.on(GetParameterCommand).callsFake((i: { Name: string }) => {
+      const value = this.parameters.get(i.Name);
+      if (value === undefined) throw new ParameterNotFound({ message: `${i.Name} not found`, $metadata: {} });
+      return { Parameter: { Name: i.Name, Type: 'String', Value: value } };
+    });
   }
 
   restore(): void {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parseDocument } from 'yaml';
 import {
-  architectureOf, artifactBucketName, InventoryFileError, loadEnvironment, parseEnvironment, pastSaleEvents, resourcePrefix, SERVICE_NAMES,
+  architectureOf, artifactBucketName, InventoryFileError, loadEnvironment, parseEnvironment, pastSaleEvents, resourcePrefix, saleEventPhase, SERVICE_NAMES,
 } from '../../environment/index.js';
 
 const file = (env: string) => fileURLToPath(new URL(`../../playbooks/inventories/${env}.yaml`, import.meta.url));
@@ -88,6 +88,11 @@ t.test('rules across settings', (t) => {
     ['duplicate event name', edited(['saleEvents', 1, 'name'], 'black-friday-2026-rehearsal'), 'saleEvents[1].name', /a name no other sale event uses/],
     ['two services on one port', edited(['services', 'orders', 'port'], 3001), 'services.orders.port', /a port no other service uses \(users has 3001\)/],
     ['two services on one path', edited(['services', 'orders', 'pathPrefix'], '/api/users'), 'services.orders.pathPrefix', /users has it/],
+    ['one AMI for two architectures', edited(['ami'], 'ami-0123456789abcdef0', edited(['services', 'orders', 'instanceType'], 'm7i.large')), 'ami', /services of one architecture \(one AMI pins every group; these are arm64 and x86_64\)/],
+    ['an AMI id that is not one', edited(['ami'], 'latest'), 'ami', /expected an Amazon Linux 2023 AMI id such as ami-0abcdef1234567890/],
+    ['a warm pool beside Spot', edited(['services', 'users', 'spot'], { onDemandBase: 1, onDemandPercentageAboveBase: 0, instanceTypes: ['t4g.small'] }), 'services.users.scaling.warmPool', /cannot go with spot: AWS refuses a warm pool on a group with a mixed instances policy/],
+    ['a warm pool smaller than the group', edited(['services', 'orders', 'scaling', 'warmPool', 'maxPrepared'], 0), 'services.orders.scaling.warmPool.maxPrepared', /expected instances in service and in the pool together/],
+    ['a warm pool state AWS does not have', edited(['services', 'orders', 'scaling', 'warmPool', 'state'], 'Paused'), 'services.orders.scaling.warmPool.state', /expected one of Stopped, Hibernated, Running/],
     ['a deploy-owned variable', edited(['services', 'users', 'environment', 'DB_SECRET'], 'aws:other'), 'services.users.environment.DB_SECRET', /set by the deploy/],
     ['a secret value', edited(['services', 'users', 'environment', 'API_TOKEN'], 'abc123'), 'services.users.environment.API_TOKEN', /looks like a secret: expected a secret reference/],
     ['a standard tag', edited(['tags', 'CostCentre'], 'x'), 'tags.CostCentre', /set by the deploy itself/],
@@ -219,6 +224,9 @@ t.test('sale events already under way or over are found (Auto Scaling refuses th
   t.same(names('2026-11-27T04:59:59Z'), [], 'a second before the pre-warm');
   t.same(names('2026-11-27T05:00:00Z'), ['black-friday-2026'], 'from its pre-warm time (an hour before the start)');
   t.same(names('2026-12-01T00:00:00Z'), ['black-friday-2026', 'cyber-monday-2026']);
+  const phases = (now: string) => inv.saleEvents.map((e) => saleEventPhase(e, new Date(now)));
+  t.same(phases('2026-11-27T05:00:00Z'), ['under-way', 'ahead', 'ahead'], 'under way from the pre-warm time');
+  t.same(phases('2026-11-28T23:00:00Z'), ['over', 'ahead', 'ahead'], 'over at its end');
   t.end();
 });
 

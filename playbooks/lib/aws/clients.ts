@@ -14,6 +14,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CredentialsMissingError } from '../errors.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
@@ -113,6 +114,10 @@ export class AwsClients {
     return this.once('lambda', () => new LambdaClient(this.config()));
   }
 
+  get ssm(): SSMClient {
+    return this.once('ssm', () => new SSMClient(this.config()));
+  }
+
   /** The same settings in another region (CloudFront's certificates, web ACLs and quotas live in us-east-1). */
   inRegion(region: string): AwsClients {
     return region === this.region ? this : new AwsClients({ region, endpoint: this.endpoint, retry: this.retry, pollMs: this.pollMs });
@@ -124,7 +129,7 @@ export class AwsClients {
 
   /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.lambda, this.sts];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.lambda, this.ssm, this.sts];
   }
 
   /** The account the credentials belong to (names the artifacts bucket); also proves they work. */

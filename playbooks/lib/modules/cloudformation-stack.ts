@@ -31,6 +31,8 @@ export class ReviewLog {
   readonly reviews: Review[] = [];
   readonly unchanged: string[] = [];
   readonly kept: KeptChangeSet[] = [];
+  /** What the reviewer must know before approving (a sale event under way), at the top of --review-md. */
+  readonly notes: string[] = [];
 }
 
 export interface StackDeps {

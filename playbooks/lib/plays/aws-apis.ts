@@ -8,6 +8,7 @@ import { type Elbv2Api, SdkElbv2 } from '../aws/elbv2.js';
 import { type LambdaApi, SdkLambda } from '../aws/lambda.js';
 import { type S3Api, SdkS3 } from '../aws/s3.js';
 import { type SecretsApi, SdkSecrets } from '../aws/secrets.js';
+import { type SsmApi, SdkSsm } from '../aws/ssm.js';
 import type { Play } from '../runner.js';
 
 export interface AwsApis {
@@ -19,6 +20,7 @@ export interface AwsApis {
   elbv2: Elbv2Api;
   ec2: Ec2Api;
   lambda: LambdaApi;
+  ssm: SsmApi;
   pollMs: number;
   checkCredentials(): Promise<void>;
   accountId(): Promise<string>;
@@ -38,6 +40,7 @@ export function awsApis(clients: AwsClients, play: Play): AwsApis {
     elbv2: new SdkElbv2(clients.elbv2, clients.retry, opts),
     ec2: new SdkEc2(clients.ec2, clients.retry, opts),
     lambda: new SdkLambda(clients.lambda, clients.retry, opts),
+    ssm: new SdkSsm(clients.ssm, clients.retry, opts),
     pollMs: clients.pollMs,
     checkCredentials: () => clients.checkCredentials(),
     accountId: () => clients.accountId(),

@@ -25,6 +25,7 @@ import type { BootstrapReport } from '../bootstrap/bootstrap.js';
 import { ensureBucket } from '../modules/bucket.js';
 import { invokeBootstrap, serviceOutcome } from '../modules/database-bootstrap.js';
 import { ReviewLog, type StackDeps, deployStack, executeReviewedStack, readStackOutputs } from '../modules/cloudformation-stack.js';
+import { type Architecture, latestImageParameter, pinnedImage } from '../modules/pinned-image.js';
 import { ensureSecret } from '../modules/secret.js';
 import { smokeCheck } from '../modules/smoke-check.js';
 import { syncStaticAssets } from '../modules/static-assets.js';
@@ -35,7 +36,7 @@ import type { StackSource } from '../stack-source.js';
 import { type InputSources, resolveParameters } from '../stack-parameters.js';
 import type { SecretVersions } from '../aws/secrets.js';
 import type { AwsApis } from './aws-apis.js';
-import { warnPastSaleEvents } from './sale-events.js';
+import { duringSaleGate, saleEventsUnderWay, warnSaleEvents } from './sale-events.js';
 import { templateTasks } from './template-tasks.js';
 
 export interface AwsDeployConfig {
@@ -46,6 +47,12 @@ export interface AwsDeployConfig {
   apis: AwsApis;
   /** Secrets to rotate (-e rotate=jwt,service-credential). */
   rotate?: string[];
+  /** The time of the run (sale events are placed against it); the clock by default. */
+  now?: Date | undefined;
+  /** The sale event named with -e during-sale=<name>: a deploy during its window goes on. */
+  duringSale?: string | undefined;
+  /** -e ami=latest: service stacks move to the latest Amazon Linux 2023 AMI (otherwise they keep theirs). */
+  imageToLatest?: boolean | undefined;
   staticDir?: string;
   healthTimeoutMs?: number;
   smokeTimeoutMs?: number;
@@ -79,6 +86,13 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       return v && (stage === 'current' ? v.current : (v.pending ?? ''));
     },
     lookup: (name) => lookups.get(name),
+    image: () => undefined,
+  };
+  // The latest AL2023 AMI per architecture, read once per run.
+  const latestImages = new Map<Architecture, Promise<string | undefined>>();
+  const latestImage = (a: Architecture): Promise<string | undefined> => {
+    if (!latestImages.has(a)) latestImages.set(a, apis.ssm.parameter(latestImageParameter(a)));
+    return latestImages.get(a)!;
   };
   const output = (ref: OutputRef): string | undefined => outputs.get(ref.stack)?.[ref.output];
   /** Shared things this run only reads: with --limit, or when --tags/--skip-tags leave the task out. */
@@ -222,7 +236,16 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       ...(entry.service ? { service: entry.service } : {}),
       run: async (ctx) => {
         if (o.executeReviewed) return executeReviewedStack(name, deps, ctx);
-        const { values, missing } = resolveParameters(entry.template, entry.inputs, sources);
+        const image = Object.entries(entry.inputs).find(([, i]) => i.from === 'image');
+        let imageId: string | undefined;
+        if (image && image[1].from === 'image') {
+          const current = (await apis.cfn.describeStack(name))?.parameters[image[0]] || undefined;
+          const choice = await pinnedImage({ architecture: image[1].architecture, pinned: inv.ami, moveToLatest: Boolean(cfg.imageToLatest), current }, latestImage);
+          ctx.print(`${name}: AMI ${choice.why}`);
+          if (choice.changes) log.notes.push(`${name}: the AMI changes, ${choice.why}.`);
+          imageId = choice.imageId;
+        }
+        const { values, missing } = resolveParameters(entry.template, entry.inputs, { ...sources, image: () => imageId });
         if (missing.length) {
           const why = `needs ${missing.join(', ')}, not there yet`;
           if (ctx.check) return skipped(`${why} (an earlier stack is not deployed)`);
@@ -353,8 +376,11 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     if (lines.length) play.print(`\nDNS records to create (no domain.hostedZoneId in the inventory, so no stack makes them):\n${lines.join('\n')}`);
   };
 
-  if (!cfg.preflightRan) warnPastSaleEvents(play, inv);
   const findings: Finding[] = [];
+  const now = cfg.now ?? new Date();
+  // The preflight warns of past and ongoing events already (scaling sanity); without it, say so here.
+  if (!cfg.preflightRan) warnSaleEvents(play, inv, now);
+  for (const e of saleEventsUnderWay(inv, now)) log.notes.push(`Sale event ${e.name} is under way (until ${e.end}): these changes land on a shop under sale load.`);
   try {
     await play.task({
       name: 'aws credentials',
@@ -367,6 +393,11 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       },
     });
     await cfg.afterCredentials?.();
+    await play.task({
+      name: 'sale events',
+      tags: ['always'],
+      run: (ctx) => Promise.resolve(duringSaleGate(inv, now, cfg.duringSale, ctx.check)),
+    });
     const rendered = await templateTasks(play, cfg.stacks, { warnings: findings });
     let waves: RenderedStack[][] = [];
     await play.task({
@@ -414,7 +445,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     }
     if (o.reviewMd) {
       await mkdir(dirname(o.reviewMd), { recursive: true });
-      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged, findings));
+      await writeFile(o.reviewMd, reviewDocument(`${inv.project} ${inv.environment}: change-set review`, log.reviews, log.unchanged, findings, log.notes));
       play.print(`Review written to ${o.reviewMd}`);
     }
   }

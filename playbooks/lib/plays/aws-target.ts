@@ -13,7 +13,7 @@ export async function deploy(run: TargetRun): Promise<void> {
   const preflight = await offlinePreflightFirst(run);
   const clients = new AwsClients({ region: run.environment.region, ...run.aws });
   const afterCredentials = preflight ? () => runOnlinePreflight(run.play, awsOnlineChecks(run, clients).checks) : undefined;
-  await awsDeploy(run.play, { environment: run.environment, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, afterCredentials, preflightRan: preflight, ...run.deploy });
+  await awsDeploy(run.play, { environment: run.environment, stacks: run.stacks, root: run.root, apis: awsApis(clients, run.play), rotate: run.rotate, afterCredentials, preflightRan: preflight, now: run.now, duringSale: run.duringSale, imageToLatest: run.imageToLatest, ...run.deploy });
 }
 
 export async function drift(run: TargetRun): Promise<void> {
