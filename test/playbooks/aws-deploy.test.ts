@@ -184,7 +184,7 @@ t.test('a deploy during a sale event names it and needs it named with -e during-
   const underWay = { ...inventory, saleEvents: [event] };
   const refused = await run('deploy', ['-i', 'test.yaml', '--yes'], { ...env(), inventory: underWay });
   exitCode(t, refused, 2);
-  t.match(refused.text, /warning: sale event flash-sale is under way until /);
+  t.match(refused.text, /warning: scaling: saleEvents\[0\]: flash-sale is under way until /, 'the preflight warns of it');
   t.match(refused.text, /failed: \[sale events\] sale event flash-sale \(until [^)]+\) is under way: nothing deployed\. Deploy after it ends, or re-run with -e during-sale=flash-sale to deploy during it/);
   t.same(w.mutations(), [], 'nothing changed');
 

@@ -33,8 +33,10 @@ t.test('staging from the real renderers: deployed in order, then nothing to chan
   t.equal(first.code, 0, 'first deploy');
   const stacks = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c) => c.args[0].input.StackName);
   t.same(stacks.slice(0, 3), ['saleday-staging-network', 'saleday-staging-database', 'saleday-staging-load-balancer']);
-  // The services and the static site share a wave (in parallel, in any order); monitoring is last.
-  t.same(stacks.slice(3, -1).sort(), ['saleday-staging-service-catalog', 'saleday-staging-service-inventory', 'saleday-staging-service-orders', 'saleday-staging-service-users', 'saleday-staging-static-site']);
+  // The bootstrap, the services and the static site share a wave (the bootstrap first in it, so its
+  // function runs before the service stacks; the rest in parallel, in any order); monitoring is last.
+  t.equal(stacks[3], 'saleday-staging-bootstrap');
+  t.same(stacks.slice(4, -1).sort(), ['saleday-staging-service-catalog', 'saleday-staging-service-inventory', 'saleday-staging-service-orders', 'saleday-staging-service-users', 'saleday-staging-static-site']);
   t.equal(stacks.at(-1), 'saleday-staging-monitoring');
   const second = await run('deploy', ['-i', 'staging.yaml', '--yes'], env);
   t.match(second.text, /changed=0 {2}skipped=0 {2}failed=0/, 'second run: every task ok');

@@ -119,7 +119,7 @@ t.test('rules that judge deployability are the preflight\'s, not the loader\'s',
     ['pre-warm above max', edited(['saleEvents', 1, 'prewarm', 'orders', 'desired'], 40)],
     ['event ends before it starts', edited(['saleEvents', 0, 'end'], '2026-06-24T06:00:00Z')],
     ['overlapping events', edited(['saleEvents', 1, 'start'], '2026-11-24T08:00:00Z')],
-    ['Spot types of another architecture', edited(['services', 'users', 'spot', 'instanceTypes'], ['t4g.small', 'm7i.large'])],
+    ['Spot types of another architecture', edited(['services', 'users', 'spot'], { onDemandBase: 1, onDemandPercentageAboveBase: 0, instanceTypes: ['t4g.small', 'm7i.large'] }, edited(['services', 'users', 'scaling', 'warmPool'], undefined))],
     ['a CloudFront certificate outside us-east-1', edited(['domain', 'certificateArn'], 'arn:aws:acm:eu-west-1:123456789012:certificate/abc', production)],
   ];
   for (const [name, text] of cases) t.doesNotThrow(() => parseEnvironment(text, 'staging.yaml'), `${name}: loads`);

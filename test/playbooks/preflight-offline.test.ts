@@ -20,9 +20,17 @@ const text = async (env: string) => readFile(fileURLToPath(new URL(`../../playbo
 const texts = { production: await text('production'), staging: await text('staging'), local: await text('local') };
 const load = (env: keyof typeof texts, ...edits: Array<[(string | number)[], unknown]>): Environment => {
   const doc = parseDocument(texts[env]);
-  for (const [path, value] of edits) doc.setIn(path, value);
+  for (const [path, value] of edits) {
+    if (value === undefined) doc.deleteIn(path);
+    else doc.setIn(path, value);
+  }
   return parseEnvironment(doc.toString(), `${env}.yaml`);
 };
+/** The edits that put a service on a Spot mix (a warm pool cannot go with Spot, so it goes). */
+const spotMix = (service: string, spot: { onDemandBase?: number; instanceTypes: string[] }): Array<[(string | number)[], unknown]> => [
+  [['services', service, 'spot'], { onDemandBase: 1, onDemandPercentageAboveBase: 50, ...spot }],
+  [['services', service, 'scaling', 'warmPool'], undefined],
+];
 const BEFORE_ALL_EVENTS = new Date('2026-01-01T00:00:00Z');
 const errors = (r: CheckReport) => r.findings.filter((f) => f.level === 'error');
 
@@ -53,11 +61,11 @@ t.test('certificates: CloudFront certificate outside us-east-1, load balancer ce
 });
 
 t.test('architecture: an x86 type in a Graviton Spot mix, and back', (t) => {
-  const inv = load('production', [['services', 'catalog', 'spot', 'instanceTypes'], ['c7g.large', 'c6i.large', 'm7g.large']]);
+  const inv = load('production', ...spotMix('catalog', { instanceTypes: ['c7g.large', 'c6i.large', 'm7g.large'] }));
   const [f, ...rest] = checkArchitecture(inv).findings;
   t.same(rest, []);
   t.match(f, { level: 'error', subject: 'services.catalog.spot.instanceTypes[1]', detail: /c6i\.large is x86_64, but the group boots the arm64 AMI of its instanceType c7g\.large/, fix: /replace c6i\.large with an arm64 type .*or drop it and keep c7g\.large, m7g\.large/ });
-  const x86 = load('staging', [['services', 'users', 'instanceType'], 'm7i.large'], [['services', 'users', 'spot', 'instanceTypes'], ['m7i.large', 'c7g.large']]);
+  const x86 = load('staging', [['services', 'users', 'instanceType'], 'm7i.large'], ...spotMix('users', { instanceTypes: ['m7i.large', 'c7g.large'] }));
   t.match(checkArchitecture(x86).findings, [{ subject: 'services.users.spot.instanceTypes[1]', detail: /c7g\.large is arm64, .*x86_64 AMI/ }]);
   t.same(checkArchitecture(load('staging')).findings, []);
   t.end();
@@ -68,7 +76,7 @@ t.test('scaling: min/desired/max, On-Demand base, pre-warms, event windows, past
     'staging',
     [['services', 'orders', 'scaling', 'desired'], 9],
     [['services', 'users', 'scaling', 'min'], 5],
-    [['services', 'catalog', 'spot', 'onDemandBase'], 7],
+    ...spotMix('catalog', { onDemandBase: 7, instanceTypes: ['t4g.small'] }),
     [['saleEvents', 1, 'prewarm', 'orders', 'desired'], 40],
     [['saleEvents', 1, 'prewarm', 'catalog', 'min'], 4],
     [['saleEvents', 0, 'end'], '2026-11-24T05:00:00Z'],
@@ -89,7 +97,9 @@ t.test('scaling: min/desired/max, On-Demand base, pre-warms, event windows, past
   ]);
 
   const past = checkScaling(load('staging'), new Date('2026-12-01T00:00:00Z')).findings;
-  t.match(past, [{ level: 'warning', subject: 'saleEvents[0]', detail: /black-friday-2026-rehearsal .* under way or over/, fix: /remove black-friday-2026-rehearsal/ }]);
+  t.match(past, [{ level: 'warning', subject: 'saleEvents[0]', detail: /black-friday-2026-rehearsal ended at .*: left out of the templates/, fix: /remove black-friday-2026-rehearsal/ }]);
+  const during = checkScaling(load('staging'), new Date('2026-11-24T09:00:00Z')).findings;
+  t.match(during, [{ level: 'warning', subject: 'saleEvents[0]', detail: /black-friday-2026-rehearsal is under way until .*floor is raised now/, fix: /-e during-sale=black-friday-2026-rehearsal/ }]);
   t.same(checkScaling(load('staging'), BEFORE_ALL_EVENTS).findings, []);
   t.end();
 });

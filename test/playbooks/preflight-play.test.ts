@@ -33,10 +33,13 @@ t.beforeEach(() => {
 });
 t.afterEach(() => w.restore());
 
-/** The fixture inventory (staging as `test`) with one setting changed. */
-const inventoryWith = (path: (string | number)[], value: unknown) => {
+/** The fixture inventory (staging as `test`) with settings changed (undefined: removed). */
+const inventoryWith = (...edits: Array<[(string | number)[], unknown]>) => {
   const doc = parseDocument(readFileSync(fileURLToPath(new URL('../../playbooks/inventories/staging.yaml', import.meta.url)), 'utf8'));
-  doc.setIn(path, value);
+  for (const [path, value] of edits) {
+    if (value === undefined) doc.deleteIn(path);
+    else doc.setIn(path, value);
+  }
   return parseEnvironment(doc.toString(), 'test.yaml', { overrides: { environment: 'test', 'services.catalog.scaling.desired': '2' } });
 };
 const env = (inv = inventory) => ({ inventory: inv, source: stackSource(), root });
@@ -46,7 +49,11 @@ const exitCode = (t: Test, r: { code: number; text: string }, code: number) => {
 };
 
 t.test('deploy runs the preflight first: an offline error stops it before the credentials check and any change', async (t) => {
-  const bad = inventoryWith(['services', 'users', 'spot', 'instanceTypes'], ['t4g.small', 'm7i.large']);
+  // A Spot mix with an x86 type beside the group's Graviton one (a warm pool cannot go with Spot).
+  const bad = inventoryWith(
+    [['services', 'users', 'spot'], { onDemandBase: 1, onDemandPercentageAboveBase: 0, instanceTypes: ['t4g.small', 'm7i.large'] }],
+    [['services', 'users', 'scaling', 'warmPool'], undefined],
+  );
   const r = await run('deploy', ['-i', 'test.yaml', '--yes'], env(bad));
   exitCode(t, r, 2);
   t.match(r.text, /failed: \[preflight architecture\] 1 error[^\n]*\n {4}error architecture: services\.users\.spot\.instanceTypes\[1\]: m7i\.large is x86_64.*\n {6}fix: replace m7i\.large/);
@@ -99,7 +106,7 @@ t.test('the preflight play: every check, nothing changed; permissions not checka
   exitCode(t, r, 0);
   t.match(r.text, /warning: permissions: permissions: not checked: arn:aws:iam::123456789012:user\/tester may not simulate its own policies \(iam:SimulatePrincipalPolicy\)/);
   t.match(r.text, /ok: \[preflight names\] s3:\/\/saleday-artifacts-123456789012-eu-west-1: free/);
-  t.match(r.text, /ok: \[preflight quotas\] On-Demand vCPUs \(Standard \(A, C, D, H, I, M, R, T, Z\)\), every group at max: users 1×2 \+ catalog 1×2 \+ inventory 1×2 \+ orders 4×2 = 14 of 10000/);
+  t.match(r.text, /ok: \[preflight quotas\] On-Demand vCPUs \(Standard \(A, C, D, H, I, M, R, T, Z\)\), every group at max: users 3×2 \+ catalog 4×2 \+ inventory 4×2 \+ orders 4×2 = 30 of 10000/);
   t.same(w.mutations(), [], 'nothing changed');
   const offline = await run('preflight', ['-i', 'test.yaml', '--offline'], env());
   exitCode(t, offline, 0);

@@ -36,7 +36,11 @@ await writeFile(
   newUser,
   production
     .replace('certificateArn: arn:aws:acm:us-east-1:', 'certificateArn: arn:aws:acm:eu-west-1:')
-    .replace('instanceTypes: [c7g.large, c6g.large, m7g.large]', 'instanceTypes: [c7g.large, c6i.large, m7g.large]'),
+    // catalog on a Spot mix with an x86 type among its Graviton ones (no warm pool beside Spot)
+    .replace(
+      'scaling: { min: 3, max: 24, desired: 4, cpuTarget: 55, requestsPerTarget: 6000, warmupSeconds: 120, cooldownSeconds: 300,\n               warmPool: { minSize: 4, state: Stopped } }',
+      'scaling: { min: 3, max: 24, desired: 4, cpuTarget: 55, requestsPerTarget: 6000, warmupSeconds: 120, cooldownSeconds: 300 }\n    spot: { onDemandBase: 3, onDemandPercentageAboveBase: 50, instanceTypes: [c7g.large, c6i.large, m7g.large] }',
+    ),
 );
 
 t.test('the new user: a eu-west-1 CloudFront certificate and an x86 type in a Graviton Spot mix', async (t) => {

@@ -156,7 +156,7 @@ export async function preflightPlay(run: TargetRun): Promise<void> {
   if (inv.target !== 'aws') online = { notRun: `the ${inv.target} target has no AWS account to check` };
   else if (o.offline) online = { notRun: '--offline: quotas, offerings, live certificates, names, permissions and the duration estimate were not checked' };
   else online = (await import('./aws-preflight.js')).awsOnlineChecks(run);
-  await runPreflight(run.play, { environment: inv, profile: o.profile, online });
+  await runPreflight(run.play, { environment: inv, profile: o.profile, online, now: run.now });
 }
 
 /** What a deploy does first: the offline preflight, or — with --skip-preflight — a notice nobody can miss. */
@@ -165,6 +165,6 @@ export async function offlinePreflightFirst(run: TargetRun): Promise<boolean> {
     run.play.notice('PREFLIGHT SKIPPED (--skip-preflight): certificates, architectures, scaling, the database connection budget, quotas, names and permissions were not checked');
     return false;
   }
-  await runPreflight(run.play, { environment: run.environment });
+  await runPreflight(run.play, { environment: run.environment, now: run.now });
   return true;
 }

@@ -3,7 +3,7 @@
 // service at overlapping times (their scheduled actions would fight); past events as warnings
 // (Auto Scaling refuses scheduled actions in the past). The clock is the caller's.
 import {
-  DEFAULT_LEAD_MINUTES, pastSaleEvents, prewarmOf, SHOP_SERVICES, settingsOf, type Environment, type ServiceCatalogue,
+  DEFAULT_LEAD_MINUTES, prewarmOf, saleEventPhase, SHOP_SERVICES, settingsOf, type Environment, type ServiceCatalogue,
 } from '../../../environment/index.js';
 import { reporter, type CheckReport } from './finding.js';
 
@@ -53,10 +53,12 @@ export function checkScaling(inv: Environment, now: Date, services: ServiceCatal
       }
     }
   });
-  for (const e of pastSaleEvents(inv, now)) {
-    const i = inv.saleEvents.indexOf(e);
-    r.warning(`saleEvents[${i}]`, `${e.name} (${e.start}) is under way or over at ${now.toISOString()}: Auto Scaling refuses scheduled actions in the past`, `remove ${e.name} from saleEvents before deploying`);
-  }
+  // The renderers place events against the run's time (over: left out; under way: only what can still happen).
+  inv.saleEvents.forEach((e, i) => {
+    const phase = saleEventPhase(e, now);
+    if (phase === 'over') r.warning(`saleEvents[${i}]`, `${e.name} ended at ${e.end} (now ${now.toISOString()}): left out of the templates`, `remove ${e.name} from saleEvents`);
+    else if (phase === 'under-way') r.warning(`saleEvents[${i}]`, `${e.name} is under way until ${e.end} (now ${now.toISOString()}): its floor is raised now and lowered at the end; the pre-warm action is left out`, `deploy after ${e.end}, or name it with -e during-sale=${e.name} to deploy during it`);
+  });
   r.summary(`${services.length} groups, ${inv.saleEvents.length} sale events`);
   return r.report;
 }
