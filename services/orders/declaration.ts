@@ -7,7 +7,7 @@ export const declaration = {
   defaultPort: 3004,
   pathPrefix: '/api/orders',
   secrets: { JWT_VERIFY_SECRET: 'jwt-public', SERVICE_CREDENTIAL_SECRET: 'service-credential' },
-  calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory' },
+  calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory', USERS_URL: 'users' },
   commands: {
     migrate: { role: 'migrate', task: 'migrations orders', args: ['up'], reports: { each: /^applied\b/ } },
   },
