@@ -1,5 +1,6 @@
 // The orders service as the rest of the house sees it (see services/kit/declaration.ts): checkout,
-// which prices carts through catalog and reserves stock through inventory.
+// which prices carts through catalog, reserves stock through inventory and asks users whether a
+// token's account still exists.
 import type { ServiceDeclaration } from '../kit/declaration.js';
 
 export const declaration = {
