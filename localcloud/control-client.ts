@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { LOCAL_STATE_FILE, type LocalState } from '../environment/index.js';
 import type { FleetSpec } from './fleet-spec.js';
 import { controlSocket, localDir, supervisorFile, supervisorLog } from './local-paths.js';
+import { minimalEnv } from './process-env.js';
 import { readState } from './state-file.js';
 import type { ApplyResult } from './supervisor.js';
 
@@ -47,7 +48,9 @@ export async function ensureSupervisor(dir?: string, opts: { timeoutMs?: number 
   const logFd = openSync(supervisorLog(d), 'a', 0o600);
   const entry = supervisorEntry();
   if (!existsSync(entry)) throw new FleetError(`${entry} is missing; run npm run build first`);
-  const child = spawn(process.execPath, [entry, '--dir', d], { detached: true, stdio: ['ignore', logFd, logFd] });
+  // Not the deploying shell's environment (a MYSQL_URL with its password, AWS keys): the supervisor
+  // gets its folder as an argument and hands workers only what their spec declares.
+  const child = spawn(process.execPath, [entry, '--dir', d], { detached: true, env: minimalEnv(), stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));

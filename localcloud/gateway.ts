@@ -210,6 +210,14 @@ export class Gateway {
     const requestId = typeof req.headers['x-request-id'] === 'string' && REQUEST_ID.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
     res.setHeader('x-request-id', requestId);
     const fail = (status: number, code: string, message: string) => sendJson(res, status, { code, message });
+    // Refused as nginx and HAProxy refuse them (400, connection closed): node's parser accepts
+    // HTTP/0.9 and 2.0 request lines, and keeps the first of several Host headers while a worker
+    // or cache behind may read another (request smuggling, cache poisoning).
+    const badRequest = malformed(req);
+    if (badRequest) {
+      res.setHeader('connection', 'close');
+      return fail(400, 'BAD_REQUEST', badRequest);
+    }
     let pathname: string;
     try {
       pathname = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -292,6 +300,15 @@ export class Gateway {
     });
     up.end(body);
   }
+}
+
+/** Why a request is not one the gateway forwards, or undefined when it is well formed. */
+function malformed(req: IncomingMessage): string | undefined {
+  if (req.httpVersionMajor !== 1) return `HTTP/${req.httpVersion} is not supported; send HTTP/1.1`;
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'host') hosts++;
+  if (hosts > 1) return 'the request has more than one Host header';
+  return undefined;
 }
 
 function upstreamHeaders(req: IncomingMessage, requestId: string, bodyLength: number): Record<string, string | string[]> {

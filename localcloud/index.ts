@@ -11,5 +11,6 @@ export type { FleetSpec, ScalingPolicy, ServiceSpec, Tuning } from './fleet-spec
 export { formatFleetStatus } from './fleet-status.js';
 export { freePort } from './free-port.js';
 export { DEFAULT_LOCAL_DIR, localDir } from './local-paths.js';
+export { minimalEnv } from './process-env.js';
 export { readActivity, readState } from './state-file.js';
 export type { ApplyResult, ServiceOutcome } from './supervisor.js';

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { write } from 'node:fs';
 import type { LocalWorkerState } from '../environment/index.js';
+import { minimalEnv } from './process-env.js';
 
 export interface WorkerExit {
   code: number | null;
@@ -25,9 +26,6 @@ export interface WorkerLaunch {
   launchSpec: string;
   artifact: string;
 }
-
-// Only what a process needs to run; everything else comes from the spec (configured by env only).
-const PASSED_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT'];
 
 export class WorkerProcess {
   readonly id: string;
@@ -52,9 +50,8 @@ export class WorkerProcess {
     this.port = launch.port;
     this.launchSpec = launch.launchSpec;
     this.artifact = launch.artifact;
-    const env: Record<string, string> = {};
-    for (const k of PASSED_THROUGH) if (process.env[k] !== undefined) env[k] = process.env[k];
-    Object.assign(env, launch.env, { PORT: String(launch.port), HOST: launch.host });
+    // Only what a process needs to run; everything else comes from the spec (configured by env only).
+    const env = minimalEnv({ ...launch.env, PORT: String(launch.port), HOST: launch.host });
     this.child = spawn(process.execPath, [...launch.nodeArgs, launch.program, ...launch.args], {
       env,
       stdio: ['ignore', launch.logFd, 'pipe'],

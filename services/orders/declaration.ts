@@ -1,5 +1,6 @@
 // The orders service as the rest of the house sees it (see services/kit/declaration.ts): checkout,
-// which prices carts through catalog and reserves stock through inventory.
+// which prices carts through catalog, reserves stock through inventory and asks users whether a
+// token's account still exists.
 import type { ServiceDeclaration } from '../kit/declaration.js';
 
 export const declaration = {
@@ -7,7 +8,7 @@ export const declaration = {
   defaultPort: 3004,
   pathPrefix: '/api/orders',
   secrets: { JWT_VERIFY_SECRET: 'jwt-public', SERVICE_CREDENTIAL_SECRET: 'service-credential' },
-  calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory' },
+  calls: { CATALOG_URL: 'catalog', INVENTORY_URL: 'inventory', USERS_URL: 'users' },
   commands: {
     migrate: { role: 'migrate', task: 'migrations orders', args: ['up'], reports: { each: /^applied\b/ } },
   },

@@ -5,6 +5,7 @@ import { int, oneOf, secretRef, str, type Env } from '../kit/config.js';
 import { ServiceClient } from '../kit/service-client.js';
 import { ServiceCredential } from '../kit/service-credential.js';
 import type { ServiceDefinition } from '../kit/service.js';
+import { AccountCheck } from './account-check.js';
 import { CatalogPrices } from './catalog-prices.js';
 import { Checkout } from './checkout.js';
 import { FAULTS, Faults, type Fault } from './faults.js';
@@ -21,6 +22,9 @@ export interface OrdersConfig {
   serviceCredentialSecret: string;
   catalogUrl: string;
   inventoryUrl: string;
+  /** Where users answers account checks; unset (tests of orders alone): tokens are not checked against users. */
+  usersUrl: string | undefined;
+  accountCacheSeconds: number;
   upstreamTimeoutMs: number;
   upstreamConnections: number;
   reservationTtlSeconds: number;
@@ -37,6 +41,8 @@ export function readOrdersConfig(env: Env): OrdersConfig {
     serviceCredentialSecret: secretRef(env, 'SERVICE_CREDENTIAL_SECRET'),
     catalogUrl: str(env, 'CATALOG_URL', { default: 'http://127.0.0.1:3002', pattern: HTTP_URL, expected: 'a base URL such as http://127.0.0.1:3002' }),
     inventoryUrl: str(env, 'INVENTORY_URL', { default: 'http://127.0.0.1:3003', pattern: HTTP_URL, expected: 'a base URL such as http://127.0.0.1:3003' }),
+    usersUrl: env.USERS_URL === undefined ? undefined : str(env, 'USERS_URL', { pattern: HTTP_URL, expected: 'a base URL such as http://127.0.0.1:3001' }),
+    accountCacheSeconds: int(env, 'ACCOUNT_CHECK_CACHE_SECONDS', { default: 10, min: 0, max: 300 }),
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', { default: 5000, min: 100, max: 120_000 }),
     upstreamConnections: int(env, 'UPSTREAM_CONNECTIONS', { default: 32, min: 1, max: 1024 }),
     reservationTtlSeconds: int(env, 'CHECKOUT_RESERVATION_TTL_SECONDS', { default: 300, min: 1, max: 86_400 }),
@@ -67,6 +73,9 @@ export function createOrdersService(options: OrdersServiceOptions = {}): Service
       const catalog = new ServiceClient({ name: 'catalog', baseUrl: cfg.catalogUrl, ...upstream });
       const inventoryHttp = new ServiceClient({ name: 'inventory', baseUrl: cfg.inventoryUrl, ...upstream, headers: () => credential.headers() });
       const inventory = new InventoryClient(inventoryHttp);
+      const usersHttp = cfg.usersUrl === undefined ? undefined : new ServiceClient({ name: 'users', baseUrl: cfg.usersUrl, ...upstream, headers: () => credential.headers() });
+      const accounts = usersHttp && new AccountCheck(usersHttp, cfg.accountCacheSeconds * 1000, ctx.log);
+      if (!accounts) ctx.log.warn('USERS_URL is not set: tokens are not checked against users (a deleted user\'s token is accepted until it expires)');
       const orders = new OrderBook(ctx.db);
       const checkout = new Checkout({
         orders,
@@ -78,7 +87,7 @@ export function createOrdersService(options: OrdersServiceOptions = {}): Service
         log: ctx.log,
         reservationTtlSeconds: cfg.reservationTtlSeconds,
       });
-      registerOrderRoutes(server, { verifier: ctx.verifier, checkout, orders, inventory });
+      registerOrderRoutes(server, { verifier: ctx.verifier, accounts, checkout, orders, inventory });
 
       const reconciler = startPendingReconciler(orders, inventory, {
         intervalMs: cfg.reconcileIntervalMs,
@@ -88,7 +97,7 @@ export function createOrdersService(options: OrdersServiceOptions = {}): Service
       });
       ctx.onShutdown(async () => {
         await reconciler.stop();
-        await Promise.all([catalog.close(), inventoryHttp.close()]);
+        await Promise.all([catalog.close(), inventoryHttp.close(), usersHttp?.close()]);
       });
     },
   };

@@ -6,7 +6,7 @@ export const declaration = {
   name: 'users',
   defaultPort: 3001,
   pathPrefix: '/api/users',
-  secrets: { JWT_VERIFY_SECRET: 'jwt-public', JWT_SIGNING_SECRET: 'jwt' },
+  secrets: { JWT_VERIFY_SECRET: 'jwt-public', JWT_SIGNING_SECRET: 'jwt', SERVICE_CREDENTIAL_SECRET: 'service-credential' },
   calls: {},
   commands: {
     migrate: { role: 'migrate', task: 'migrations users', args: ['up'], reports: { each: /^applied\b/ } },

@@ -2,8 +2,9 @@
 // whether or not the email exists, after the same amount of hashing work.
 import type { Request, Response, Server } from 'restify';
 import { authenticate, type TokenSigner, type TokenVerifier } from '../kit/auth.js';
-import { unauthorized } from '../kit/errors.js';
+import { notFound, unauthorized } from '../kit/errors.js';
 import type { Logger } from '../kit/log.js';
+import type { ServiceCredential } from '../kit/service-credential.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { assertStrongPassword } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
@@ -12,6 +13,8 @@ import { emailKey, type UserStore } from './user-store.js';
 
 export interface UsersRoutesDeps {
   users: UserStore;
+  /** Set when other services may ask whether an account exists (GET /api/users/accounts/:id). */
+  credential?: ServiceCredential;
   hasher: PasswordHasher;
   signer: TokenSigner;
   verifier: TokenVerifier;
@@ -21,7 +24,7 @@ export interface UsersRoutesDeps {
 
 const WRONG_CREDENTIALS = 'email or password is incorrect';
 
-export function registerUsersRoutes(server: Server, { users, hasher, signer, verifier, throttle, log }: UsersRoutesDeps): void {
+export function registerUsersRoutes(server: Server, { users, credential, hasher, signer, verifier, throttle, log }: UsersRoutesDeps): void {
   server.post('/api/users/register', async (req: Request, res: Response) => {
     const body = Register(req.body);
     assertStrongPassword(body.password, body);
@@ -52,6 +55,18 @@ export function registerUsersRoutes(server: Server, { users, hasher, signer, ver
     res.header('Cache-Control', 'no-store');
     res.send(200, { token, expiresIn: signer.ttlSeconds });
   });
+
+  // For other services only (the service credential, never a customer's token): does the account
+  // a token was issued to still exist? orders asks before it takes stock for a token.
+  if (credential) {
+    server.get('/api/users/accounts/:id', async (req: Request, res: Response) => {
+      await credential.require(req);
+      const user = await users.byId((req.params as Record<string, string | undefined>).id ?? '');
+      if (!user) throw notFound('no such account');
+      res.header('Cache-Control', 'no-store');
+      res.send(200, { id: String(user.id), role: user.role });
+    });
+  }
 
   server.get('/api/users/me', async (req: Request, res: Response) => {
     const principal = await authenticate(req, verifier);

@@ -1,6 +1,7 @@
 // The users service: accounts, password login with throttling, and the only signer of tokens.
 import { TokenSigner } from '../kit/auth.js';
 import { int, secretRef, type Env } from '../kit/config.js';
+import { ServiceCredential } from '../kit/service-credential.js';
 import type { ServiceDefinition } from '../kit/service.js';
 import { LoginThrottle } from './login-throttle.js';
 import { migrations } from './migrations/index.js';
@@ -12,6 +13,8 @@ import { declaration } from './declaration.js';
 
 export interface UsersConfig {
   jwtSigningSecret: string;
+  /** The service credential other services present to ask whether an account exists (unset: no such endpoint). */
+  serviceCredentialSecret: string | undefined;
   tokenTtlSeconds: number;
   scryptLogN: number;
   loginMaxFailuresPerAccount: number;
@@ -26,6 +29,7 @@ export const readScryptLogN = (env: Env): number => int(env, 'SCRYPT_LOG_N', { d
 export function readUsersConfig(env: Env): UsersConfig {
   return {
     jwtSigningSecret: secretRef(env, 'JWT_SIGNING_SECRET'),
+    serviceCredentialSecret: env.SERVICE_CREDENTIAL_SECRET === undefined ? undefined : secretRef(env, 'SERVICE_CREDENTIAL_SECRET'),
     tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', { default: 3600, min: 60, max: 7 * 24 * 3600 }),
     scryptLogN: readScryptLogN(env),
     loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', { default: 10, min: 1, max: 10_000 }),
@@ -49,7 +53,10 @@ export const usersService: ServiceDefinition<UsersConfig> = {
       throw new Error('JWT_SIGNING_SECRET and JWT_VERIFY_SECRET are not one key pair: tokens signed here would be refused');
     });
     warmUpPasswordPolicy();
+    const credential = cfg.serviceCredentialSecret === undefined ? undefined : new ServiceCredential(ctx.secret(cfg.serviceCredentialSecret));
+    if (credential) await credential.token(); // a missing or malformed credential stops the start
     registerUsersRoutes(server, {
+      credential,
       users: new UserStore(ctx.db.sequelize),
       hasher: createPasswordHasher(cfg.scryptLogN),
       signer,

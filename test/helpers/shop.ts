@@ -1,5 +1,6 @@
-// The checkout's three services against real MariaDB, each with its own throwaway database as in
-// production (one database per service), sharing one JWT key pair and one service credential:
+// The checkout's three services (and users, on request) against real MariaDB, each with its own
+// throwaway database as in production (one database per service), sharing one JWT key pair and
+// one service credential:
 // catalog and inventory in-process, orders in-process or as a real process (`node
 // dist/services/orders/main.js`) for crash tests. Pools are kept small: tap runs two files at once
 // against one server.
@@ -8,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { RunningService } from '../../services/kit/service.js';
 import { catalogService } from '../../services/catalog/service.js';
 import { createOrdersService } from '../../services/orders/service.js';
+import { usersService } from '../../services/users/service.js';
 import type { PaymentStep } from '../../services/orders/payment.js';
 import { client } from './http.js';
 import { putStock, serviceCredential, startInventory, stockOf, type StockRow } from './inventory.js';
@@ -24,6 +26,8 @@ export interface ShopOptions {
   payment?: PaymentStep;
   /** Start no orders service (a test spawns its own with spawnOrders). */
   withoutOrders?: boolean;
+  /** Also start users (same key pair and service credential) and point orders at it (USERS_URL). */
+  withUsers?: boolean;
 }
 
 export interface TestShop {
@@ -31,6 +35,8 @@ export interface TestShop {
   catalog: RunningService<unknown>;
   inventory: RunningService<unknown>;
   orders: RunningService<unknown> | undefined;
+  /** With `withUsers`: the users service and its database. */
+  users: { service: RunningService<unknown>; db: TestDatabase } | undefined;
   serviceToken: string;
   /** The orders API of the in-process orders service. */
   api: ReturnType<typeof client>;
@@ -57,12 +63,26 @@ export async function startTestShop(t: TestTap, opts: ShopOptions = {}): Promise
   const credential = await serviceCredential(inventoryDb);
   await ordersDb.setSecret('service-credential', { token: credential.token });
 
+  let users: TestShop['users'];
+  if (opts.withUsers) {
+    const usersDb = await testDatabase(t, 'shopusr');
+    await usersDb.setSecret('jwt', secrets.jwt);
+    await usersDb.setSecret('jwt-public', secrets['jwt-public']);
+    await usersDb.setSecret('service-credential', { token: credential.token });
+    const service = await startTestService(t, usersService, usersDb, {
+      DB_POOL_MAX: '4',
+      SCRYPT_LOG_N: '14',
+      SERVICE_CREDENTIAL_SECRET: `file:${usersDb.secretsFile}#service-credential`,
+    });
+    users = { service, db: usersDb };
+  }
   const catalog = await startTestService(t, catalogService, catalogDb, { DB_POOL_MAX: '4' });
   const inventory = await startInventory(t, inventoryDb, credential.ref, { DB_POOL_MAX: '6', ...opts.inventoryEnv });
   const ordersEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
     SERVICE_CREDENTIAL_SECRET: `file:${ordersDb.secretsFile}#service-credential`,
     CATALOG_URL: catalog.url,
     INVENTORY_URL: inventory.url,
+    ...(users ? { USERS_URL: users.service.url } : {}),
     DB_POOL_MAX: '8',
     // Generous: the machine is shared and a test asserts behaviour, not speed.
     UPSTREAM_TIMEOUT_MS: '30000',
@@ -90,6 +110,7 @@ export async function startTestShop(t: TestTap, opts: ShopOptions = {}): Promise
     catalog,
     inventory,
     orders,
+    users,
     serviceToken: credential.token,
     api: client(orders?.url ?? 'http://127.0.0.1:9'),
     customer: (id) => signToken(ordersDb, 'customer', { id: String(id), email: `customer${id}@example.com` }),

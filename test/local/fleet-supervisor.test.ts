@@ -28,7 +28,22 @@ t.teardown(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 const clientModule = pathToFileURL(join(supervisorEntry(), '..', 'control-client.js')).href;
-const spec = { gateway: { port: 0 }, tuning: FAST_TUNING, services: { users: workerService({ min: 2, max: 2, desired: 2 }) } };
+const spec = { gateway: { port: 0 }, tuning: FAST_TUNING, services: { users: workerService({ min: 2, max: 2, desired: 2 }, { env: { DECLARED_SETTING: 'from-the-spec' } }) } };
+// What a deploying shell may hold: none of it may reach the processes the shop starts.
+const SECRET_URL = 'mysql://root:secret-in-the-shell@127.0.0.1:3306/saleday';
+
+// tap's process tracking adds itself to every spawn under test, whatever env the caller gives.
+const tapHook = (k: string) => k === 'NODE_OPTIONS' || k.startsWith('_TAPJS_');
+
+/** A running process's environment, from /proc. */
+function environOf(pid: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+    const i = entry.indexOf('=');
+    if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
+  }
+  return env;
+}
 
 t.test('a deploy from a process that exits leaves the shop running', async (t) => {
   // What deploy.mjs does, in a process of its own that ends when the deploy is done.
@@ -37,7 +52,10 @@ t.test('a deploy from a process that exits leaves the shop running', async (t) =
     await ensureSupervisor(${JSON.stringify(dir)});
     const r = await applyFleet(${JSON.stringify(spec)}, { dir: ${JSON.stringify(dir)} });
     console.log(JSON.stringify(r));`;
-  const deployer = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const deployer = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, MYSQL_URL: SECRET_URL, AWS_SECRET_ACCESS_KEY: 'shell-aws-secret' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   deployer.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => deployer.once('exit', r));
@@ -50,6 +68,19 @@ t.test('a deploy from a process that exits leaves the shop running', async (t) =
 
   const again = await ensureSupervisor(dir);
   t.equal(again.started, false, 'the running supervisor is found, not started twice');
+
+  const supervisorEnv = environOf(again.pid);
+  t.equal(supervisorEnv.PATH, process.env.PATH, 'the supervisor gets PATH');
+  t.same(Object.keys(supervisorEnv).filter((k) => !tapHook(k) && !['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT'].includes(k)), [], 'and nothing beyond the minimal environment');
+  t.equal(supervisorEnv.MYSQL_URL, undefined, 'no MYSQL_URL');
+  t.notOk(JSON.stringify(supervisorEnv).includes('secret'), 'no secret of the deploying shell reached the supervisor');
+  for (const pid of allPids(state!)) {
+    const env = environOf(pid);
+    t.equal(env.DECLARED_SETTING, 'from-the-spec', `worker ${pid} gets what its service declares`);
+    t.ok(env.PORT && env.HOST, `worker ${pid} gets PORT and HOST`);
+    t.equal(env.MYSQL_URL, undefined, `worker ${pid}: no MYSQL_URL`);
+    t.notOk(JSON.stringify(env).includes('secret'), `no secret of the deploying shell reached worker ${pid}`);
+  }
 });
 
 t.test('stop after the supervisor was SIGKILLed still leaves no process', async (t) => {

@@ -5,6 +5,7 @@ import t from 'tap';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Gateway } from '../../localcloud/gateway.js';
 import { send, waitFor } from './fleet-harness.js';
@@ -109,6 +110,44 @@ t.test('routes by path prefix on segment boundaries, with forwarded headers', as
   const big = await get(g, '/api/users/register', { 'content-type': 'application/json' }, 'POST', 'x'.repeat(2000));
   t.equal(big.status, 413);
   t.equal(big.json.code, 'PAYLOAD_TOO_LARGE');
+});
+
+/** Sends raw bytes on a new connection and resolves with everything the gateway answered before it closed. */
+function raw(g: Gateway, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = connect(g.port, '127.0.0.1');
+    let text = '';
+    c.on('data', (d: Buffer) => (text += d.toString()));
+    c.once('error', reject);
+    c.once('close', () => resolve(text));
+    c.write(bytes);
+  });
+}
+
+t.test('refuses duplicate Host headers and request lines that are not HTTP/1.x with 400, then closes', async (t) => {
+  const u = await upstream('a');
+  const g = await servingGateway(u);
+  const cases: Array<[string, string, RegExp]> = [
+    ['two Host headers', 'GET /api/s/x HTTP/1.1\r\nHost: shop.example\r\nHost: evil.example\r\n\r\n', /more than one Host header/],
+    ['two Host headers, different case', 'GET /api/s/x HTTP/1.1\r\nHost: a\r\nhOsT: b\r\n\r\n', /more than one Host header/],
+    ['HTTP/2.0 request line', 'GET /api/s/x HTTP/2.0\r\nHost: a\r\n\r\n', /HTTP\/2\.0 is not supported/],
+    ['HTTP/0.9 request line', 'GET /api/s/x HTTP/0.9\r\nHost: a\r\n\r\n', /HTTP\/0\.9 is not supported/],
+    ['HTTP/0.9 simple request', 'GET /api/s/x\r\n\r\n', /not supported/],
+  ];
+  for (const [name, bytes, message] of cases) {
+    const text = await raw(g, bytes); // resolves on close: the gateway closed the connection
+    t.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/, `${name}: 400`);
+    t.match(text, /\r\nconnection: close\r\n/i, `${name}: connection closed`);
+    const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { code: string; message: string };
+    t.equal(body.code, 'BAD_REQUEST', name);
+    t.match(body.message, message, name);
+  }
+  t.equal(u.hits.length, 0, 'none of them reached a worker');
+  const ok = await raw(g, 'GET /api/s/x HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n');
+  t.match(ok, /^HTTP\/1\.1 200 OK\r\n/, 'one Host header on HTTP/1.1 is forwarded');
+  const old = await raw(g, 'GET /api/s/x HTTP/1.0\r\n\r\n');
+  t.match(old, /^HTTP\/1\.1 200 OK\r\n/, 'HTTP/1.0 without Host is still forwarded');
+  t.equal(u.hits.length, 2);
 });
 
 t.test('503 as JSON when no worker is in service', async (t) => {

@@ -10,7 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { freePort } from '../../../localcloud/index.js';
+import { freePort, minimalEnv } from '../../../localcloud/index.js';
 
 export interface AdminAddress {
   host: string;
@@ -128,7 +128,7 @@ export async function startPrivateServer(localDir: string, opts: { timeoutMs?: n
   let initialised = false;
   if (!existsSync(join(dataDir(localDir), 'mysql'))) {
     await rm(dataDir(localDir), { recursive: true, force: true });
-    const install = spawnSync(programs.installer, ['--no-defaults', `--datadir=${dataDir(localDir)}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...asRoot], { encoding: 'utf8' });
+    const install = spawnSync(programs.installer, ['--no-defaults', `--datadir=${dataDir(localDir)}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...asRoot], { encoding: 'utf8', env: minimalEnv() });
     if (install.status !== 0) {
       throw new DatabaseServerError(`${programs.installer} could not initialise ${dataDir(localDir)}: ${(install.stderr || install.stdout).trim().split('\n').slice(-2).join(' ')}`);
     }
@@ -144,7 +144,8 @@ export async function startPrivateServer(localDir: string, opts: { timeoutMs?: n
       `--pid-file=${pidFile(localDir)}`, '--skip-log-bin', '--skip-name-resolve', '--innodb-buffer-pool-size=128M', '--max-connections=400',
       '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', ...asRoot,
     ],
-    { detached: true, stdio: ['ignore', log, log] },
+    // Not the deploying shell's environment (it may hold MYSQL_URL with a password).
+    { detached: true, env: minimalEnv(), stdio: ['ignore', log, log] },
   );
   closeSync(log);
   let exited: string | undefined;
