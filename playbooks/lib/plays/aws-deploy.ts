@@ -20,6 +20,7 @@ import {
 } from '../../../environment/index.js';
 import { generateSigningKeys } from '../../../services/kit/auth.js';
 import { RefusedError } from '../errors.js';
+import { credentialsTask } from '../modules/aws-credentials.js';
 import { artifactTask } from '../modules/artifact.js';
 import type { BootstrapReport } from '../bootstrap/bootstrap.js';
 import { ensureBucket } from '../modules/bucket.js';
@@ -382,16 +383,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   if (!cfg.preflightRan) warnSaleEvents(play, inv, now);
   for (const e of saleEventsUnderWay(inv, now)) log.notes.push(`Sale event ${e.name} is under way (until ${e.end}): these changes land on a shop under sale load.`);
   try {
-    await play.task({
-      name: 'aws credentials',
-      tags: ['always'],
-      run: async () => {
-        await apis.checkCredentials();
-        const account = await apis.accountId();
-        bucket = artifactBucketName(inv, account);
-        return ok(`account ${account}, region ${apis.region}${process.env.AWS_ENDPOINT_URL ? `, endpoint ${process.env.AWS_ENDPOINT_URL}` : ''}`);
-      },
-    });
+    await play.task(credentialsTask(apis, (account) => (bucket = artifactBucketName(inv, account))));
     await cfg.afterCredentials?.();
     await play.task({
       name: 'sale events',

@@ -17,6 +17,7 @@ import { deployWaves, parseTemplateBody, type RenderedStack, type Template } fro
 import { artifactBucketName, resourcePrefix, SHARED_SECRETS, sharedSecretId, type Environment } from '../../../environment/index.js';
 import type { StackResource } from '../aws/cloudformation.js';
 import { RefusedError } from '../errors.js';
+import { credentialsTask } from '../modules/aws-credentials.js';
 import { ReviewLog, deployStack, templateKeyPrefix } from '../modules/cloudformation-stack.js';
 import { deleteStack } from '../modules/delete-stack.js';
 import { type Play, type TaskSpec, changed, ok, skipped } from '../runner.js';
@@ -115,16 +116,7 @@ export async function awsDestroy(play: Play, cfg: AwsDestroyConfig): Promise<voi
     },
   });
 
-  await play.task({
-    name: 'aws credentials',
-    tags: ['always'],
-    run: async () => {
-      await apis.checkCredentials();
-      const account = await apis.accountId();
-      bucket = artifactBucketName(inv, account);
-      return ok(`account ${account}, region ${apis.region}${process.env.AWS_ENDPOINT_URL ? `, endpoint ${process.env.AWS_ENDPOINT_URL}` : ''}`);
-    },
-  });
+  await play.task(credentialsTask(apis, (account) => (bucket = artifactBucketName(inv, account))));
 
   await play.task({
     name: 'render templates',
