@@ -3,28 +3,16 @@
 // --limit touching one service, kept change sets executed later (and refused when the stack
 // moved), --detailed-exitcode, and secrets never printed.
 import t, { type Test } from 'tap';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
-import { artifactRoot, inventory, stackSource, SERVICES } from '../fixtures/aws-play.js';
-import { publicSite, run, world, type World } from './harness.js';
+import { inventory, stackSource, SERVICES } from '../fixtures/aws-play.js';
+import { awsPlayFiles, healthyWorld, run, type World } from './harness.js';
 
-process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY = 'not-a-real-secret';
-delete process.env.AWS_ENDPOINT_URL;
-
-const root = await artifactRoot();
-const site = await publicSite();
-t.teardown(async () => {
-  site.server.close();
-  await rm(root, { recursive: true, force: true });
-});
-
+const { root, site } = await awsPlayFiles(t);
 let w: World;
 t.beforeEach(() => {
-  w = world();
-  w.cfn.outputValues.set('SiteUrl', site.url);
-  w.elbv2.health.set('saleday-test-load-balancer:CatalogTargetGroupArn', [['healthy', 'healthy']]);
+  w = healthyWorld(site.url);
 });
 t.afterEach(() => w.restore());
 

@@ -3,27 +3,14 @@
 // reported with its root-cause event and the fix, and the order and review of a teardown.
 // The happy path over HTTP is step g of test/emulator/deploy.test.ts.
 import t, { type Test } from 'tap';
-import { rm } from 'node:fs/promises';
 import type { Environment } from '../../environment/index.js';
-import { artifactRoot, inventory, stackSource, SERVICES } from '../fixtures/aws-play.js';
-import { publicSite, run, world, type World } from './harness.js';
+import { inventory, stackSource, SERVICES } from '../fixtures/aws-play.js';
+import { awsPlayFiles, healthyWorld, run, type World } from './harness.js';
 
-process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY = 'not-a-real-secret';
-delete process.env.AWS_ENDPOINT_URL;
-
-const root = await artifactRoot();
-const site = await publicSite();
-t.teardown(async () => {
-  site.server.close();
-  await rm(root, { recursive: true, force: true });
-});
-
+const { root, site } = await awsPlayFiles(t);
 let w: World;
 t.beforeEach(() => {
-  w = world();
-  w.cfn.outputValues.set('SiteUrl', site.url);
-  w.elbv2.health.set('saleday-test-load-balancer:CatalogTargetGroupArn', [['healthy', 'healthy']]);
+  w = healthyWorld(site.url);
 });
 t.afterEach(() => w.restore());
 

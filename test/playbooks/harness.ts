@@ -6,6 +6,8 @@ import type { Environment } from '../../environment/index.js';
 import type { StackSource } from '../../playbooks/lib/stack-source.js';
 import { FakeCloudFormation, FakeCloudFront, FakeEc2, FakeElbv2, FakeLambda, FakePreflight, FakeS3, FakeSecrets, FakeSsm, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
+import { artifactRoot } from '../fixtures/aws-play.js';
+import { rm } from 'node:fs/promises';
 
 export interface World {
   cfn: FakeCloudFormation;
@@ -71,4 +73,29 @@ export async function publicSite(): Promise<{ url: string; server: Server; hits:
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits };
+}
+
+/**
+ * What a file of AWS play tests shares: fake credentials (no endpoint), the artifact root, the
+ * public site the smoke check reads, both removed when the file ends.
+ */
+export async function awsPlayFiles(t: { teardown(fn: () => Promise<void>): void }): Promise<{ root: string; site: Awaited<ReturnType<typeof publicSite>> }> {
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+  process.env.AWS_SECRET_ACCESS_KEY = 'not-a-real-secret';
+  delete process.env.AWS_ENDPOINT_URL;
+  const root = await artifactRoot();
+  const site = await publicSite();
+  t.teardown(async () => {
+    site.server.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  return { root, site };
+}
+
+/** A fresh world whose site answers at `siteUrl` and whose catalog targets are healthy. */
+export function healthyWorld(siteUrl: string): World {
+  const w = world();
+  w.cfn.outputValues.set('SiteUrl', siteUrl);
+  w.elbv2.health.set('saleday-test-load-balancer:CatalogTargetGroupArn', [['healthy', 'healthy']]);
+  return w;
 }

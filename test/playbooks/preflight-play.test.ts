@@ -7,29 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { parseEnvironment } from '../../environment/index.js';
-import { artifactRoot, inventory, stackSource } from '../fixtures/aws-play.js';
+import { inventory, stackSource } from '../fixtures/aws-play.js';
 import { awsError } from './fake-aws.js';
-import { publicSite, run, world, type World } from './harness.js';
+import { awsPlayFiles, healthyWorld, run, type World } from './harness.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 
-process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY = 'not-a-real-secret';
-delete process.env.AWS_ENDPOINT_URL;
-
-const root = await artifactRoot();
-const site = await publicSite();
-t.teardown(async () => {
-  site.server.close();
-  await rm(root, { recursive: true, force: true });
-});
-
+const { root, site } = await awsPlayFiles(t);
 let w: World;
 t.beforeEach(() => {
-  w = world();
-  w.cfn.outputValues.set('SiteUrl', site.url);
-  w.elbv2.health.set('saleday-test-load-balancer:CatalogTargetGroupArn', [['healthy', 'healthy']]);
+  w = healthyWorld(site.url);
 });
 t.afterEach(() => w.restore());
 
