@@ -7,7 +7,7 @@
 // handler and every service's operator commands).
 import type { Environment, ServiceCatalogue } from '../environment/index.js';
 import { dbSecretArn, DATABASE } from './database.js';
-import { fromOutput, pascal, secretArn, securityGroupId, StackBuilder, stackOutputs, subnetList, VPC_ID, CIDR, type Input, type RenderedStack } from './lib/stack.js';
+import { ARTIFACT_BUCKET, fromOutput, pascal, secretArn, securityGroupId, StackBuilder, stackOutputs, subnetList, VPC_ID, CIDR, type Input, type RenderedStack } from './lib/stack.js';
 import { NETWORK } from './network.js';
 import { getAtt, ref, sub } from './lib/template.js';
 
@@ -49,12 +49,7 @@ export function renderBootstrap(inv: Environment, services: ServiceCatalogue): R
   const serviceSecrets = services.map((d) => ({ service: d.name, param: `${pascal(d.name)}DbSecretArn` }));
   for (const s of serviceSecrets) t.param(s.param, secretArn(`The ${s.service} database secret (database stack output ${dbSecretArn(s.service).output})`), dbSecretArn(s.service));
   const artifact = (field: 'bucket' | 'key'): Input => ({ from: 'artifact', service: BOOTSTRAP_ARTIFACT, field });
-  t.param('ArtifactBucket', {
-    Type: 'String',
-    Description: 'The artifact bucket',
-    AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
-    ConstraintDescription: 'an S3 bucket name',
-  }, artifact('bucket'));
+  t.param('ArtifactBucket', ARTIFACT_BUCKET, artifact('bucket'));
   t.param('ArtifactKey', {
     Type: 'String',
     Description: 'The bootstrap artifact (a zip) in the bucket; content-addressed, so new code is a new key',

@@ -7,7 +7,7 @@ import {
   architectureOf, prewarmOf, prewarmTime, saleEventPhase, settingsOf, SHARED_SECRETS, type Environment, type SaleEvent, type ServiceCatalogue, type ServiceDeclaration,
 } from '../environment/index.js';
 import { DATABASE, dbSecretArn } from './database.js';
-import { fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type OutputRef, type RenderedStack } from './lib/stack.js';
+import { ARTIFACT_BUCKET, fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type OutputRef, type RenderedStack } from './lib/stack.js';
 import { internalTargetGroupArn, LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
 import { NETWORK } from './network.js';
 import { base64, getAtt, ref, sub, type Value } from './lib/template.js';
@@ -82,12 +82,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
     }, LOAD_BALANCER.ServiceBaseUrl);
   }
   const artifact = (field: 'bucket' | 'key' | 'sha256'): Input => ({ from: 'artifact', service, field });
-  t.param('ArtifactBucket', {
-    Type: 'String',
-    Description: 'The artifact bucket',
-    AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
-    ConstraintDescription: 'an S3 bucket name',
-  }, artifact('bucket'));
+  t.param('ArtifactBucket', ARTIFACT_BUCKET, artifact('bucket'));
   t.param('ArtifactKey', {
     Type: 'String',
     Description: `The ${service} artifact's key in the bucket (content-addressed: a new key rolls the group)`,

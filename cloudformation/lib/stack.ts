@@ -163,6 +163,13 @@ export const CIDR: Parameter = {
   AllowedPattern: '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$',
   ConstraintDescription: 'an IPv4 CIDR block such as 10.40.0.0/16',
 };
+/** The artifacts bucket the playbook uploads service and bootstrap code to. */
+export const ARTIFACT_BUCKET: Parameter = {
+  Type: 'String',
+  Description: 'The artifact bucket',
+  AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+  ConstraintDescription: 'an S3 bucket name',
+};
 export const subnetList = (description: string): Parameter => ({ Type: 'List<AWS::EC2::Subnet::Id>', Description: description });
 export const securityGroupId = (description: string): Parameter => ({ Type: 'AWS::EC2::SecurityGroup::Id', Description: description });
 export const secretArn = (description: string): Parameter => ({
