@@ -14,6 +14,8 @@ export interface ApiServerOptions {
   readiness: () => Promise<boolean>;
   /** true once shutdown started: /readyz turns 503 so load balancers stop sending traffic. */
   draining: () => boolean;
+  /** What /readyz adds to its answer besides the status (e.g. which store the limits use). */
+  readinessDetail?: () => Record<string, unknown>;
   accessLog?: boolean;
   /** Where access-log lines go (kit/log.ts's access logger); `log` by default. */
   accessLogger?: Logger;
@@ -92,12 +94,13 @@ export function createApiServer(opts: ApiServerOptions): Server {
     return next();
   });
   server.get('/readyz', async (_req: Request, res: Response) => {
+    const detail = opts.readinessDetail?.() ?? {};
     if (opts.draining()) {
       res.send(503, { code: 'DRAINING', message: 'shutting down' });
     } else if (await opts.readiness()) {
-      res.send(200, { status: 'ready' });
+      res.send(200, { status: 'ready', ...detail });
     } else {
-      res.send(503, { code: 'NOT_READY', message: 'a dependency (the database) is not reachable' });
+      res.send(503, { code: 'NOT_READY', message: 'a dependency (the database) is not reachable', ...detail });
     }
   });
   return server;

@@ -58,6 +58,8 @@ export interface ServiceContext<C> {
   secret(ref: string): SecretSource;
   /** Registers work to stop at shutdown, after requests drained and before the pool closes. */
   onShutdown(fn: () => Promise<void> | void): void;
+  /** Adds `key` to /readyz's answer (a dependency that degrades without making the service unready). */
+  readinessDetail(key: string, detail: () => unknown): void;
 }
 
 export interface ServiceDefinition<C = object> {
@@ -97,7 +99,12 @@ export async function startService<C>(def: ServiceDefinition<C>, env: Env = proc
 
   const shutdownHooks: Array<() => Promise<void> | void> = [];
   let draining = false;
-  const ctx: ServiceContext<C> = { name: def.name, env, config, log, db, verifier, secret, onShutdown: (fn) => shutdownHooks.push(fn) };
+  const readinessDetails = new Map<string, () => unknown>();
+  const ctx: ServiceContext<C> = {
+    name: def.name, env, config, log, db, verifier, secret,
+    onShutdown: (fn) => shutdownHooks.push(fn),
+    readinessDetail: (key, detail) => readinessDetails.set(key, detail),
+  };
   const server = createApiServer({
     name: def.name,
     log,
@@ -106,6 +113,7 @@ export async function startService<C>(def: ServiceDefinition<C>, env: Env = proc
     accessLogger: logger.access,
     readiness: () => db.ping(),
     draining: () => draining,
+    readinessDetail: () => Object.fromEntries([...readinessDetails].map(([key, detail]) => [key, detail()])),
   });
   await def.register(server, ctx);
 

@@ -1,54 +1,78 @@
-// Login throttling (rate-limiter-flexible): failed logins are counted per client address and per
-// account (the email key, whether or not such an account exists, so a 429 reveals nothing). Once a
-// key reached its limit, logins answer 429 with Retry-After until its window ends, even with the
-// right password. Every attempt is counted before the password is checked (so concurrent guesses
-// cannot slip past the limit) and a successful one is taken back. Counts live in this process: a
-// fleet of N instances lets an attacker try at most N times the limit.
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+// Login throttling without account lockout. Failed logins are counted in three places, fleet-wide
+// when there is a shared store (limits.ts):
+//   - per client (its address): too many failures on any accounts block that client's logins;
+//   - per client and account: too many failures on one account block that client on that account
+//     only: the owner, logging in from anywhere else, is not affected;
+//   - per account, a much higher bound that only applies to clients that have failed on that
+//     account themselves: many addresses guessing one password together are slowed down, and the
+//     owner from a client with no failure on the account still gets in.
+// Every attempt is counted before the password is checked (so concurrent guesses cannot slip past
+// a limit) and a successful one is taken back; a success also forgets the client's failures on
+// that account. At a limit, logins answer 429 with Retry-After until the window ends, even with
+// the right password (a 429 says nothing about the password, nor about whether the account exists).
 import type { Request } from 'restify';
-import { tooManyRequests } from '../kit/errors.js';
+import type { SharedStore } from '../kit/shared-store.js';
+import { clientAddress } from './client-address.js';
+import { counter, hashedKey, limited } from './limits.js';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface LoginThrottleOptions {
-  maxFailuresPerAccount: number;
+  /** Failures allowed per client (any accounts) in the window. */
   maxFailuresPerClient: number;
+  /** Failures allowed per client on one account. */
+  maxFailuresPerClientAccount: number;
+  /** Failures allowed on one account from all clients together, enforced on clients that failed on it. */
+  maxFailuresPerAccount: number;
   windowSeconds: number;
   /** How many proxies (gateway, load balancer) append to X-Forwarded-For in front of us. */
   trustedProxyHops: number;
+  /** The shared store; undefined: counts per instance. */
+  store?: SharedStore | undefined;
 }
 
+const MESSAGE = 'too many failed logins: wait before trying again';
+
 export class LoginThrottle {
-  private readonly byAccount: RateLimiterMemory;
-  private readonly byClient: RateLimiterMemory;
+  private readonly byClient: RateLimiterAbstract;
+  private readonly byClientAccount: RateLimiterAbstract;
+  private readonly byAccount: RateLimiterAbstract;
 
   constructor(private readonly opts: LoginThrottleOptions) {
-    this.byAccount = new RateLimiterMemory({ keyPrefix: 'account', points: opts.maxFailuresPerAccount, duration: opts.windowSeconds });
-    this.byClient = new RateLimiterMemory({ keyPrefix: 'client', points: opts.maxFailuresPerClient, duration: opts.windowSeconds });
+    const window = opts.windowSeconds;
+    this.byClient = counter(opts.store, { name: 'login:client', points: opts.maxFailuresPerClient, windowSeconds: window });
+    this.byClientAccount = counter(opts.store, { name: 'login:client-account', points: opts.maxFailuresPerClientAccount, windowSeconds: window });
+    this.byAccount = counter(opts.store, { name: 'login:account', points: opts.maxFailuresPerAccount, windowSeconds: window });
   }
 
   /** The client's address: the socket's, or the one the trusted proxies saw. */
   clientOf(req: Request): string {
-    const socketAddress = req.socket.remoteAddress ?? 'unknown';
-    if (this.opts.trustedProxyHops === 0) return socketAddress;
-    const header = req.headers['x-forwarded-for'];
-    const chain = (typeof header === 'string' ? header : '').split(',').map((s) => s.trim()).filter(Boolean);
-    // Each trusted proxy appended the address it received from: the last `hops` entries are theirs.
-    return chain[chain.length - this.opts.trustedProxyHops] ?? chain[0] ?? socketAddress;
+    return clientAddress(req, this.opts.trustedProxyHops);
   }
 
-  /** Counts an attempt; throws 429 with Retry-After (counting nothing) when the client or the account is blocked. */
+  /** Counts an attempt; throws 429 with Retry-After when the client is blocked, on this account or at all. */
   async attempt(client: string, account: string): Promise<void> {
-    const [c, a] = await Promise.all([this.byClient.get(client), this.byAccount.get(account)]);
-    const retryMs = Math.max(blockedFor(c, this.opts.maxFailuresPerClient), blockedFor(a, this.opts.maxFailuresPerAccount));
-    if (retryMs > 0) throw tooManyRequests(Math.max(1, Math.ceil(retryMs / 1000)), 'too many failed logins: wait before trying again');
-    await Promise.all([this.byClient.penalty(client), this.byAccount.penalty(account)]);
+    const pair = pairKey(client, account);
+    const acct = hashedKey(account);
+    await this.byClient.consume(client).catch((err: unknown) => {
+      throw limited(err, MESSAGE);
+    });
+    const mine = await this.byClientAccount.consume(pair).catch((err: unknown) => {
+      throw limited(err, MESSAGE);
+    });
+    // The account-wide bound binds only a client that has failed on this account before.
+    if (mine.consumedPoints > 1) {
+      await this.byAccount.consume(acct).catch((err: unknown) => {
+        throw limited(err, MESSAGE);
+      });
+    } else {
+      await this.byAccount.penalty(acct);
+    }
   }
 
-  /** The attempt was a successful login: it does not count, and the account's failures are forgotten. */
+  /** The attempt was a successful login: it does not count, and the client's failures on the account are forgotten. */
   async succeeded(client: string, account: string): Promise<void> {
-    await Promise.all([this.byClient.reward(client), this.byAccount.delete(account)]);
+    await Promise.all([this.byClient.reward(client), this.byClientAccount.delete(pairKey(client, account)), this.byAccount.reward(hashedKey(account))]);
   }
 }
 
-function blockedFor(res: RateLimiterRes | null, limit: number): number {
-  return res !== null && res.consumedPoints >= limit ? res.msBeforeNext : 0;
-}
+const pairKey = (client: string, account: string): string => `${client}|${hashedKey(account)}`;

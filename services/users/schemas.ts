@@ -25,3 +25,20 @@ export const Login = validator(
     { additionalProperties: false },
   ),
 );
+
+/** An opaque refresh token as login hands it out (43 base64url characters); bounded either way. */
+const RefreshToken = () => Type.String({ pattern: '^[A-Za-z0-9_-]{20,200}$', maxLength: 200 });
+
+export const Refresh = validator(Type.Object({ refreshToken: RefreshToken() }, { additionalProperties: false }));
+
+export const Logout = Refresh;
+
+export const ChangePassword = validator(
+  Type.Object(
+    {
+      currentPassword: Text({ maxLength: 1024 }),
+      newPassword: Text({ maxLength: MAX_PASSWORD_LENGTH }),
+    },
+    { additionalProperties: false },
+  ),
+);

@@ -3,7 +3,11 @@ import { TokenSigner } from '../kit/auth.js';
 import { int, secretRef, type Env } from '../kit/config.js';
 import { ServiceCredential } from '../kit/service-credential.js';
 import type { ServiceDefinition } from '../kit/service.js';
+import { NO_SHARED_STORE, SharedStore, readSharedStoreConfig, type SharedStoreConfig } from '../kit/shared-store.js';
 import { LoginThrottle } from './login-throttle.js';
+import { RefreshThrottle } from './refresh-throttle.js';
+import { RefreshTokens } from './refresh-tokens.js';
+import { RegistrationThrottle } from './registration-throttle.js';
 import { migrations } from './migrations/index.js';
 import { warmUpPasswordPolicy } from './password-policy.js';
 import { createPasswordHasher } from './passwords.js';
@@ -16,11 +20,19 @@ export interface UsersConfig {
   /** The service credential other services present to ask whether an account exists (unset: no such endpoint). */
   serviceCredentialSecret: string | undefined;
   tokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
   scryptLogN: number;
   loginMaxFailuresPerAccount: number;
+  loginMaxFailuresPerClientAccount: number;
   loginMaxFailuresPerClient: number;
   loginWindowSeconds: number;
+  registerMaxPerClient: number;
+  registerWindowSeconds: number;
+  refreshMaxFailuresPerClient: number;
+  refreshWindowSeconds: number;
   trustedProxyHops: number;
+  /** Where the throttles' counters live (REDIS_URL, REDIS_AUTH_SECRET, REDIS_KEY_PREFIX). */
+  sharedStore: SharedStoreConfig;
 }
 
 /** scrypt's cost as log2(N): 15 is N = 32768 with r = 8, 32 MiB and tens of milliseconds per hash. */
@@ -30,12 +42,20 @@ export function readUsersConfig(env: Env): UsersConfig {
   return {
     jwtSigningSecret: secretRef(env, 'JWT_SIGNING_SECRET'),
     serviceCredentialSecret: env.SERVICE_CREDENTIAL_SECRET === undefined ? undefined : secretRef(env, 'SERVICE_CREDENTIAL_SECRET'),
-    tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', { default: 3600, min: 60, max: 7 * 24 * 3600 }),
+    // Short-lived: a password change or a deleted account ends a session within this time.
+    tokenTtlSeconds: int(env, 'TOKEN_TTL_SECONDS', { default: 900, min: 60, max: 7 * 24 * 3600 }),
+    refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', { default: 14 * 86_400, min: 300, max: 365 * 86_400 }),
     scryptLogN: readScryptLogN(env),
-    loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', { default: 10, min: 1, max: 10_000 }),
+    loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', { default: 100, min: 1, max: 1_000_000 }),
+    loginMaxFailuresPerClientAccount: int(env, 'LOGIN_MAX_FAILURES_PER_CLIENT_ACCOUNT', { default: 10, min: 1, max: 10_000 }),
     loginMaxFailuresPerClient: int(env, 'LOGIN_MAX_FAILURES_PER_CLIENT', { default: 50, min: 1, max: 1_000_000 }),
     loginWindowSeconds: int(env, 'LOGIN_THROTTLE_WINDOW_SECONDS', { default: 900, min: 1, max: 86_400 }),
+    registerMaxPerClient: int(env, 'REGISTER_MAX_PER_CLIENT', { default: 20, min: 1, max: 1_000_000 }),
+    registerWindowSeconds: int(env, 'REGISTER_THROTTLE_WINDOW_SECONDS', { default: 3600, min: 1, max: 86_400 }),
+    refreshMaxFailuresPerClient: int(env, 'REFRESH_MAX_FAILURES_PER_CLIENT', { default: 30, min: 1, max: 1_000_000 }),
+    refreshWindowSeconds: int(env, 'REFRESH_THROTTLE_WINDOW_SECONDS', { default: 900, min: 1, max: 86_400 }),
     trustedProxyHops: int(env, 'TRUSTED_PROXY_HOPS', { default: 0, min: 0, max: 10 }),
+    sharedStore: readSharedStoreConfig(env),
   };
 }
 
@@ -55,6 +75,11 @@ export const usersService: ServiceDefinition<UsersConfig> = {
     warmUpPasswordPolicy();
     const credential = cfg.serviceCredentialSecret === undefined ? undefined : new ServiceCredential(ctx.secret(cfg.serviceCredentialSecret));
     if (credential) await credential.token(); // a missing or malformed credential stops the start
+    const storeConfig = cfg.sharedStore;
+    const store = storeConfig.url === undefined ? undefined : await SharedStore.connect({ ...storeConfig, url: storeConfig.url }, ctx.log, ctx.secret);
+    if (store) ctx.onShutdown(() => store.close());
+    else ctx.log.warn(NO_SHARED_STORE, 'no shared store: throttling limits are per instance');
+    ctx.readinessDetail('throttle', () => (store ? store.status() : NO_SHARED_STORE));
     registerUsersRoutes(server, {
       credential,
       users: new UserStore(ctx.db.sequelize),
@@ -63,10 +88,15 @@ export const usersService: ServiceDefinition<UsersConfig> = {
       verifier: ctx.verifier,
       throttle: new LoginThrottle({
         maxFailuresPerAccount: cfg.loginMaxFailuresPerAccount,
+        maxFailuresPerClientAccount: cfg.loginMaxFailuresPerClientAccount,
         maxFailuresPerClient: cfg.loginMaxFailuresPerClient,
         windowSeconds: cfg.loginWindowSeconds,
         trustedProxyHops: cfg.trustedProxyHops,
+        store,
       }),
+      registrations: new RegistrationThrottle({ maxPerClient: cfg.registerMaxPerClient, windowSeconds: cfg.registerWindowSeconds, store }),
+      refreshes: new RefreshThrottle({ maxFailuresPerClient: cfg.refreshMaxFailuresPerClient, windowSeconds: cfg.refreshWindowSeconds, store }),
+      refreshTokens: new RefreshTokens(ctx.db, cfg.refreshTokenTtlSeconds),
       log: ctx.log,
     });
   },

@@ -61,9 +61,14 @@ export class UserStore {
   }
 
   async byId(id: string): Promise<PublicUser | undefined> {
-    if (!/^\d{1,20}$/.test(id)) return undefined;
-    const user = await this.User.findByPk(id);
+    const user = await this.recordById(id);
     return user ? toPublic(user) : undefined;
+  }
+
+  /** The whole row (with the hash), for checking the current password. */
+  async recordById(id: string): Promise<UserInstance | null> {
+    if (!/^\d{1,20}$/.test(id)) return null;
+    return this.User.findByPk(id);
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
