@@ -45,6 +45,12 @@ export interface ServiceDeclaration<Name extends string = string> {
   /** A path that answers 200 once the service works, for smoke checks through the front door. */
   readonly smokePath?: string;
   /**
+   * The shared store it keeps fleet-wide counters in (Redis, services/kit/shared-store.ts), by the
+   * variables that name it: its URL, and the key prefix that keeps environments sharing one Redis
+   * apart. A deploy sets both (locally: the machine's Redis or a private redis-server).
+   */
+  readonly sharedStore?: { readonly url: string; readonly keyPrefix: string };
+  /**
    * Database pools one process opens besides the kit's Sequelize pool (services/kit/db.ts: a write
    * pool on the primary and, with read replicas, a read pool spread over them, DB_POOL_MAX each).
    * `rawReads`: plain mysql2 pools for hot reads (services/kit/raw-read.ts), DB_POOL_MAX each, one

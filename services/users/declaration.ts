@@ -8,6 +8,8 @@ export const declaration = {
   pathPrefix: '/api/users',
   secrets: { JWT_VERIFY_SECRET: 'jwt-public', JWT_SIGNING_SECRET: 'jwt', SERVICE_CREDENTIAL_SECRET: 'service-credential' },
   calls: {},
+  // The throttles' counters (login, registration, refresh), shared by every instance.
+  sharedStore: { url: 'REDIS_URL', keyPrefix: 'REDIS_KEY_PREFIX' },
   commands: {
     migrate: { role: 'migrate', task: 'migrations users', args: ['up'], reports: { each: /^applied\b/ } },
     'create-admin': { role: 'admin', task: 'admin account', reports: { unchangedWhen: /unchanged/ } },

@@ -28,6 +28,8 @@ export interface FleetSpecInput {
   limit?: string | undefined;
   /** CPUs of this machine (a group never exceeds local.workersPerCpu per CPU). */
   cpus?: number;
+  /** The Redis a service that declares a shared store is given (the shared store task's). */
+  sharedStoreUrl?: string | undefined;
 }
 
 /** What the spec is built against: the fleet running now, else the state file it left. */
@@ -48,7 +50,7 @@ export async function fleetSpecFor(input: FleetSpecInput, now: FleetNow): Promis
   if (port === 0) port = await freePort('127.0.0.1');
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const perService = Math.max(1, Math.floor(local.workersPerCpu * (input.cpus ?? availableParallelism())));
-  const catalogue = input.services ?? SHOP_SERVICES;
+  const catalogue: ServiceCatalogue = input.services ?? SHOP_SERVICES;
   const services: Record<string, ServiceSpec> = {};
   for (const declared of catalogue) {
     const { name } = declared;
@@ -62,6 +64,10 @@ export async function fleetSpecFor(input: FleetSpecInput, now: FleetNow): Promis
       ...Object.fromEntries(Object.entries(declared.secrets).map(([variable, secret]) => [variable, secretRef(dir, secret)])),
       // As on AWS (ServiceBaseUrl): a service reaches the services it calls through the load balancer.
       ...Object.fromEntries(Object.keys(declared.calls).map((variable) => [variable, gatewayUrl])),
+      // Shops sharing the machine's Redis keep their counters apart by project and environment.
+      ...(declared.sharedStore && input.sharedStoreUrl
+        ? { [declared.sharedStore.url]: input.sharedStoreUrl, [declared.sharedStore.keyPrefix]: `${env.project}:${env.environment}:` }
+        : {}),
       ...(s.environment ?? {}),
     };
     const max = Math.max(s.scaling.min, Math.min(s.scaling.max, perService));

@@ -6,6 +6,7 @@ import { localDir } from '../../../localcloud/index.js';
 import { type FleetApi, fleetApi } from './fleet-api.js';
 import { type BuildApi, tscBuild } from './modules/build.js';
 import { type MysqlServerApi, mysqlServerApi } from './mysql-server.js';
+import { type RedisServerApi, redisServerApi } from './redis-server.js';
 import { SecretsFile } from './secrets-file.js';
 import { type ServiceCommandApi, serviceCommands } from './service-command.js';
 
@@ -14,6 +15,8 @@ export interface LocalApis {
   dir: string;
   build: BuildApi;
   mysql: MysqlServerApi;
+  /** The shared store (the machine's Redis or a private redis-server). */
+  redis: RedisServerApi;
   /** The secrets file, read once a run, by the first task that needs it. */
   secrets(): Promise<SecretsFile>;
   commands: ServiceCommandApi;
@@ -31,6 +34,7 @@ export function localApis(root: string, dir = localFolder(root)): LocalApis {
     dir,
     build: tscBuild,
     mysql: mysqlServerApi(dir),
+    redis: redisServerApi(dir),
     secrets: () => (secrets ??= SecretsFile.load(dir)),
     commands: serviceCommands(root),
     fleet: fleetApi(dir),

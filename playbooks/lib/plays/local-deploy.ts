@@ -1,7 +1,8 @@
 // The local target: deploy, status and destroy on this machine. The same playbook as for AWS, with
 // the local target's modules (playbooks/lib/local/modules/) where AWS has CloudFormation:
-//   render + validate templates → build → database server → secrets file → per service: database
-//   and user, migrations → seeds → admin account → supervisor → fleets and gateway → smoke check.
+//   render + validate templates → build → database server → secrets file → shared store (Redis) →
+//   per service: database and user, migrations → seeds → admin account → supervisor → fleets and
+//   gateway → smoke check.
 // The shop then runs in the local cloud (localcloud/), which outlives this run; its files live in
 // the local folder, .saleday/local/ (SALEDAY_LOCAL_DIR moves it, for tests).
 import { type Environment, type ServiceCatalogue, SHOP_SERVICES } from '../../../environment/index.js';
@@ -16,6 +17,7 @@ import { fleetStatus } from '../local/modules/fleet-status.js';
 import { type CommandArgs, type DeclaredCommand, declaredCommands, ensureAdminAccount, runMigrations, runSeed } from '../local/modules/operator-commands.js';
 import { ADMIN_SECRET, ensureSecretsFile } from '../local/modules/secrets-file.js';
 import { ensureServiceDatabase } from '../local/modules/service-database.js';
+import { ensureSharedStore, stopSharedStore } from '../local/modules/shared-store.js';
 import { localSmokeCheck } from '../local/modules/smoke-check.js';
 import { ensureSupervisor } from '../local/modules/supervisor.js';
 import { secretsPath } from '../local/secrets-file.js';
@@ -51,6 +53,16 @@ export async function deploy(run: TargetRun): Promise<void> {
     },
   });
   await play.task({ name: 'secrets file', tags: ['secrets'], run: async (ctx) => ensureSecretsFile({ adminEmail: ADMIN_EMAIL }, await api.secrets(), ctx) });
+  let sharedStoreUrl: string | undefined;
+  await play.task({
+    name: 'shared store',
+    tags: ['fleet'],
+    run: async (ctx) => {
+      const found = await ensureSharedStore({ dir: api.dir }, { redis: api.redis, secrets: await api.secrets() }, ctx);
+      sharedStoreUrl = found.url;
+      return found.outcome;
+    },
+  });
 
   for (const service of services) {
     await play.task({
@@ -82,7 +94,7 @@ export async function deploy(run: TargetRun): Promise<void> {
   const fleet = await play.task({
     name: 'fleets and gateway',
     tags: ['fleet', ...services],
-    run: async (ctx) => applyFleetSpec({ spec: await fleetSpecFor({ environment: env, services: catalogue, root, dir: api.dir, limit: play.options.limit }, api.fleet) }, api.fleet, ctx),
+    run: async (ctx) => applyFleetSpec({ spec: await fleetSpecFor({ environment: env, services: catalogue, root, dir: api.dir, limit: play.options.limit, sharedStoreUrl }, api.fleet) }, api.fleet, ctx),
   });
   const gatewayUrl = fleet.data?.gatewayUrl ?? '';
   await play.task({
@@ -111,6 +123,7 @@ export async function destroy(run: TargetRun): Promise<void> {
   const api = localApis(run.root);
   await run.play.task({ name: 'stop fleets and gateway', tags: ['fleet'], run: (ctx) => stopFleet(api.fleet, ctx) });
   await run.play.task({ name: 'stop private database server', tags: ['database'], run: (ctx) => stopDatabaseServer({ dir: api.dir }, api, ctx) });
+  await run.play.task({ name: 'stop private redis-server', tags: ['fleet'], run: (ctx) => stopSharedStore(api, ctx) });
 }
 
 /** The environment, with the local section the local target needs. */
