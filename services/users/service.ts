@@ -76,7 +76,7 @@ export const usersService: ServiceDefinition<UsersConfig> = {
     const credential = cfg.serviceCredentialSecret === undefined ? undefined : new ServiceCredential(ctx.secret(cfg.serviceCredentialSecret));
     if (credential) await credential.token(); // a missing or malformed credential stops the start
     const storeConfig = cfg.sharedStore;
-    const store = storeConfig.url === undefined ? undefined : await SharedStore.connect({ ...storeConfig, url: storeConfig.url }, ctx.log, ctx.secret);
+    const store = storeConfig.url === undefined ? undefined : await SharedStore.connect({ ...storeConfig, url: storeConfig.url }, ctx.log, (ref) => ctx.secret(ref));
     if (store) ctx.onShutdown(() => store.close());
     else ctx.log.warn(NO_SHARED_STORE, 'no shared store: throttling limits are per instance');
     ctx.readinessDetail('throttle', () => (store ? store.status() : NO_SHARED_STORE));

@@ -79,9 +79,9 @@ t.test('no Redis answers: a private redis-server with the password from the secr
   t.equal(await probeRedis('127.0.0.1', port, 'local-redis-token-0123456789abcdef'), 'answers');
   t.notMatch(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /local-redis-token/, 'the password is not on the command line');
   t.equal((await stat(join(privateRedisDir(dir), 'redis.conf'))).mode & 0o777, 0o600);
-  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => kv.split('=')[0]);
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => kv.split('=')[0]!);
   t.same(environ.filter((k) => !['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG'].includes(k)), [], 'the minimal environment only');
-  t.match(await sharedStoreLine(api), new RegExp(`private redis-server running \\(pid ${pid}\\) on 127.0.0.1:${port}`));
+  t.match(await sharedStoreLine(api) ?? '', new RegExp(`private redis-server running \\(pid ${pid}\\) on 127.0.0.1:${port}`));
 
   const second = await found([], (ctx) => ensureSharedStore({ dir }, api, ctx));
   t.equal(second.outcome.status, 'ok', 'the running private server is found again');
