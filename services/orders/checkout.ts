@@ -88,8 +88,8 @@ export class Checkout {
       await orders.cancel(order.id, `checkout failed: the reservation was ${status.toLowerCase()} before it was committed`);
       throw checkoutFailed(await this.view(order.id));
     }
-    await orders.confirm(order.id);
-    return { order: await this.view(order.id), replayed: false };
+    // Confirmed as written; if the order moved on meanwhile (a cancel), answer what it is now.
+    return { order: (await orders.confirmPlaced(order)) ?? (await this.view(order.id)), replayed: false };
   }
 
   /** Best effort: true when inventory confirmed the release (else expiry frees the stock). */
