@@ -121,39 +121,48 @@ export class ReservationBatcher {
   }
 
   /**
-   * The hot path: a batch on one sku (the flash-sale product) is written first, without any lock,
-   * and then granted whole by one conditional UPDATE, so the sku's row lock is held only for that
-   * UPDATE and the commit. If the sku cannot cover the whole batch the transaction is rolled back
-   * (undefined) and the batch is decided line by line under the lock instead; the sku is then
-   * remembered as short for a moment, so a sold-out product does not pay for writes it undoes.
+   * The hot path: a batch that the stock covers whole (one flash-sale sku, or a sale's many skus)
+   * is written first, without any lock, and then granted whole by one conditional UPDATE over its
+   * skus (in sku order), so the row locks are held only for that UPDATE and the commit. If any sku
+   * cannot cover its part the transaction is rolled back (undefined) and the batch is decided
+   * reservation by reservation under the locks instead; its skus are then remembered as short for
+   * a moment, so a sold-out product does not pay for writes it undoes.
    */
   private async tryAllAtOnce(batch: Pending[]): Promise<ReserveOutcome[] | undefined> {
-    const sku = batch[0]!.items[0]!.sku;
-    if (batch.some((p) => p.items.length !== 1 || p.items[0]!.sku !== sku)) return undefined;
-    const shortUntil = this.shortUntil.get(sku);
-    if (shortUntil !== undefined) {
-      if (shortUntil > Date.now()) return undefined;
+    const totals = new Map<string, number>();
+    for (const p of batch) for (const i of p.items) totals.set(i.sku, (totals.get(i.sku) ?? 0) + i.qty);
+    const now = Date.now();
+    for (const sku of totals.keys()) {
+      const shortUntil = this.shortUntil.get(sku);
+      if (shortUntil === undefined) continue;
+      if (shortUntil > now) return undefined;
       this.shortUntil.delete(sku);
     }
-    const total = batch.reduce((sum, p) => sum + p.items[0]!.qty, 0);
+    const moves = [...totals].sort(([a], [b]) => (a < b ? -1 : 1));
     const held = batch.map((p) => this.hold(p));
     try {
       await this.db.transaction(async (t) => {
         await this.insert(held, t);
-        const updated = await execute(
-          this.db.sequelize,
-          'UPDATE stock SET reserved = reserved + ? WHERE sku = ? AND on_hand - reserved >= ?',
-          [total, sku, total],
-          t,
-        );
-        if (updated.affectedRows !== 1) throw new NotEnoughForAll();
+        const updated =
+          moves.length === 1
+            ? await execute(this.db.sequelize, 'UPDATE stock SET reserved = reserved + ? WHERE sku = ? AND on_hand - reserved >= ?', [moves[0]![1], moves[0]![0], moves[0]![1]], t)
+            : await (() => {
+                const amount = caseWhen('sku', moves);
+                return execute(
+                  this.db.sequelize,
+                  `UPDATE stock SET reserved = reserved + ${amount.sql} WHERE sku IN (?) AND on_hand - reserved >= ${amount.sql}`,
+                  [...amount.params, moves.map(([sku]) => sku), ...amount.params],
+                  t,
+                );
+              })();
+        if (updated.affectedRows !== moves.length) throw new NotEnoughForAll();
       });
     } catch (err) {
       if (!(err instanceof NotEnoughForAll)) throw err;
-      this.shortUntil.set(sku, Date.now() + SHORT_MEMORY_MS);
+      const until = Date.now() + SHORT_MEMORY_MS;
+      for (const [sku] of moves) this.shortUntil.set(sku, until);
       return undefined;
     }
-    this.shortUntil.delete(sku);
     return held.map((reservation) => ({ ok: true, reservation }));
   }
 

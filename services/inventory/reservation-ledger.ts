@@ -64,6 +64,82 @@ export class ReservationLedger {
   }
 
   /**
+   * Commits several reservations in one transaction (group commit): for each id the answer
+   * commit() would give (undefined: no such reservation), with one locking read, one stock UPDATE
+   * and one log flush for the lot. Rows are locked in id order and stock in sku order, as
+   * everywhere else, so batches cannot deadlock each other or the other paths.
+   */
+  async commitMany(ids: readonly string[]): Promise<Array<CommitResult | undefined>> {
+    if (ids.length === 1) return [await this.commit(ids[0]!)];
+    const sequelize = this.db.sequelize;
+    const answers = await this.db.transaction(async (t) => {
+      const rows = await selectRows<Row>(
+        sequelize,
+        'SELECT id, status, expires_at, created_at, settled_at, expires_at <= NOW(3) AS expired, NOW(3) AS now FROM reservations WHERE id IN (?) ORDER BY id FOR UPDATE',
+        [[...new Set(ids)].sort()],
+        t,
+      );
+      const out = new Map<string, CommitResult>();
+      if (rows.length === 0) return out;
+      const itemsOf = new Map<string, Line[]>();
+      for (const i of await selectRows<Line & { reservation_id: string }>(
+        sequelize,
+        'SELECT reservation_id, sku, qty FROM reservation_items WHERE reservation_id IN (?) ORDER BY reservation_id, sku',
+        [rows.map((r) => r.id)],
+        t,
+      )) {
+        const list = itemsOf.get(i.reservation_id) ?? [];
+        list.push({ sku: i.sku, qty: Number(i.qty) });
+        itemsOf.set(i.reservation_id, list);
+      }
+      const sold: Row[] = [];
+      const expired: Row[] = [];
+      const sell = new Map<string, number>();
+      const unreserve = new Map<string, number>();
+      for (const row of rows) {
+        const items = itemsOf.get(row.id) ?? [];
+        if (row.status !== 'HELD') {
+          out.set(row.id, { committed: row.status === 'COMMITTED', reservation: view(row, items) });
+          continue;
+        }
+        const status = row.expired ? 'EXPIRED' : 'COMMITTED';
+        (row.expired ? expired : sold).push(row);
+        const totals = row.expired ? unreserve : sell;
+        for (const i of items) totals.set(i.sku, (totals.get(i.sku) ?? 0) + i.qty);
+        // settled_at is the time read under the lock, so a repeated call answers exactly the same.
+        row.settled_at = row.now;
+        out.set(row.id, { committed: status === 'COMMITTED', reservation: view({ ...row, status }, items) });
+      }
+      await this.move([...sell], 'sell', t);
+      await this.move([...unreserve], 'unreserve', t);
+      if (sold.length > 0) {
+        // One audit row per line sold, each with on_hand after it: walked back from the final on_hand
+        // (several reservations of the batch may sell the same sku).
+        const after = new Map(
+          (await selectRows<{ sku: string; on_hand: number }>(sequelize, 'SELECT sku, on_hand FROM stock WHERE sku IN (?)', [[...sell.keys()]], t)).map((r) => [
+            r.sku,
+            Number(r.on_hand) + sell.get(r.sku)!,
+          ]),
+        );
+        const audit = sold.flatMap((row) =>
+          (itemsOf.get(row.id) ?? []).map((i) => {
+            const onHand = after.get(i.sku)! - i.qty;
+            after.set(i.sku, onHand);
+            return [i.sku, -i.qty, onHand, 'sold: reservation committed', `reservation:${row.id}`, row.id];
+          }),
+        );
+        await execute(sequelize, 'INSERT INTO stock_audit (sku, delta, on_hand_after, reason, actor, reservation_id) VALUES ?', [audit], t);
+      }
+      for (const [status, settled] of [['COMMITTED', sold], ['EXPIRED', expired]] as const) {
+        if (settled.length === 0) continue;
+        await execute(sequelize, 'UPDATE reservations SET status = ?, settled_at = ? WHERE id IN (?)', [status, sqlDateTime(settled[0]!.now), settled.map((r) => r.id)], t);
+      }
+      return out;
+    });
+    return ids.map((id) => answers.get(id));
+  }
+
+  /**
    * Frees the units: a held reservation gives them back to `available`; a committed one (an order
    * cancelled before fulfilment) returns them to on_hand. Repeating a release answers the same.
    */

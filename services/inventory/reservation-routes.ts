@@ -3,8 +3,9 @@
 import type { Request, Response, Server } from 'restify';
 import { conflict, notFound } from '../kit/errors.js';
 import type { ServiceCredential } from '../kit/service-credential.js';
+import type { GroupCommit } from './group-commit.js';
 import type { ReservationBatcher } from './reservation-batcher.js';
-import type { ReservationLedger } from './reservation-ledger.js';
+import type { CommitResult, ReservationLedger } from './reservation-ledger.js';
 import { expectNoBody } from '../kit/validation.js';
 import { isReservationId, parseReserveBody } from './schemas.js';
 
@@ -12,11 +13,13 @@ export interface ReservationRoutesDeps {
   credential: ServiceCredential;
   batcher: ReservationBatcher;
   ledger: ReservationLedger;
+  /** Commits, decided many at a time (ledger.commitMany). */
+  commits: GroupCommit<string, CommitResult | undefined>;
   defaultTtlSeconds: number;
 }
 
 export function registerReservationRoutes(server: Server, deps: ReservationRoutesDeps): void {
-  const { credential, batcher, ledger } = deps;
+  const { credential, batcher, ledger, commits } = deps;
 
   server.post('/api/inventory/reservations', async (req: Request, res: Response) => {
     await credential.require(req);
@@ -41,7 +44,7 @@ export function registerReservationRoutes(server: Server, deps: ReservationRoute
     await credential.require(req);
     const id = (req.params as Record<string, string | undefined>).id;
     expectNoBody(req.body);
-    const result = isReservationId(id) ? await ledger.commit(id) : undefined;
+    const result = isReservationId(id) ? await commits.submit(id) : undefined;
     if (!result) throw notFound('no such reservation');
     if (!result.committed) {
       const r = result.reservation;

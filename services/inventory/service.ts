@@ -6,6 +6,7 @@ import type { ServiceDefinition } from '../kit/service.js';
 import { startExpirySweeper } from './expiry-sweeper.js';
 import { migrations } from './migrations/index.js';
 import { ReservationBatcher } from './reservation-batcher.js';
+import { GroupCommit } from './group-commit.js';
 import { ReservationLedger } from './reservation-ledger.js';
 import { registerReservationRoutes } from './reservation-routes.js';
 import { MAX_LINES, MAX_TTL_SECONDS } from './schemas.js';
@@ -47,13 +48,15 @@ export const inventoryService: ServiceDefinition<InventoryConfig> = {
       concurrency: ctx.config.reserveBatchConcurrency,
     });
     const ledger = new ReservationLedger(ctx.db);
-    registerReservationRoutes(server, { credential, batcher, ledger, defaultTtlSeconds: ctx.config.reservationTtlSeconds });
+    // Commits share transactions like reservations do (a checkout's second call to inventory).
+    const commits = new GroupCommit((ids: string[]) => ledger.commitMany(ids), { maxBatch: ctx.config.reserveBatchMax, concurrency: ctx.config.reserveBatchConcurrency });
+    registerReservationRoutes(server, { credential, batcher, ledger, commits, defaultTtlSeconds: ctx.config.reservationTtlSeconds });
     registerStockRoutes(server, new StockBook(ctx.db), ctx.verifier);
 
     const sweeper = startExpirySweeper(ledger, { intervalMs: ctx.config.sweepIntervalMs, batch: ctx.config.sweepBatch, log: ctx.log });
     ctx.onShutdown(async () => {
       await sweeper.stop();
-      await batcher.drained();
+      await Promise.all([batcher.drained(), commits.drained()]);
     });
   },
 };

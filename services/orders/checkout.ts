@@ -38,13 +38,21 @@ export class Checkout {
 
   async place(customerId: string, idemKey: string, basket: BasketLine[]): Promise<CheckoutResult> {
     const { orders, keys, prices, inventory, log } = this.deps;
+    // Pricing reads and changes nothing, so it runs beside the claim (one round trip less on the
+    // way); its outcome counts only for the request that owns the key.
+    const pricing = prices.price(basket).then(
+      (priced) => ({ priced }),
+      (err: unknown) => ({ err }),
+    );
     const claim = await keys.claim(customerId, idemKey, basketHash(basket));
     if (claim.kind === 'replay') return { order: await this.settled(claim.orderId), replayed: true };
 
     let order: OrderRecord | undefined;
     let reservationId: string | undefined;
     try {
-      const priced = await prices.price(basket);
+      const priceAnswer = await pricing;
+      if ('err' in priceAnswer) throw priceAnswer.err;
+      const { priced } = priceAnswer;
       const reservation = await inventory.reserve(basket, this.deps.reservationTtlSeconds);
       reservationId = reservation.reservationId;
       await this.deps.faults.at('after-reserve', { reservationId });
@@ -88,8 +96,8 @@ export class Checkout {
       await orders.cancel(order.id, `checkout failed: the reservation was ${status.toLowerCase()} before it was committed`);
       throw checkoutFailed(await this.view(order.id));
     }
-    await orders.confirm(order.id);
-    return { order: await this.view(order.id), replayed: false };
+    // Confirmed as written; if the order moved on meanwhile (a cancel), answer what it is now.
+    return { order: (await orders.confirmPlaced(order)) ?? (await this.view(order.id)), replayed: false };
   }
 
   /** Best effort: true when inventory confirmed the release (else expiry frees the stock). */

@@ -78,6 +78,11 @@ export class OrderBook {
   ): Promise<OrderRecord | undefined> {
     const id = randomUUID();
     const sequelize = this.db.sequelize;
+    // The timestamps are stamped here and written as given, so the order is answered from what was
+    // written, without reading it back.
+    const now = new Date();
+    const nowSql = sqlDateTime(now);
+    let seq = '';
     const created = await this.db.transaction(async (t) => {
       const bound = await execute(
         sequelize,
@@ -86,19 +91,36 @@ export class OrderBook {
         t,
       );
       if (bound.affectedRows !== 1) return false;
-      await execute(
+      const inserted = await execute(
         sequelize,
-        `INSERT INTO orders (id, customer_id, status, currency, total_cents, reservation_id, reservation_expires_at)
-         VALUES (?, ?, 'PENDING', ?, ?, ?, ?)`,
-        [id, customerId, basket.currency, basket.totalCents, reservation.reservationId, sqlDateTime(reservation.expiresAt)],
+        `INSERT INTO orders (id, customer_id, status, currency, total_cents, reservation_id, reservation_expires_at, created_at, updated_at)
+         VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)`,
+        [id, customerId, basket.currency, basket.totalCents, reservation.reservationId, sqlDateTime(reservation.expiresAt), nowSql, nowSql],
         t,
       );
+      seq = String(inserted.insertId);
       await execute(sequelize, 'INSERT INTO order_lines (order_id, line_no, sku, name, qty, unit_price_cents, line_total_cents) VALUES ?', [
         basket.lines.map((l, i) => [id, i + 1, l.sku, l.name, l.qty, l.unitPriceCents, l.lineTotalCents]),
       ], t);
       return true;
     });
-    return created ? this.get(id) : undefined;
+    if (!created) return undefined;
+    const at = now.toISOString(); // what DATETIME(3) holds: milliseconds, UTC
+    return {
+      id,
+      customerId,
+      status: 'PENDING',
+      currency: basket.currency,
+      totalCents: basket.totalCents,
+      lines: basket.lines.map((l) => ({ sku: l.sku, name: l.name, qty: l.qty, unitPriceCents: l.unitPriceCents, lineTotalCents: l.lineTotalCents })),
+      createdAt: at,
+      updatedAt: at,
+      confirmedAt: null,
+      cancelledAt: null,
+      cancelReason: null,
+      seq,
+      reservationId: reservation.reservationId,
+    };
   }
 
   async get(id: string): Promise<OrderRecord | undefined> {
@@ -122,6 +144,19 @@ export class OrderBook {
   async confirm(id: string): Promise<boolean> {
     const r = await execute(this.db.sequelize, "UPDATE orders SET status = 'CONFIRMED', confirmed_at = NOW(3) WHERE id = ? AND status = 'PENDING'", [id]);
     return r.affectedRows === 1;
+  }
+
+  /**
+   * The checkout's confirm: PENDING → CONFIRMED stamped with this clock, answered from the order as
+   * written (no read back); undefined when the order had already moved on.
+   */
+  async confirmPlaced(order: OrderRecord): Promise<OrderRecord | undefined> {
+    const now = new Date();
+    const at = sqlDateTime(now);
+    const r = await execute(this.db.sequelize, "UPDATE orders SET status = 'CONFIRMED', confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'PENDING'", [at, at, order.id]);
+    if (r.affectedRows !== 1) return undefined;
+    const iso = now.toISOString();
+    return { ...order, status: 'CONFIRMED', confirmedAt: iso, updatedAt: iso };
   }
 
   /** PENDING or CONFIRMED → CANCELLED; false when it was neither. */

@@ -85,6 +85,36 @@ t.test('commit sells the units; repeating it answers the same; release after com
   t.equal(late.body.code, 'RESERVATION_RELEASED');
 });
 
+t.test('commits arriving together share a transaction and answer each as alone', async (t) => {
+  await putStock(db.sql, 'GRP-1', 20);
+  await putStock(db.sql, 'GRP-2', 20);
+  const held = [];
+  for (let i = 0; i < 6; i++) held.push((await reserve([{ sku: 'GRP-1', qty: 1 + (i % 2) }, ...(i % 3 === 0 ? [{ sku: 'GRP-2', qty: 2 }] : [])])).body);
+  const late = (await reserve([{ sku: 'GRP-2', qty: 3 }])).body;
+  await db.sql.query('UPDATE reservations SET expires_at = NOW(3) - INTERVAL 1 SECOND WHERE id = ?', [late.reservationId]);
+  // Every commit twice, all at once, the expired one among them: they land in shared batches.
+  const ids = [...held.map((r) => r.reservationId as string), late.reservationId as string];
+  const answers = await Promise.all([...ids, ...ids].map((id) => api.post(`/api/inventory/reservations/${id}/commit`, undefined, service)));
+  for (let i = 0; i < ids.length - 1; i++) {
+    t.equal(answers[i]!.status, 200);
+    t.equal(answers[i]!.body.status, 'COMMITTED');
+    t.same(answers[i + ids.length]!.body, answers[i]!.body, 'a repeated commit answers the same');
+  }
+  t.equal(answers[ids.length - 1]!.status, 409);
+  t.equal(answers[ids.length - 1]!.body.code, 'RESERVATION_EXPIRED');
+  t.equal(answers[2 * ids.length - 1]!.body.code, 'RESERVATION_EXPIRED');
+  t.same(await stockOf(db.sql, 'GRP-1'), { sku: 'GRP-1', onHand: 11, reserved: 0, available: 11 }, 'sold once each: 1+2+1+2+1+2');
+  t.same(await stockOf(db.sql, 'GRP-2'), { sku: 'GRP-2', onHand: 16, reserved: 0, available: 16 }, 'two baskets of 2 sold, the expired 3 freed');
+  // The audit walks on_hand down one sale at a time, whichever batch each sale was in.
+  const [audit] = await db.sql.query<any[]>("SELECT delta, on_hand_after FROM stock_audit WHERE sku = 'GRP-1' ORDER BY id");
+  let onHand = 0;
+  for (const a of audit) {
+    onHand += Number(a.delta);
+    t.equal(Number(a.on_hand_after), onHand, `on_hand after ${a.delta}`);
+  }
+  for (const r of held) t.equal((await api.get(`/api/inventory/reservations/${r.reservationId}`, service)).body.status, 'COMMITTED');
+});
+
 t.test('release frees held units once', async (t) => {
   await putStock(db.sql, 'REL-1', 3);
   const { body: r } = await reserve([{ sku: 'REL-1', qty: 3 }]);
