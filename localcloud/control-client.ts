@@ -12,7 +12,7 @@ import { LOCAL_STATE_FILE, type LocalState } from '../environment/index.js';
 import type { FleetSpec } from './fleet-spec.js';
 import { controlSocket, keeperFile, localDir, supervisorFile, supervisorLog } from './local-paths.js';
 import { minimalEnv } from './process-env.js';
-import { endProcesses, isSameProcess, shopMarker, shopProcesses } from './shop-processes.js';
+import { endProcesses, isSameProcess, shopMarker, shopProcesses, startTimeOf } from './shop-processes.js';
 import { readState } from './state-file.js';
 import type { ApplyResult } from './supervisor.js';
 
@@ -132,18 +132,17 @@ export async function stopFleet(dir?: string, opts: { timeoutMs?: number } = {})
     const res = await call(socket, 'POST', '/stop').catch(() => undefined);
     if (res?.status === 200) for (const pid of (JSON.parse(res.body) as { pids: number[] }).pids) pids.add(pid);
     stopped = res?.status === 200;
+    // The supervisor exits 0 once it answered, and its keeper with it.
+    if (stopped) await waitUntil(() => shopProcesses(d, ['keeper', 'supervisor']).length === 0, 10_000);
   }
-  // Whatever is left: the keeper first (so that it starts nothing again), then a supervisor (it
-  // drains what it knows), then the gateway and any worker.
+  // Whatever is left: the keeper first (SIGTERM: it starts nothing again and stops its
+  // supervisor, which drains what it knows), then the gateway and any worker.
   const left = shopProcesses(d);
   if (left.length) stopped = true;
   for (const p of left) if (p.role === 'worker') pids.add(p.pid);
-  await endProcesses(left.filter((p) => p.role === 'keeper'), 2000, 'SIGKILL');
-  await endProcesses(left.filter((p) => p.role === 'supervisor'), Math.min(timeoutMs, 15_000));
-  await endProcesses(
-    shopProcesses(d).filter((p) => p.role !== 'keeper'),
-    timeoutMs,
-  );
+  await endProcesses(left.filter((p) => p.role === 'keeper'), Math.min(timeoutMs, 15_000));
+  await endProcesses(shopProcesses(d, ['supervisor']), Math.min(timeoutMs, 15_000));
+  await endProcesses(shopProcesses(d), timeoutMs);
   await rm(supervisorFile(d), { force: true });
   await rm(keeperFile(d), { force: true });
   await rm(socket, { force: true });
@@ -152,13 +151,23 @@ export async function stopFleet(dir?: string, opts: { timeoutMs?: number } = {})
   return { stopped, pids: [...pids] };
 }
 
+/** True while the process runs (a zombie, exited but not reaped yet, is not running). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return process.platform !== 'linux' || startTimeOf(pid) !== '';
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await pause(50);
+  }
+  return true;
 }
 
 /** The keeper of `dir` if it runs (its record checked by start time). */

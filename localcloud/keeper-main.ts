@@ -22,6 +22,7 @@ let startedAt = 0;
 const line = (msg: string) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), name: 'saleday-keeper', pid: process.pid, msg })}\n`);
 
 function startSupervisor(): void {
+  if (stopping) return void finish();
   const log = openSync(supervisorLog(dir), 'a', 0o600);
   startedAt = Date.now();
   child = spawn(process.execPath, [entry, '--dir', dir], { env: minimalEnv(shopMarker(dir, 'supervisor')), stdio: ['ignore', log, log] });
