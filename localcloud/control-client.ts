@@ -1,6 +1,7 @@
-// What deploy.mjs, status.mjs and destroy.mjs call: start the supervisor if it is not running,
-// apply a fleet spec (with progress), read the state, stop everything. All talk to the
-// supervisor over its control socket; stopFleet also cleans up after a supervisor that died.
+// What deploy.mjs, status.mjs and destroy.mjs call: start the keeper (which runs the supervisor)
+// if it is not running, apply a fleet spec (with progress), read the state, stop everything. All
+// talk to the supervisor over its control socket; stopFleet also ends every process of the shop
+// that is left, whatever happened to the supervisor (found by their marker: shop-processes.ts).
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync, closeSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -9,8 +10,9 @@ import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_STATE_FILE, type LocalState } from '../environment/index.js';
 import type { FleetSpec } from './fleet-spec.js';
-import { controlSocket, localDir, supervisorFile, supervisorLog } from './local-paths.js';
+import { controlSocket, keeperFile, localDir, supervisorFile, supervisorLog } from './local-paths.js';
 import { minimalEnv } from './process-env.js';
+import { endProcesses, isSameProcess, shopMarker, shopProcesses, startTimeOf } from './shop-processes.js';
 import { readState } from './state-file.js';
 import type { ApplyResult } from './supervisor.js';
 
@@ -23,6 +25,8 @@ export class FleetError extends Error {
 
 export interface SupervisorInfo {
   pid: number;
+  /** The keeper, which starts the supervisor again when it dies; the process group of the shop. */
+  keeperPid?: number;
   /** false when one was already running for this folder. */
   started: boolean;
   socket: string;
@@ -30,38 +34,60 @@ export interface SupervisorInfo {
 
 /** The compiled entry point, also when this module runs from its TypeScript source (tests). */
 export function supervisorEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'supervisor-main.js');
-  const root = here.slice(0, here.lastIndexOf(`${sep}localcloud${sep}`));
-  return join(root, 'dist', 'localcloud', 'supervisor-main.js');
+  return compiled('supervisor-main.js');
 }
 
-/** Starts the detached supervisor for `dir` unless one already answers there. */
+function compiled(name: string): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), name);
+  const root = here.slice(0, here.lastIndexOf(`${sep}localcloud${sep}`));
+  return join(root, 'dist', 'localcloud', name);
+}
+
+/**
+ * Starts the keeper for `dir` (it runs the supervisor) unless a supervisor already answers there.
+ * When a keeper runs but its supervisor does not answer yet (it is being started again after a
+ * crash), waits for it.
+ */
 export async function ensureSupervisor(dir?: string, opts: { timeoutMs?: number } = {}): Promise<SupervisorInfo> {
   const d = localDir(dir);
   const socket = controlSocket(d);
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const keeper = runningKeeper(d);
   const running = await runningSupervisor(d);
-  if (running !== undefined && (await answers(socket))) return { pid: running, started: false, socket };
+  if (running !== undefined && (await answers(socket))) return { pid: running, keeperPid: keeper ?? -1, started: false, socket };
+  if (keeper !== undefined) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const pid = await runningSupervisor(d);
+      if (pid !== undefined && (await answers(socket))) return { pid, keeperPid: keeper, started: false, socket };
+      if (runningKeeper(d) === undefined) break;
+      await pause(50);
+    }
+    throw new FleetError(`the supervisor for ${d} does not answer on ${socket}; see ${supervisorLog(d)}, run destroy and deploy again`);
+  }
   if (running !== undefined) throw new FleetError(`the supervisor (pid ${running}) for ${d} does not answer on ${socket}; run destroy and deploy again`);
 
   await mkdir(d, { recursive: true, mode: 0o700 });
   const logFd = openSync(supervisorLog(d), 'a', 0o600);
-  const entry = supervisorEntry();
+  const entry = compiled('keeper-main.js');
   if (!existsSync(entry)) throw new FleetError(`${entry} is missing; run npm run build first`);
-  // Not the deploying shell's environment (a MYSQL_URL with its password, AWS keys): the supervisor
-  // gets its folder as an argument and hands workers only what their spec declares.
-  const child = spawn(process.execPath, [entry, '--dir', d], { detached: true, env: minimalEnv(), stdio: ['ignore', logFd, logFd] });
+  // Not the deploying shell's environment (a MYSQL_URL with its password, AWS keys): the keeper and
+  // the supervisor get their folder as an argument and the shop's marker, and hand workers only
+  // what their spec declares.
+  const child = spawn(process.execPath, [entry, '--dir', d], { detached: true, env: minimalEnv(shopMarker(d, 'keeper')), stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
   child.unref();
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited) throw new FleetError(`the supervisor stopped at start (${exited}): ${await logTail(d)}`);
-    if (await answers(socket)) return { pid: child.pid ?? -1, started: true, socket };
+    const pid = await runningSupervisor(d);
+    if (pid !== undefined && (await answers(socket))) return { pid, keeperPid: child.pid ?? -1, started: true, socket };
     await pause(50);
   }
-  throw new FleetError(`the supervisor did not answer within ${(opts.timeoutMs ?? 20_000) / 1000} s; see ${supervisorLog(d)}`);
+  throw new FleetError(`the supervisor did not answer within ${timeoutMs / 1000} s; see ${supervisorLog(d)}`);
 }
 
 /**
@@ -91,49 +117,66 @@ export async function fleetState(dir?: string): Promise<LocalState | undefined> 
 }
 
 /**
- * Stops everything: drains and stops every worker, the gateway and the supervisor, and waits
- * until those processes are gone. A supervisor that does not answer (crashed, hung) is ended
- * with its whole process group, which holds its workers. Returns the pids that were stopped.
+ * Stops everything: asks the supervisor to drain and stop every worker and the gateway, then ends
+ * every process of the shop that is left (a supervisor that crashed or hangs, its keeper, the
+ * gateway, workers it orphaned), each found by its marker and checked by its start time before it
+ * is signalled, and waits until they are gone. Returns the workers' pids that were stopped.
  */
 export async function stopFleet(dir?: string, opts: { timeoutMs?: number } = {}): Promise<{ stopped: boolean; pids: number[] }> {
   const d = localDir(dir);
   const socket = controlSocket(d);
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const recorded = await recordedSupervisor(d);
-  const supervisorPid = await runningSupervisor(d);
-  const known = (await readState(d).catch(() => undefined))?.services ?? {};
-  const pids = new Set(Object.values(known).flatMap((s) => s.workers.map((w) => w.pid)));
+  const pids = new Set<number>();
   let stopped = false;
-  if (supervisorPid !== undefined && (await answers(socket))) {
+  if ((await runningSupervisor(d)) !== undefined && (await answers(socket))) {
     const res = await call(socket, 'POST', '/stop').catch(() => undefined);
     if (res?.status === 200) for (const pid of (JSON.parse(res.body) as { pids: number[] }).pids) pids.add(pid);
-    stopped = true;
+    stopped = res?.status === 200;
+    // The supervisor exits 0 once it answered, and its keeper with it.
+    if (stopped) await waitUntil(() => shopProcesses(d, ['keeper', 'supervisor']).length === 0, 10_000);
   }
-  if (recorded !== undefined) {
-    // Workers share the supervisor's process group; if it died or hangs, end the group.
-    const members = [...pids].filter((pid) => isAlive(pid) && processGroupOf(pid) === recorded);
-    if (!stopped && (supervisorPid !== undefined || members.length > 0)) {
-      signalGroup(recorded, 'SIGTERM');
-      stopped = true;
-    }
-    const watch = [...(supervisorPid !== undefined ? [supervisorPid] : []), ...members, ...pids];
-    if (!(await waitGone(watch, timeoutMs))) {
-      signalGroup(recorded, 'SIGKILL');
-      await waitGone(watch, 5000);
-    }
-  }
+  // Whatever is left: the keeper first (SIGTERM: it starts nothing again and stops its
+  // supervisor, which drains what it knows), then the gateway and any worker.
+  const left = shopProcesses(d);
+  if (left.length) stopped = true;
+  for (const p of left) if (p.role === 'worker') pids.add(p.pid);
+  await endProcesses(left.filter((p) => p.role === 'keeper'), Math.min(timeoutMs, 15_000));
+  await endProcesses(shopProcesses(d, ['supervisor']), Math.min(timeoutMs, 15_000));
+  await endProcesses(shopProcesses(d), timeoutMs);
   await rm(supervisorFile(d), { force: true });
+  await rm(keeperFile(d), { force: true });
   await rm(socket, { force: true });
   await rm(join(d, LOCAL_STATE_FILE), { force: true });
+  await rm(join(d, 'applied-spec.json'), { force: true });
   return { stopped, pids: [...pids] };
 }
 
+/** True while the process runs (a zombie, exited but not reaped yet, is not running). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return process.platform !== 'linux' || startTimeOf(pid) !== '';
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await pause(50);
+  }
+  return true;
+}
+
+/** The keeper of `dir` if it runs (its record checked by start time). */
+function runningKeeper(dir: string): number | undefined {
+  try {
+    const { pid, startTime } = JSON.parse(readFileSync(keeperFile(dir), 'utf8')) as { pid: number; startTime: string };
+    return isSameProcess(pid, startTime) ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -158,44 +201,6 @@ function commandOf(pid: number): string {
     return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
   } catch {
     return '';
-  }
-}
-
-/** The process group of a pid (so a recycled pid is never taken for one of ours). */
-function processGroupOf(pid: number): number | undefined {
-  try {
-    if (process.platform === 'linux') {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-    }
-    return Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim());
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive)) {
-    if (Date.now() > deadline) return false;
-    await pause(50);
-  }
-  return true;
-}
-
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    signal(pid, sig);
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
   }
 }
 

@@ -1,16 +1,25 @@
-// The local stand-in for the ALB (and CloudFront's static origin): one port, routes by path
-// prefix to a service's workers, least outstanding requests among the healthy ones (round-robin
-// on ties), active health checks, passive removal on connection refused, draining on
-// deregistration, retries only when safe, and errors as JSON {code, message}.
-//
-// Written on node:http rather than a proxy library: the parts that matter here (which worker,
-// when a retry is safe, counting a worker's in-flight requests for draining) sit around the proxy
-// call, and http-proxy-3 / undici would still leave all of them to us.
-import { randomUUID } from 'node:crypto';
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+// The local stand-in for the ALB (and CloudFront's static origin): HAProxy from the system, run as
+// a process of its own so that it outlives the supervisor (a managed load balancer does not die
+// with its autoscaler), with the static storefront served by a small origin process beside it
+// (static-main.ts). This class is the supervisor's handle on both: it starts them or adopts the
+// ones a previous supervisor left running (pid + start time + marker checked), reloads HAProxy
+// only when its configuration changes (routes, port, timeouts: hitless, master-worker reload with
+// the server states carried over), and puts workers in and out of rotation through HAProxy's
+// runtime API, never a reload. Health checks stay here (health-check.ts): the first success puts a
+// worker in service, 2 failures take it out, and when every worker that served fails, the group
+// fails open as an ALB does. HAProxy does the rest: least outstanding requests, retries when
+// safe, X-Forwarded-*, JSON errors (haproxy-config.ts).
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+import { backendOf, errorPages, renderHaproxyConfig, SLOTS, slotName, type HaproxySettings } from './haproxy-config.js';
+import { currentSessions, infoPid, runtimeCommand, usedSlots } from './haproxy-runtime.js';
 import { HealthCheck } from './health-check.js';
-import { serveStatic } from './static-assets.js';
+import { gatewayDir, socketIn } from './local-paths.js';
+import { minimalEnv } from './process-env.js';
+import { endProcesses, isSameProcess, pause, startTimeOf, type ShopProcess } from './shop-processes.js';
 
 export interface GatewayOptions {
   host: string;
@@ -21,8 +30,14 @@ export interface GatewayOptions {
   healthyThreshold: number;
   unhealthyThreshold: number;
   upstreamTimeoutMs: number;
-  /** Request bodies are read before proxying (so a retry can resend them); larger ones get 413. */
+  /** Requests declaring a larger body get 413. */
   maxBodyBytes: number;
+  /** Longest a client may take to send its request headers (default 10 s). */
+  requestTimeoutMs?: number;
+  /** The folder the gateway's files live in (`gateway/` below it). */
+  dir: string;
+  /** Added to the minimal environment of HAProxy and the static origin (the shop's marker). */
+  env?: (role: 'gateway' | 'static') => Record<string, string>;
 }
 
 export interface TargetInfo {
@@ -37,85 +52,91 @@ export interface TargetInfo {
 interface Target {
   id: string;
   service: string;
-  host: string;
   port: number;
-  agent: Agent;
+  slot: number;
   check: HealthCheck;
   draining: boolean;
-  outstanding: number;
-  idle: Array<() => void>;
-  onHealth: (healthy: boolean) => void;
   /** Passed a health check at least once (it was in service): a fail-open candidate. */
   served: boolean;
+  /** What HAProxy was last told: in rotation or not. */
+  routed: boolean;
+  onHealth: (healthy: boolean) => void;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MAX_ATTEMPTS = 3;
+/** What a supervisor records about the gateway's processes, to adopt them after a restart. */
+interface GatewayRecord {
+  haproxy: Pick<ShopProcess, 'pid' | 'startTime'>;
+  static?: Pick<ShopProcess, 'pid' | 'startTime'> & { port: number; root: string };
+  host: string;
+  port: number;
+}
+
+const HAPROXY = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].find((p) => existsSync(p)) ?? 'haproxy';
 
 export class Gateway {
-  private server: Server | undefined;
   private readonly targets = new Map<string, Target>();
-  private routes: Array<{ prefix: string; service: string }> = [];
-  private readonly rr = new Map<string, number>();
-  private readonly sockets = new Set<Socket>();
+  private readonly slots = new Map<string, Array<string | undefined>>();
+  /** Slots holding a worker this supervisor did not start (adopted from a previous one): service -> slot -> port. */
+  private readonly foreign = new Map<string, Map<number, number>>();
+  private routes: Record<string, string[]> = {};
+  private record: GatewayRecord | undefined;
+  private commands: Promise<unknown> = Promise.resolve();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private readonly files: string;
+  private readonly runtimeSocket: string;
+  /** True when listen() found a running gateway and took it over. */
+  adopted = false;
   url = '';
 
-  constructor(private opts: GatewayOptions) {}
+  constructor(private opts: GatewayOptions) {
+    this.files = gatewayDir(opts.dir);
+    this.runtimeSocket = socketIn(opts.dir, 'gateway.sock');
+    mkdirSync(join(this.files, 'errors'), { recursive: true, mode: 0o700 });
+  }
 
   get port(): number {
-    const a = this.server?.address();
-    return typeof a === 'object' && a ? a.port : 0;
+    return this.record?.port ?? 0;
   }
 
+  /** Adopts the gateway a previous supervisor left running, or starts one; resolves with its URL. */
   async listen(): Promise<string> {
-    const server = createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.port, this.opts.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server = server;
+    if (!(await this.adopt())) await this.start();
     this.url = `http://${this.opts.host}:${this.port}`;
+    this.watch();
     return this.url;
   }
 
-  /** Listens on a new address, then closes the old listener (targets and routes stay). */
+  /** Moves the gateway to a new address (a reload: connections in flight finish on the old one). */
   async rebind(host: string, port: number): Promise<string> {
-    const old = this.server;
     this.opts = { ...this.opts, host, port };
-    await this.listen();
-    if (old) {
-      old.close();
-      old.closeIdleConnections();
-    }
+    await this.applyConfig(port || this.port);
+    this.url = `http://${host}:${this.port}`;
     return this.url;
   }
 
-  /** Settings that can change without a restart (static folder, health timings, timeouts). */
-  reconfigure(opts: Partial<Omit<GatewayOptions, 'host' | 'port'>>): void {
+  /** Settings that can change without moving (static folder, health timings, timeouts). */
+  async reconfigure(opts: Partial<Omit<GatewayOptions, 'host' | 'port' | 'dir'>>): Promise<void> {
     this.opts = { ...this.opts, ...opts };
+    await this.ensureStatic();
+    await this.applyConfig(this.port);
   }
 
-  setRoutes(routes: Record<string, string[]>): void {
-    this.routes = Object.entries(routes)
-      .flatMap(([service, prefixes]) => prefixes.map((prefix) => ({ prefix, service })))
-      .sort((a, b) => b.prefix.length - a.prefix.length);
+  async setRoutes(routes: Record<string, string[]>): Promise<void> {
+    this.routes = routes;
+    for (const service of Object.keys(routes)) if (!this.slots.has(service)) this.slots.set(service, new Array<string | undefined>(SLOTS + 1).fill(undefined));
+    await this.applyConfig(this.port);
+    await this.learnForeignSlots();
   }
 
   /** Registers a worker; it receives traffic once its health check passes. */
   addTarget(t: { id: string; service: string; host: string; port: number; onHealth: (healthy: boolean) => void }): void {
-    const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 32, timeout: 30_000, scheduling: 'lifo' });
-    // The check's first probe runs on a timer, after `target` below exists.
+    const slots = this.slots.get(t.service);
+    if (!slots) throw new Error(`no route for the ${t.service} service`);
+    const busy = this.foreign.get(t.service) ?? new Map<number, number>();
+    const slot = slots.findIndex((id, n) => n > 0 && id === undefined && !busy.has(n));
+    if (slot < 0) throw new Error(`the ${t.service} service already has ${SLOTS} workers in the gateway`);
+    slots[slot] = t.id;
     const check = new HealthCheck({
       host: t.host,
       port: t.port,
@@ -128,11 +149,13 @@ export class Gateway {
       unhealthyThreshold: this.opts.unhealthyThreshold,
       onChange: (healthy) => {
         if (healthy) target.served = true;
-        target.onHealth(healthy);
+        // In rotation first, then the group hears it is in service.
+        void this.sync(t.service).then(() => target.onHealth(healthy));
       },
     });
-    const target: Target = { ...t, agent, check, draining: false, served: false, outstanding: 0, idle: [] };
+    const target: Target = { id: t.id, service: t.service, port: t.port, slot, check, draining: false, served: false, routed: false, onHealth: t.onHealth };
     this.targets.set(t.id, target);
+    void this.serialise(() => this.runtime(`set server ${this.server(target)} addr 127.0.0.1 port ${t.port}`)).catch(() => undefined);
   }
 
   /**
@@ -144,217 +167,322 @@ export class Gateway {
     if (!t) return { inflightLeft: 0 };
     t.draining = true;
     t.check.stop();
-    if (t.outstanding > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        t.idle.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return { inflightLeft: t.outstanding };
+    await this.sync(t.service);
+    return { inflightLeft: await this.waitIdle(this.server(t), timeoutMs) };
   }
 
-  /** Forgets a worker (it exited): stops its checks and closes the pooled connections. */
+  /** Forgets a worker (it exited): stops its checks and frees its slot. */
   removeTarget(id: string): void {
     const t = this.targets.get(id);
     if (!t) return;
     t.check.stop();
     t.draining = true;
     this.targets.delete(id);
-    t.agent.destroy();
-    for (const fn of t.idle.splice(0)) fn();
+    const slots = this.slots.get(t.service);
+    void this.sync(t.service)
+      .then(() => this.runtime(`set server ${this.server(t)} state maint;set server ${this.server(t)} addr 127.0.0.1 port 1`))
+      .catch(() => undefined)
+      .finally(() => {
+        if (slots && slots[t.slot] === t.id) slots[t.slot] = undefined;
+      });
   }
 
-  targetsOf(service?: string): TargetInfo[] {
+  /** Workers in rotation that this supervisor did not start (a previous supervisor's): service and port. */
+  foreignTargets(): Array<{ service: string; port: number }> {
+    return [...this.foreign].flatMap(([service, m]) => [...m.values()].map((port) => ({ service, port })));
+  }
+
+  /** Takes a previous supervisor's worker out of rotation and waits for its in-flight requests. */
+  async releaseForeign(service: string, port: number, timeoutMs: number): Promise<void> {
+    const m = this.foreign.get(service);
+    const slot = [...(m ?? new Map<number, number>())].find(([, p]) => p === port)?.[0];
+    if (slot === undefined || !m) return;
+    const server = `${backendOf(service)}/${slotName(slot)}`;
+    await this.runtime(`set server ${server} state maint`).catch(() => undefined);
+    await this.waitIdle(server, timeoutMs);
+    await this.runtime(`set server ${server} addr 127.0.0.1 port 1`).catch(() => undefined);
+    m.delete(slot);
+  }
+
+  async targetsOf(service?: string): Promise<TargetInfo[]> {
+    const sessions = currentSessions(await this.runtime('show stat').catch(() => ''));
     return [...this.targets.values()]
       .filter((t) => service === undefined || t.service === service)
-      .map((t) => ({ id: t.id, service: t.service, port: t.port, healthy: t.check.healthy, draining: t.draining, outstanding: t.outstanding }));
+      .map((t) => ({ id: t.id, service: t.service, port: t.port, healthy: t.check.healthy, draining: t.draining, outstanding: sessions.get(this.server(t)) ?? 0 }));
   }
 
+  /** Stops HAProxy (soft stop: requests in flight finish) and the static origin. */
   async close(): Promise<void> {
-    for (const id of [...this.targets.keys()]) this.removeTarget(id);
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    for (const s of this.sockets) s.destroySoon();
-    await closed;
+    this.closing = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    for (const t of this.targets.values()) t.check.stop();
+    this.targets.clear();
+    const procs = [this.record?.haproxy, this.record?.static].filter((p): p is GatewayRecord['haproxy'] => p !== undefined);
+    if (this.record) await endProcesses([this.record.haproxy], 10_000, 'SIGUSR1');
+    await endProcesses(procs, 5000);
+    this.record = undefined;
+    await rm(this.recordFile(), { force: true });
+    await rm(this.runtimeSocket, { force: true });
   }
 
-  private route(pathname: string): string | undefined {
-    for (const r of this.routes) {
-      if (pathname === r.prefix || pathname.startsWith(r.prefix === '/' ? '/' : `${r.prefix}/`)) return r.service;
-    }
-    return undefined;
+  /** Stops watching without touching the processes (they stay up for the next supervisor). */
+  detach(): void {
+    this.closing = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    for (const t of this.targets.values()) t.check.stop();
   }
 
-  private pick(service: string, exclude: Set<string>): Target | undefined {
-    const open = [...this.targets.values()].filter((t) => t.service === service && !t.draining && !exclude.has(t.id));
-    let candidates = open.filter((t) => t.check.healthy);
-    // Fail open, as an ALB does when every target of a group is unhealthy: a worker too busy to
-    // answer its health check in time (CPU-starved on sale day) still serves better than a 503.
-    // Only workers that were in service once; a refused connection still takes one out at once.
-    if (candidates.length === 0 && ![...this.targets.values()].some((t) => t.service === service && t.check.healthy)) candidates = open.filter((t) => t.served);
-    if (candidates.length === 0) return undefined;
-    const least = Math.min(...candidates.map((t) => t.outstanding));
-    const tied = candidates.filter((t) => t.outstanding === least);
-    const n = this.rr.get(service) ?? 0;
-    this.rr.set(service, n + 1);
-    return tied[n % tied.length];
+  // --- processes --------------------------------------------------------------------------------
+
+  private recordFile(): string {
+    return join(this.files, 'gateway.json');
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const requestId = typeof req.headers['x-request-id'] === 'string' && REQUEST_ID.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
-    res.setHeader('x-request-id', requestId);
-    const fail = (status: number, code: string, message: string) => sendJson(res, status, { code, message });
-    // Refused as nginx and HAProxy refuse them (400, connection closed): node's parser accepts
-    // HTTP/0.9 and 2.0 request lines, and keeps the first of several Host headers while a worker
-    // or cache behind may read another (request smuggling, cache poisoning).
-    const badRequest = malformed(req);
-    if (badRequest) {
-      res.setHeader('connection', 'close');
-      return fail(400, 'BAD_REQUEST', badRequest);
-    }
-    let pathname: string;
+  private async adopt(): Promise<boolean> {
+    let rec: GatewayRecord;
     try {
-      pathname = new URL(req.url ?? '/', 'http://gateway').pathname;
+      rec = JSON.parse(await readFile(this.recordFile(), 'utf8')) as GatewayRecord;
     } catch {
-      return fail(400, 'BAD_REQUEST', 'the request target is not a valid path');
+      return false;
     }
-    const service = this.route(pathname);
-    if (!service) {
-      if (this.opts.staticDir && !pathname.startsWith('/api/')) return serveStatic(req, res, this.opts.staticDir, pathname, fail);
-      return fail(404, 'NOT_FOUND', `nothing is routed at ${pathname}`);
+    if (!isSameProcess(rec.haproxy.pid, rec.haproxy.startTime) || !(await this.answers())) return false;
+    this.record = rec;
+    this.adopted = true;
+    // The port it serves on stays (a deploy with port 0 keeps the URL); a fixed new port moves it.
+    if (this.opts.port !== 0 && (this.opts.port !== rec.port || this.opts.host !== rec.host)) await this.rebind(this.opts.host, this.opts.port);
+    return true;
+  }
+
+  private async start(): Promise<void> {
+    const previous = await readFile(this.recordFile(), 'utf8').then((t) => JSON.parse(t) as GatewayRecord, () => undefined);
+    // Port 0 picks a free port once; a gateway started again (it died) keeps its URL.
+    const port = this.opts.port || (previous && previous.host === this.opts.host ? previous.port : 0) || (await freePort(this.opts.host));
+    this.record = { haproxy: { pid: 0, startTime: '' }, host: this.opts.host, port };
+    await this.ensureStatic();
+    await this.writeConfig(port);
+    await writeFile(join(this.files, 'servers.state'), '1\n# be_id be_name srv_id srv_name srv_addr\n', { mode: 0o600 });
+    await rm(this.runtimeSocket, { force: true });
+    const log = openSync(join(this.files, 'haproxy.log'), 'a', 0o600);
+    const child = spawn(HAPROXY, ['-W', '-db', '-f', this.configFile(), '-p', join(this.files, 'haproxy.pid')], {
+      env: minimalEnv(this.opts.env?.('gateway') ?? {}),
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    child.once('error', () => (exited = true));
+    child.unref();
+    const deadline = Date.now() + 10_000;
+    while (!(await this.answers())) {
+      if (exited || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        const tail = (await readFile(join(this.files, 'haproxy.log'), 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
+        if (/cannot bind socket|Address already in use/i.test(tail)) throw Object.assign(new Error(`the gateway port ${port} is already in use; choose another port in the inventory or stop what uses it`), { code: 'EADDRINUSE' });
+        throw new Error(`the gateway (HAProxy) did not start: ${tail || 'no output'}`);
+      }
+      await pause(25);
     }
-    readBody(req, this.opts.maxBodyBytes).then(
-      (body) => this.forward(req, res, service, requestId, body, new Set(), 1),
-      (err: Error & { tooLarge?: boolean }) => {
-        if (err.tooLarge) fail(413, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${this.opts.maxBodyBytes} bytes`);
-        else req.destroy();
-      },
+    this.record.haproxy = { pid: child.pid ?? 0, startTime: startTimeOf(child.pid ?? 0) };
+    await this.saveRecord();
+  }
+
+  /** Starts the static origin when a folder is served and none runs for it. */
+  private async ensureStatic(): Promise<void> {
+    if (!this.record) return;
+    const root = this.opts.staticDir;
+    const running = this.record.static;
+    if (running && isSameProcess(running.pid, running.startTime) && running.root === root) return;
+    if (running) await endProcesses([running], 5000);
+    this.record.static = undefined;
+    if (!root) return;
+    const port = await freePort('127.0.0.1');
+    const log = openSync(join(this.files, 'static.log'), 'a', 0o600);
+    const child = spawn(process.execPath, [join(import.meta.dirname, staticEntry()), '--root', root, '--port', String(port)], {
+      env: minimalEnv(this.opts.env?.('static') ?? {}),
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    child.unref();
+    const deadline = Date.now() + 10_000;
+    while (!(await fetch(`http://127.0.0.1:${port}/`, { method: 'HEAD' }).then(() => true, () => false))) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the static origin did not start; see ${join(this.files, 'static.log')}`);
+      await pause(25);
+    }
+    this.record.static = { pid: child.pid ?? 0, startTime: startTimeOf(child.pid ?? 0), port, root };
+    await this.saveRecord();
+  }
+
+  /** Every second: a gateway process that died is started again on the same port, workers put back. */
+  private watch(): void {
+    if (this.watchTimer) return;
+    this.watchTimer = setInterval(() => {
+      if (this.closing || !this.record) return;
+      const h = this.record.haproxy;
+      const s = this.record.static;
+      if (isSameProcess(h.pid, h.startTime) && (!s || isSameProcess(s.pid, s.startTime))) return;
+      void this.serialise(async () => {
+        if (this.closing) return;
+        if (s && !isSameProcess(s.pid, s.startTime)) await this.ensureStatic();
+        if (!isSameProcess(h.pid, h.startTime)) {
+          await this.start();
+          for (const t of this.targets.values()) t.routed = false;
+          await this.runtimeAll([...this.targets.values()].map((t) => `set server ${this.server(t)} addr 127.0.0.1 port ${t.port}`));
+          for (const service of this.slots.keys()) await this.syncNow(service);
+        } else await this.applyConfigNow(this.port);
+      }).catch(() => undefined);
+    }, 1000);
+    this.watchTimer.unref();
+  }
+
+  private async saveRecord(): Promise<void> {
+    const tmp = `${this.recordFile()}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(this.record)}\n`, { mode: 0o600 });
+    await rename(tmp, this.recordFile());
+  }
+
+  private async answers(): Promise<boolean> {
+    return runtimeCommand(this.runtimeSocket, 'show info', 2000).then(
+      (info) => infoPid(info) !== undefined,
+      () => false,
     );
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, service: string, requestId: string, body: Buffer, tried: Set<string>, attempt: number): void {
-    const fail = (status: number, code: string, message: string) => sendJson(res, status, { code, message });
-    if (res.destroyed) return;
-    const target = this.pick(service, tried);
-    if (!target) {
-      if (tried.size > 0) return fail(502, 'BAD_GATEWAY', `the ${service} service did not answer; try again`);
-      return fail(503, 'SERVICE_UNAVAILABLE', `no healthy ${service} worker is in service; try again shortly`);
+  // --- configuration ----------------------------------------------------------------------------
+
+  private configFile(): string {
+    return join(this.files, 'haproxy.cfg');
+  }
+
+  private settings(port: number): HaproxySettings {
+    return {
+      host: this.opts.host,
+      port,
+      runtimeSocket: this.runtimeSocket,
+      stateFile: join(this.files, 'servers.state'),
+      errorDir: join(this.files, 'errors'),
+      staticPort: this.record?.static?.port,
+      upstreamTimeoutMs: this.opts.upstreamTimeoutMs,
+      requestTimeoutMs: this.opts.requestTimeoutMs ?? 10_000,
+      maxBodyBytes: this.opts.maxBodyBytes,
+      routes: this.routes,
+    };
+  }
+
+  /** Writes the configuration and its error pages; false when nothing changed. */
+  private async writeConfig(port: number): Promise<boolean> {
+    const s = this.settings(port);
+    const text = renderHaproxyConfig(s);
+    const pages = errorPages(s);
+    const old = await readFile(this.configFile(), 'utf8').catch(() => '');
+    const pagesChanged = Object.entries(pages).some(([name, body]) => readFileQuiet(join(s.errorDir, name)) !== body);
+    if (old === text && !pagesChanged) return false;
+    for (const [name, body] of Object.entries(pages)) writeFileSync(join(s.errorDir, name), body, { mode: 0o600 });
+    const candidate = `${this.configFile()}.new`;
+    await writeFile(candidate, text, { mode: 0o600 });
+    const check = spawnSync(HAPROXY, ['-c', '-q', '-f', candidate], { encoding: 'utf8', env: minimalEnv() });
+    if (check.status !== 0) throw new Error(`the gateway configuration is not valid: ${(check.stderr || check.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+    await rename(candidate, this.configFile());
+    return true;
+  }
+
+  private applyConfig(port: number): Promise<void> {
+    return this.serialise(() => this.applyConfigNow(port));
+  }
+
+  /** Reloads HAProxy when the configuration changed: the new process takes over the listener and the server states. */
+  private async applyConfigNow(port: number): Promise<void> {
+    if (!this.record || !isSameProcess(this.record.haproxy.pid, this.record.haproxy.startTime)) return;
+    if (!(await this.writeConfig(port))) return;
+    const before = infoPid(await runtimeCommand(this.runtimeSocket, 'show info'));
+    const states = await runtimeCommand(this.runtimeSocket, 'show servers state');
+    await writeFile(join(this.files, 'servers.state'), states, { mode: 0o600 });
+    process.kill(this.record.haproxy.pid, 'SIGUSR2');
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const pid = infoPid(await runtimeCommand(this.runtimeSocket, 'show info', 2000).catch(() => ''));
+      if (pid !== undefined && pid !== before) break;
+      if (Date.now() > deadline) throw new Error(`the gateway did not reload; see ${join(this.files, 'haproxy.log')}`);
+      await pause(25);
     }
-    tried.add(target.id);
-    target.outstanding++;
-    let finished = false;
-    const done = () => {
-      if (finished) return;
-      finished = true;
-      target.outstanding--;
-      if (target.outstanding === 0) for (const fn of target.idle.splice(0)) fn();
-    };
+    this.record.port = port;
+    this.record.host = this.opts.host;
+    await this.saveRecord();
+  }
 
-    const up = request({
-      host: target.host,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: upstreamHeaders(req, requestId, body.length),
-      agent: target.agent,
-    });
-    let connected = false;
-    up.on('socket', (s: Socket) => {
-      if (!s.connecting) connected = true;
-      else s.once('connect', () => (connected = true));
-    });
-    up.setTimeout(this.opts.upstreamTimeoutMs, () => up.destroy(Object.assign(new Error('upstream timed out'), { code: 'UPSTREAM_TIMEOUT' })));
-    const onClientGone = () => {
-      if (!res.writableFinished) up.destroy();
-    };
-    res.once('close', onClientGone);
+  /** Slots a previous supervisor filled (adopted gateway): kept out of reach until released. */
+  private async learnForeignSlots(): Promise<void> {
+    if (!this.adopted) return;
+    for (const service of Object.keys(this.routes)) {
+      if (this.foreign.has(service)) continue;
+      const used = usedSlots(await this.runtime(`show servers state ${backendOf(service)}`).catch(() => ''));
+      const mine = new Set((this.slots.get(service) ?? []).map((id, n) => (id ? slotName(n) : '')));
+      const m = new Map<number, number>();
+      for (const [name, port] of used) if (!mine.has(name)) m.set(Number(name.slice(1)), port);
+      this.foreign.set(service, m);
+    }
+  }
 
-    up.on('response', (upRes) => {
-      upRes.once('close', done);
-      res.writeHead(upRes.statusCode ?? 502, responseHeaders(upRes.headers));
-      upRes.pipe(res);
-      upRes.once('aborted', () => res.destroy());
-      upRes.once('error', () => res.destroy());
-    });
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      done();
-      res.off('close', onClientGone);
-      if (res.headersSent) return void res.destroy();
-      if (res.destroyed) return;
-      const refused = !connected && ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'EADDRNOTAVAIL'].includes(err.code ?? '');
-      if (refused) {
-        target.check.markFailed();
-        target.served = false; // gone: not even a fail-open candidate until it passes a check again
-      }
-      if (err.code === 'UPSTREAM_TIMEOUT') return fail(504, 'GATEWAY_TIMEOUT', `the ${service} service did not answer within ${this.opts.upstreamTimeoutMs} ms`);
-      // Safe to send elsewhere: nothing reached the worker, or sending it twice does no harm.
-      const safe = refused || IDEMPOTENT.has(req.method ?? '');
-      if (safe && attempt < MAX_ATTEMPTS) return this.forward(req, res, service, requestId, body, tried, attempt + 1);
-      return fail(502, 'BAD_GATEWAY', `the ${service} service closed the connection before answering`);
-    });
-    up.end(body);
+  // --- rotation ---------------------------------------------------------------------------------
+
+  private server(t: Pick<Target, 'service' | 'slot'>): string {
+    return `${backendOf(t.service)}/${slotName(t.slot)}`;
+  }
+
+  /** Puts in rotation exactly the workers that should be: the healthy ones, or (fail open) those that served. */
+  private sync(service: string): Promise<void> {
+    return this.serialise(() => this.syncNow(service));
+  }
+
+  private async syncNow(service: string): Promise<void> {
+    const group = [...this.targets.values()].filter((t) => t.service === service);
+    const open = group.filter((t) => !t.draining);
+    let wanted = open.filter((t) => t.check.healthy);
+    // Fail open, as an ALB does when every target of a group is unhealthy: a worker too busy to
+    // answer its health check in time (CPU-starved on sale day) still serves better than a 503.
+    if (wanted.length === 0 && !group.some((t) => t.check.healthy)) wanted = open.filter((t) => t.served);
+    const commands: string[] = [];
+    for (const t of group) {
+      const want = wanted.includes(t);
+      if (want === t.routed) continue;
+      t.routed = want;
+      commands.push(`set server ${this.server(t)} state ${want ? 'ready' : 'maint'}`);
+    }
+    await this.runtimeAll(commands);
+  }
+
+  private async waitIdle(server: string, timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = currentSessions(await this.runtime('show stat').catch(() => '')).get(server) ?? 0;
+      if (left === 0 || Date.now() > deadline) return left;
+      await pause(50);
+    }
+  }
+
+  private async runtimeAll(commands: string[]): Promise<void> {
+    for (let i = 0; i < commands.length; i += 20) await this.runtime(commands.slice(i, i + 20).join(';'));
+  }
+
+  private runtime(command: string): Promise<string> {
+    return runtimeCommand(this.runtimeSocket, command);
+  }
+
+  private serialise<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.commands.then(op);
+    this.commands = run.catch(() => undefined);
+    return run;
   }
 }
 
-/** Why a request is not one the gateway forwards, or undefined when it is well formed. */
-function malformed(req: IncomingMessage): string | undefined {
-  if (req.httpVersionMajor !== 1) return `HTTP/${req.httpVersion} is not supported; send HTTP/1.1`;
-  let hosts = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'host') hosts++;
-  if (hosts > 1) return 'the request has more than one Host header';
-  return undefined;
-}
-
-function upstreamHeaders(req: IncomingMessage, requestId: string, bodyLength: number): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || k === 'content-length') continue;
-    out[k] = v;
+function readFileQuiet(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
-  const client = req.socket.remoteAddress ?? '';
-  const prior = req.headers['x-forwarded-for'];
-  out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}` : client;
-  out['x-forwarded-proto'] = 'http';
-  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
-  out['x-request-id'] = requestId;
-  if (bodyLength > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method ?? '')) out['content-length'] = String(bodyLength);
-  return out;
 }
 
-function responseHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-  return out;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return reject(Object.assign(new Error('too large'), { tooLarge: true }));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(Object.assign(new Error('too large'), { tooLarge: true }));
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-export function sendJson(res: ServerResponse, status: number, body: { code: string; message: string }): void {
-  if (res.headersSent || res.destroyed) return void res.destroy();
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+/** The static origin's entry point beside this module (also when this module runs from its TypeScript source in tests). */
+function staticEntry(): string {
+  return import.meta.filename.endsWith('.ts') ? '../dist/localcloud/static-main.js' : 'static-main.js';
 }

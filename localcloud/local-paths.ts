@@ -28,3 +28,24 @@ export function controlSocket(dir: string): string {
   const id = createHash('sha256').update(dir).digest('hex').slice(0, 16);
   return join(tmpdir(), `saleday-${id}.sock`);
 }
+
+/**
+ * A unix socket for `name` under `dir`, or in the temp folder (named after `dir`) when that path
+ * is too long for a socket.
+ */
+export function socketIn(dir: string, name: string): string {
+  const inside = join(dir, name);
+  if (Buffer.byteLength(inside) <= 100) return inside;
+  const id = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  return join(tmpdir(), `saleday-${id}-${name}`);
+}
+
+/** The gateway's files: HAProxy's configuration, error pages, pid, server states, log. */
+export function gatewayDir(dir: string): string {
+  return join(dir, 'gateway');
+}
+
+/** The keeper's record of itself: {pid, startTime}. */
+export function keeperFile(dir: string): string {
+  return join(dir, 'keeper.json');
+}

@@ -11,9 +11,12 @@ import { WorkerProcess, describeExit } from './worker-process.js';
 
 export interface GroupContext {
   host: string;
+  /** Added to every worker's environment (the shop's marker). */
+  env: Readonly<Record<string, string>>;
   gateway: Gateway;
   tuning(): Tuning;
   logFd(service: string): number;
+  logPath(service: string): string;
   activity(a: Omit<LocalActivity, 'time'>): void;
   /** Something shown in state.json changed. */
   changed(): void;
@@ -52,10 +55,12 @@ export class ServiceGroup {
     readonly name: string,
     spec: ServiceSpec,
     private readonly ctx: GroupContext,
+    /** The capacity the group had before the supervisor restarted (kept within min/max). */
+    restoredDesired?: number,
   ) {
     this.spec = spec;
     this.appliedPolicy = spec.policy;
-    this.desired = spec.policy.desired;
+    this.desired = restoredDesired === undefined ? spec.policy.desired : Math.min(spec.policy.max, Math.max(spec.policy.min, restoredDesired));
   }
 
   get policy(): ScalingPolicy {
@@ -210,10 +215,11 @@ export class ServiceGroup {
       program: this.spec.program,
       nodeArgs: this.spec.nodeArgs ?? [],
       args: this.spec.args ?? [],
-      env: this.spec.env ?? {},
+      env: { ...this.spec.env, ...this.ctx.env },
       host: this.ctx.host,
       port,
       logFd: this.ctx.logFd(this.name),
+      logPath: this.ctx.logPath(this.name),
       launchSpec: launchSpecOf(this.spec),
       artifact: this.spec.artifact,
     });

@@ -1,6 +1,8 @@
-// The detached supervisor process: `node dist/localcloud/supervisor-main.js --dir <dir>`.
-// Started by ensureSupervisor (control-client.ts), it outlives the shell that deployed, serves
-// the control API on the folder's socket and stops every worker before it exits.
+// The supervisor process: `node dist/localcloud/supervisor-main.js --dir <dir>`, run (and started
+// again when it dies) by the keeper (keeper-main.ts) that ensureSupervisor starts. It serves the
+// control API on the folder's socket, restores the last applied fleet after a restart, and on
+// SIGTERM or POST /stop stops every worker and the gateway before it exits 0. A crash leaves the
+// gateway and the workers serving for the next supervisor to take over.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { pino } from 'pino';
@@ -64,9 +66,14 @@ process.on('SIGTERM', () => stopAndExit('SIGTERM', 0));
 process.on('SIGINT', () => stopAndExit('SIGINT', 0));
 process.on('SIGHUP', () => undefined);
 process.on('uncaughtException', (err) => {
+  // The gateway and the workers keep serving; the keeper starts a supervisor that takes them over.
   log.fatal({ err: err.message, stack: err.stack }, 'uncaught exception');
-  stopAndExit('uncaught exception', 1);
+  void exit(1);
 });
 
 await startControlServer(supervisor, socket, () => void exit(0));
 log.info({ dir, socket }, 'supervisor ready');
+supervisor.restore().then(
+  (outcome) => log.info({ outcome }, 'restore'),
+  (err: Error) => log.error({ err: err.message }, 'could not restore the fleet'),
+);

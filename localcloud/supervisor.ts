@@ -3,7 +3,7 @@
 // with the state file and activity history kept current. It runs inside the detached
 // supervisor process (supervisor-main.ts) and is driven through the control API.
 import { openSync, closeSync, mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LOCAL_STATE_FILE, type LocalActivity, type LocalState } from '../environment/index.js';
@@ -11,7 +11,8 @@ import { Autoscaler } from './autoscaler.js';
 import { parseFleetSpec, routesOf, tuningOf, type FleetSpec, type Tuning } from './fleet-spec.js';
 import { Gateway } from './gateway.js';
 import { ServiceGroup, type ApplyOutcome } from './service-group.js';
-import { appendActivity, writeState } from './state-file.js';
+import { endProcesses, shopMarker, shopProcesses, type ShopProcess } from './shop-processes.js';
+import { appendActivity, readState, writeState } from './state-file.js';
 
 export type ServiceOutcome = ApplyOutcome | 'removed';
 
@@ -27,6 +28,8 @@ export type Progress = (service: string, message: string) => void;
 
 const HOST = '127.0.0.1';
 const MAX_BODY_BYTES = 1024 * 1024;
+/** The last applied spec, kept so that a supervisor started again after a crash restores the shop. */
+export const APPLIED_SPEC_FILE = 'applied-spec.json';
 
 export class Supervisor {
   private spec: FleetSpec | undefined;
@@ -40,6 +43,8 @@ export class Supervisor {
   private stateWriting: Promise<void> = Promise.resolve();
   private activityWriting: Promise<void> = Promise.resolve();
   private stopping: Promise<{ pids: number[] }> | undefined;
+  private restoring = false;
+  private readonly restoredDesired = new Map<string, number>();
 
   constructor(
     readonly dir: string,
@@ -85,20 +90,23 @@ export class Supervisor {
         unhealthyThreshold: t.unhealthyThreshold,
         upstreamTimeoutMs: t.upstreamTimeoutMs,
         maxBodyBytes: MAX_BODY_BYTES,
+        dir: this.dir,
+        env: (role: 'gateway' | 'static') => shopMarker(this.dir, role),
       };
       let gatewayOutcome: ApplyResult['gateway'] = 'unchanged';
       if (!this.gateway) {
-        this.gateway = new Gateway(gatewayOpts);
-        await this.gateway.listen().catch((err: NodeJS.ErrnoException) => {
-          this.gateway = undefined;
-          throw new Error(err.code === 'EADDRINUSE' ? `the gateway port ${spec.gateway.port} is already in use; choose another port in the inventory or stop what uses it` : `the gateway could not listen: ${err.message}`);
+        const gateway = new Gateway(gatewayOpts);
+        await gateway.listen().catch((err: NodeJS.ErrnoException) => {
+          throw new Error(err.code === 'EADDRINUSE' ? err.message : `the gateway could not listen: ${err.message}`);
         });
-        gatewayOutcome = 'started';
-        this.notify('gateway', `listening on ${this.gateway.url}`);
+        this.gateway = gateway;
+        // A gateway a previous supervisor left running (it crashed) is taken over, not restarted.
+        gatewayOutcome = gateway.adopted && this.restoring ? 'unchanged' : 'started';
+        this.notify('gateway', `${gateway.adopted ? 'adopted the gateway already' : ''} listening on ${gateway.url}`.trim());
       } else {
         const moved = gatewayOpts.host !== (previous?.gateway.host ?? HOST) || (spec.gateway.port !== 0 && spec.gateway.port !== this.gateway.port);
         const updated = JSON.stringify({ ...previous?.gateway, tuning: tuningOf(previous ?? {}) }) !== JSON.stringify({ ...spec.gateway, tuning: t });
-        this.gateway.reconfigure(gatewayOpts);
+        await this.gateway.reconfigure(gatewayOpts);
         if (moved) {
           await this.gateway.rebind(gatewayOpts.host, gatewayOpts.port);
           gatewayOutcome = 'moved';
@@ -106,7 +114,7 @@ export class Supervisor {
         } else if (updated) gatewayOutcome = 'updated';
       }
       const gateway = this.gateway;
-      gateway.setRoutes(Object.fromEntries(Object.entries(spec.services).map(([name, svc]) => [name, routesOf(name, svc)])));
+      await gateway.setRoutes(Object.fromEntries(Object.entries(spec.services).map(([name, svc]) => [name, routesOf(name, svc)])));
 
       const outcomes: Record<string, ServiceOutcome> = {};
       const failures: string[] = [];
@@ -115,7 +123,7 @@ export class Supervisor {
           try {
             let group = this.groups.get(name);
             if (!group) {
-              group = new ServiceGroup(name, svc, this.groupContext(gateway));
+              group = new ServiceGroup(name, svc, this.groupContext(gateway), this.restoredDesired.get(name));
               this.groups.set(name, group);
               await group.create();
               outcomes[name] = 'created';
@@ -136,6 +144,7 @@ export class Supervisor {
       this.markChanged();
       this.autoscaler.start();
       await this.flushState();
+      await this.saveSpec(spec);
       if (failures.length) throw new Error(failures.join('; '));
       const changed = gatewayOutcome !== 'unchanged' || Object.values(outcomes).some((o) => o !== 'unchanged');
       return { changed, gatewayUrl: gateway.url, gateway: gatewayOutcome, services: outcomes };
@@ -144,12 +153,55 @@ export class Supervisor {
     }
   }
 
+  /**
+   * After a crash (the keeper started this supervisor again): applies the last applied spec, at the
+   * capacity the groups had, next to the workers and gateway the previous supervisor left running.
+   * The gateway is adopted (it kept serving); the old workers keep serving until new ones are in
+   * service, then each is taken out of rotation, drained and stopped. None is left orphaned.
+   */
+  async restore(): Promise<'restored' | 'nothing to restore'> {
+    const text = await readFile(join(this.dir, APPLIED_SPEC_FILE), 'utf8').catch(() => undefined);
+    const orphans = shopProcesses(this.dir, ['worker']);
+    if (text === undefined) {
+      await endProcesses(orphans, 10_000);
+      return 'nothing to restore';
+    }
+    const saved = await readState(this.dir).catch(() => undefined);
+    for (const [name, s] of Object.entries(saved?.services ?? {})) this.restoredDesired.set(name, s.desired);
+    this.restoring = true;
+    try {
+      this.log.info({ orphans: orphans.map((o) => o.pid) }, 'restoring the fleet after a restart');
+      await this.apply(JSON.parse(text) as unknown);
+    } finally {
+      this.restoring = false;
+      this.restoredDesired.clear();
+    }
+    await this.retireOrphans(orphans);
+    return 'restored';
+  }
+
+  private async retireOrphans(orphans: ShopProcess[]): Promise<void> {
+    const gateway = this.gateway;
+    const drainMs = this.tuning().drainSeconds * 1000;
+    if (gateway) await Promise.all(gateway.foreignTargets().map((f) => gateway.releaseForeign(f.service, f.port, drainMs)));
+    await endProcesses(orphans, drainMs + 5000);
+    if (orphans.length) this.notify('fleet', `stopped ${orphans.length} worker(s) of the previous supervisor: ${orphans.map((o) => o.pid).join(', ')}`);
+  }
+
+  private async saveSpec(spec: FleetSpec): Promise<void> {
+    const file = join(this.dir, APPLIED_SPEC_FILE);
+    await writeFile(`${file}.tmp`, JSON.stringify(spec), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+  }
+
   private groupContext(gateway: Gateway) {
     return {
       host: HOST,
+      env: shopMarker(this.dir, 'worker'),
       gateway,
       tuning: () => this.tuning(),
       logFd: (service: string) => this.logFd(service),
+      logPath: (service: string) => join(this.dir, 'logs', `${service}.log`),
       activity: (a: Omit<LocalActivity, 'time'>) => this.recordActivity(a),
       changed: () => this.markChanged(),
       progress: (service: string, message: string) => this.notify(service, message),
@@ -185,8 +237,13 @@ export class Supervisor {
       const pids = this.pids();
       await Promise.all([...this.groups.values()].map((g) => g.stop('destroy: fleet stopped')));
       this.groups.clear();
+      // Workers of a previous supervisor that were not retired yet, and whatever it left behind.
+      const left = shopProcesses(this.dir, ['worker']);
+      await endProcesses(left, this.tuning().drainSeconds * 1000 + 5000);
+      pids.push(...left.map((p) => p.pid));
       await this.gateway?.close();
       this.gateway = undefined;
+      await rm(join(this.dir, APPLIED_SPEC_FILE), { force: true });
       await this.stateWriting;
       await this.activityWriting;
       await rm(join(this.dir, LOCAL_STATE_FILE), { force: true });

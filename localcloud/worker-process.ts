@@ -1,9 +1,10 @@
 // One worker = one child process on its own port (one "instance" of the group): started as
-// `node <program>` with PORT/HOST, its output appended to the service's log file, the tail of its
-// stderr kept to explain a failed start, and stopped with SIGTERM (the kit drains and exits 0),
-// SIGKILL only when it overstays.
+// `node <program>` with PORT/HOST, its output (stdout and stderr) appended to the service's log
+// file, never to a pipe to the supervisor (a worker outlives a supervisor that crashed, and must
+// not die writing to a closed pipe); the log's tail since the launch explains a failed start. It
+// is stopped with SIGTERM (the kit drains and exits 0), SIGKILL only when it overstays.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { write } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { LocalWorkerState } from '../environment/index.js';
 import { minimalEnv } from './process-env.js';
 
@@ -21,8 +22,9 @@ export interface WorkerLaunch {
   env: Readonly<Record<string, string>>;
   host: string;
   port: number;
-  /** File descriptor the worker's stdout and stderr are appended to. */
+  /** File descriptor the worker's stdout and stderr are appended to, and that file's path. */
   logFd: number;
+  logPath: string;
   launchSpec: string;
   artifact: string;
 }
@@ -42,7 +44,8 @@ export class WorkerProcess {
   /** Set once the fleet decided to stop it, so its exit is not taken for a crash. */
   retiring = false;
   private readonly child: ChildProcess;
-  private stderrTail = '';
+  private readonly logPath: string;
+  private readonly logOffset: number;
 
   constructor(launch: WorkerLaunch) {
     this.id = launch.id;
@@ -52,15 +55,12 @@ export class WorkerProcess {
     this.artifact = launch.artifact;
     // Only what a process needs to run; everything else comes from the spec (configured by env only).
     const env = minimalEnv({ ...launch.env, PORT: String(launch.port), HOST: launch.host });
+    this.logPath = launch.logPath;
+    this.logOffset = fstatSync(launch.logFd).size;
     this.child = spawn(process.execPath, [...launch.nodeArgs, launch.program, ...launch.args], {
       env,
-      stdio: ['ignore', launch.logFd, 'pipe'],
+      stdio: ['ignore', launch.logFd, launch.logFd],
     });
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
-    });
-    // Keep the log file complete: stderr goes there too, after we kept its tail.
-    this.child.stderr?.on('data', (chunk: Buffer) => writeFdQuietly(launch.logFd, chunk));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -81,9 +81,24 @@ export class WorkerProcess {
     return this.exit === undefined;
   }
 
-  /** The last lines the worker wrote to stderr (why it failed to start). */
+  /** The last lines written to the service's log since this worker started (why it failed to start). */
   lastError(): string {
-    return this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+    let text = '';
+    try {
+      const fd = openSync(this.logPath, 'r');
+      try {
+        const end = fstatSync(fd).size;
+        const from = Math.max(this.logOffset, end - 4000);
+        const buf = Buffer.alloc(Math.max(0, end - from));
+        readSync(fd, buf, 0, buf.length, from);
+        text = buf.toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return '';
+    }
+    return text.trim().split('\n').slice(-3).join(' | ');
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it exited. */
@@ -99,10 +114,6 @@ export class WorkerProcess {
   kill(): void {
     if (this.alive) this.child.kill('SIGKILL');
   }
-}
-
-function writeFdQuietly(fd: number, chunk: Buffer): void {
-  write(fd, chunk, () => undefined);
 }
 
 export function describeExit(exit: WorkerExit | undefined): string {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
 import { onExit } from 'signal-exit';
 import { privateServerPid } from '../../playbooks/lib/local/mysql-server.js';
-import { supervisorFile } from '../../localcloud/local-paths.js';
+import { keeperFile } from '../../localcloud/local-paths.js';
+import { shopProcesses, signalProcess } from '../../localcloud/shop-processes.js';
 import { adminConnection } from './mysql.js';
 import { ROOT, runNode, type CommandResult } from './processes.js';
 import type { TestTap } from './mysql.js';
@@ -64,15 +65,18 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
 
 /**
  * Ends a shop's processes at once, synchronously (it runs as the test process exits): the
- * supervisor's process group, which holds the gateway and the workers, and a private mariadbd.
+ * keeper's process group (supervisor, gateway, workers), anything else marked as the shop's, and a
+ * private mariadbd.
  */
 export function endShopProcesses(dir: string): void {
   try {
-    const { pid } = JSON.parse(readFileSync(supervisorFile(dir), 'utf8')) as { pid: number };
+    const { pid } = JSON.parse(readFileSync(keeperFile(dir), 'utf8')) as { pid: number };
     if (Number.isInteger(pid) && pid > 1) process.kill(-pid, 'SIGTERM');
   } catch {
-    // no supervisor recorded, or it is gone already
+    // no keeper recorded, or it is gone already
   }
+  // And whatever carries the shop's marker (a gateway or workers a crash left behind).
+  for (const p of shopProcesses(dir)) signalProcess(p, 'SIGTERM');
   const mariadbd = privateServerPid(dir);
   if (mariadbd !== undefined) process.kill(mariadbd, 'SIGTERM');
 }

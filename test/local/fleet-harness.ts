@@ -45,7 +45,7 @@ export async function startFleet(t: TestTap): Promise<TestFleet> {
   // If the test process dies before its teardown, take the supervisor and its workers along.
   const onExit = () => {
     try {
-      process.kill(-sup.pid, 'SIGTERM');
+      process.kill(-(sup.keeperPid ?? sup.pid), 'SIGTERM');
     } catch {
       // already stopped
     }

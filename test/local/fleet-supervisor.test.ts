@@ -1,6 +1,7 @@
 // The supervisor as a process: it outlives the shell that deployed, a second ensureSupervisor
-// finds it instead of starting another, and stopFleet still leaves nothing behind when the
-// supervisor itself was killed (its workers are ended through its process group).
+// finds it instead of starting another, its keeper starts it again when it is killed (the new one
+// takes the fleet over), and stopFleet leaves nothing behind whatever happened to it (every
+// process of the shop carries the shop's marker).
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureSupervisor, fleetState, stopFleet, supervisorEntry } from '../../localcloud/control-client.js';
+import { SHOP_DIR_VAR, SHOP_ROLE_VAR, shopProcesses } from '../../localcloud/shop-processes.js';
 import { FAST_TUNING, alive, allPids, send, settledAt, waitFor, workerService } from './fleet-harness.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'sdf-'));
 // Synchronous last resort if the test process dies: end whatever supervisor runs for the folder.
 const onExit = () => {
   try {
-    const pid = (JSON.parse(readFileSync(join(dir, 'supervisor.json'), 'utf8')) as { pid: number }).pid;
+    const pid = (JSON.parse(readFileSync(join(dir, 'keeper.json'), 'utf8')) as { pid: number }).pid;
     process.kill(-pid, 'SIGTERM');
   } catch {
     // none
@@ -71,28 +73,45 @@ t.test('a deploy from a process that exits leaves the shop running', async (t) =
 
   const supervisorEnv = environOf(again.pid);
   t.equal(supervisorEnv.PATH, process.env.PATH, 'the supervisor gets PATH');
-  t.same(Object.keys(supervisorEnv).filter((k) => !tapHook(k) && !['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT'].includes(k)), [], 'and nothing beyond the minimal environment');
+  t.same(Object.keys(supervisorEnv).filter((k) => !tapHook(k) && !['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', SHOP_DIR_VAR, SHOP_ROLE_VAR].includes(k)), [], 'and nothing beyond the minimal environment and the shop marker');
+  t.equal(supervisorEnv[SHOP_DIR_VAR], dir, 'marked with its folder');
+  t.equal(supervisorEnv[SHOP_ROLE_VAR], 'supervisor', 'and its role');
   t.equal(supervisorEnv.MYSQL_URL, undefined, 'no MYSQL_URL');
   t.notOk(JSON.stringify(supervisorEnv).includes('secret'), 'no secret of the deploying shell reached the supervisor');
   for (const pid of allPids(state!)) {
     const env = environOf(pid);
     t.equal(env.DECLARED_SETTING, 'from-the-spec', `worker ${pid} gets what its service declares`);
     t.ok(env.PORT && env.HOST, `worker ${pid} gets PORT and HOST`);
+    t.equal(env[SHOP_ROLE_VAR], 'worker', `worker ${pid} is marked as one`);
     t.equal(env.MYSQL_URL, undefined, `worker ${pid}: no MYSQL_URL`);
     t.notOk(JSON.stringify(env).includes('secret'), `no secret of the deploying shell reached worker ${pid}`);
   }
 });
 
-t.test('stop after the supervisor was SIGKILLed still leaves no process', async (t) => {
-  const again = await ensureSupervisor(dir);
-  const workers = allPids((await fleetState(dir))!);
+t.test('a SIGKILLed supervisor is started again and takes the fleet over; stop then leaves no process', async (t) => {
+  const first = await ensureSupervisor(dir);
+  const before = (await fleetState(dir))!;
+  const workers = allPids(before);
   t.equal(workers.length, 2);
+  process.kill(first.pid, 'SIGKILL');
+  await waitFor('the supervisor gone', () => alive([first.pid]).length === 0);
+  t.equal((await send(before.gatewayUrl, 'GET', '/api/users/whoami')).status, 200, 'the gateway kept serving without it');
+  const healed = await waitFor('a new supervisor with the group back at 2 workers of its own', async () => {
+    const s = await fleetState(dir);
+    return s && settledAt(s, 'users', 2) && alive(workers).length === 0 ? s : undefined;
+  }, 30_000);
+  t.equal(healed.gatewayUrl, before.gatewayUrl, 'same URL');
+  t.notOk(allPids(healed).some((p) => workers.includes(p)), 'the old workers were replaced and stopped, none orphaned');
+  const again = await ensureSupervisor(dir);
+  t.not(again.pid, first.pid, 'a new supervisor answers');
+  t.equal(again.started, false, 'started by the keeper, not by ensureSupervisor');
+
+  // Killed again, then stopped before anyone waits for the new one: nothing is left.
+  const all = [again.pid, again.keeperPid!, ...allPids(healed)];
   process.kill(again.pid, 'SIGKILL');
-  await waitFor('the supervisor gone', () => alive([again.pid]).length === 0);
-  t.equal(alive(workers).length, 2, 'its workers were orphaned');
-  t.equal(await fleetState(dir), undefined, 'nothing answers');
   const stopped = await stopFleet(dir);
   t.equal(stopped.stopped, true);
-  t.same(alive(workers), [], 'the orphaned workers were ended');
+  t.same(alive(all), [], 'keeper, supervisors and workers all ended');
+  t.same(shopProcesses(dir), [], 'no process of the shop is left (gateway and static origin included)');
   t.same(await stopFleet(dir), { stopped: false, pids: [] }, 'a second stop finds nothing');
 });

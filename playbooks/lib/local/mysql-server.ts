@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
-import { freePort, minimalEnv } from '../../../localcloud/index.js';
+import { freePort, minimalEnv, shopMarker } from '../../../localcloud/index.js';
 
 export interface AdminAddress {
   host: string;
@@ -144,8 +144,9 @@ export async function startPrivateServer(localDir: string, opts: { timeoutMs?: n
       `--pid-file=${pidFile(localDir)}`, '--skip-log-bin', '--skip-name-resolve', '--innodb-buffer-pool-size=128M', '--max-connections=400',
       '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', ...asRoot,
     ],
-    // Not the deploying shell's environment (it may hold MYSQL_URL with a password).
-    { detached: true, env: minimalEnv(), stdio: ['ignore', log, log] },
+    // Not the deploying shell's environment (it may hold MYSQL_URL with a password); marked as the
+    // shop's database server (localcloud/shop-processes.ts), so no stop can miss or mistake it.
+    { detached: true, env: minimalEnv(shopMarker(resolve(localDir), 'database')), stdio: ['ignore', log, log] },
   );
   closeSync(log);
   let exited: string | undefined;
