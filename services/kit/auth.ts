@@ -40,16 +40,16 @@ export async function generateSigningKeys(): Promise<KeySetSecret> {
 }
 
 /** The secret's value as it is now: a fixed one (tests, tools) or a SecretSource (services). */
-type SecretValue = () => Promise<Record<string, unknown>>;
+type SecretValue = () => Promise<object>;
 
 /** Imported keys, computed once per secret value (the value object changes when the secret is re-read). */
 class KeyTable {
-  private value: Record<string, unknown> | undefined;
+  private value: object | undefined;
   private table: Promise<Map<string, { key: SetKey; publicKey: CryptoKey; privateKey?: CryptoKey }>> | undefined;
 
   constructor(private readonly withPrivate: boolean) {}
 
-  async of(value: Record<string, unknown>): Promise<Map<string, { key: SetKey; publicKey: CryptoKey; privateKey?: CryptoKey }>> {
+  async of(value: object): Promise<Map<string, { key: SetKey; publicKey: CryptoKey; privateKey?: CryptoKey }>> {
     if (value !== this.value || !this.table) {
       this.value = value;
       this.table = (async () => {
@@ -78,7 +78,7 @@ export class TokenSigner {
   ) {}
 
   /** Signs with the current key of a fixed secret. */
-  static async fromSecret(secret: Record<string, unknown>, ttlSeconds: number): Promise<TokenSigner> {
+  static async fromSecret(secret: object, ttlSeconds: number): Promise<TokenSigner> {
     const signer = new TokenSigner(() => Promise.resolve(secret), ttlSeconds);
     await signer.currentKey();
     return signer;
@@ -129,7 +129,7 @@ export class TokenVerifier {
   ) {}
 
   /** Verifies with a fixed secret (a key set or the old {publicKey}). */
-  static async fromSecret(secret: Record<string, unknown>): Promise<TokenVerifier> {
+  static async fromSecret(secret: object): Promise<TokenVerifier> {
     const verifier = new TokenVerifier(() => Promise.resolve(secret), undefined, 0);
     await verifier.keys.of(secret);
     return verifier;

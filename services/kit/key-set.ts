@@ -49,7 +49,8 @@ export async function generateKey(status: KeyStatus): Promise<SetKey> {
 }
 
 /** The keys of a secret in either shape: `{keys: [...]}` or the old `{privateKey?, publicKey}` (one current key). */
-export async function readKeySet(secret: Record<string, unknown>): Promise<SetKey[]> {
+export async function readKeySet(value: object): Promise<SetKey[]> {
+  const secret = value as Record<string, unknown>;
   if (Array.isArray(secret.keys)) {
     const keys: SetKey[] = [];
     for (const k of secret.keys as unknown[]) {
@@ -83,7 +84,7 @@ export async function newKeySetSecret(): Promise<KeySetSecret> {
 }
 
 /** `jwt-public` from `jwt`: the same set without a private key. */
-export async function publicKeySet(secret: Record<string, unknown>): Promise<KeySetSecret> {
+export async function publicKeySet(secret: object): Promise<KeySetSecret> {
   const keys = (await readKeySet(secret)).map(({ privateKey: _drop, ...pub }) => pub);
   return keySetSecret(keys);
 }
@@ -97,14 +98,14 @@ export function stillAccepted(key: SetKey, now: number): boolean {
 // --- the stages of a rotation (the playbooks run them; pure apart from key generation) -----------
 
 /** Stage 1: a new key as `next` (kept when one is staged already). */
-export async function stageNextKey(secret: Record<string, unknown>): Promise<{ secret: KeySetSecret; staged: boolean }> {
+export async function stageNextKey(secret: object): Promise<{ secret: KeySetSecret; staged: boolean }> {
   const keys = await readKeySet(secret);
   if (keys.some((k) => k.status === 'next')) return { secret: keySetSecret(keys), staged: false };
   return { secret: keySetSecret([...keys, await generateKey('next')]), staged: true };
 }
 
 /** Stage 2: `next` becomes current; current becomes previous until `previousUntil`; an older previous goes. */
-export async function promoteNextKey(secret: Record<string, unknown>, previousUntil: Date): Promise<{ secret: KeySetSecret; promoted: boolean }> {
+export async function promoteNextKey(secret: object, previousUntil: Date): Promise<{ secret: KeySetSecret; promoted: boolean }> {
   const keys = await readKeySet(secret);
   const next = keys.find((k) => k.status === 'next');
   if (!next) return { secret: keySetSecret(keys), promoted: false };
@@ -117,7 +118,7 @@ export async function promoteNextKey(secret: Record<string, unknown>, previousUn
 }
 
 /** Drops `previous` keys whose grace has passed (their tokens have expired). */
-export async function dropExpiredKeys(secret: Record<string, unknown>, now: Date): Promise<{ secret: KeySetSecret; dropped: number }> {
+export async function dropExpiredKeys(secret: object, now: Date): Promise<{ secret: KeySetSecret; dropped: number }> {
   const keys = await readKeySet(secret);
   const kept = keys.filter((k) => stillAccepted(k, now.getTime()));
   return { secret: keySetSecret(kept), dropped: keys.length - kept.length };

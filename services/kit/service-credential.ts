@@ -109,7 +109,8 @@ function anyEqual(given: Buffer, accepted: Buffer[]): boolean {
   return hit;
 }
 
-function credentialSet(secret: Record<string, unknown>, source: SecretSource): CredentialSet {
+function credentialSet(value: object, source: SecretSource): CredentialSet {
+  const secret = value as Record<string, unknown>;
   const token = secret.token;
   if (typeof token !== 'string' || token.length < 16) {
     throw new Error(`secret ${describeRef(source.ref)} must be {"token": "<at least 16 characters>"} (with "next" and "previous" during a rotation)`);
@@ -130,7 +131,8 @@ export function newCredentialToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function readSet(secret: Record<string, unknown>): CredentialSet {
+function readSet(value: object): CredentialSet {
+  const secret = value as Record<string, unknown>;
   const token = secret.token;
   if (typeof token !== 'string') throw new Error('the service credential secret has no token');
   const set: CredentialSet = { token };
@@ -141,21 +143,21 @@ function readSet(secret: Record<string, unknown>): CredentialSet {
 }
 
 /** Stage 1: a new value as `next` (kept when one is staged already). */
-export function stageNextCredential(secret: Record<string, unknown>): { secret: CredentialSet; staged: boolean } {
+export function stageNextCredential(secret: object): { secret: CredentialSet; staged: boolean } {
   const set = readSet(secret);
   if (set.next !== undefined) return { secret: set, staged: false };
   return { secret: { ...set, next: newCredentialToken() }, staged: true };
 }
 
 /** Stage 2: `next` becomes the token; the old token is `previous` until `previousUntil`. */
-export function promoteNextCredential(secret: Record<string, unknown>, previousUntil: Date): { secret: CredentialSet; promoted: boolean } {
+export function promoteNextCredential(secret: object, previousUntil: Date): { secret: CredentialSet; promoted: boolean } {
   const set = readSet(secret);
   if (set.next === undefined) return { secret: set, promoted: false };
   return { secret: { token: set.next, previous: set.token, previousExpiresAt: previousUntil.toISOString() }, promoted: true };
 }
 
 /** Drops a `previous` value whose grace has passed. */
-export function dropExpiredCredential(secret: Record<string, unknown>, now: Date): { secret: CredentialSet; dropped: number } {
+export function dropExpiredCredential(secret: object, now: Date): { secret: CredentialSet; dropped: number } {
   const set = readSet(secret);
   if (set.previous === undefined) return { secret: set, dropped: 0 };
   if (set.previousExpiresAt !== undefined && Date.parse(set.previousExpiresAt) > now.getTime()) return { secret: set, dropped: 0 };

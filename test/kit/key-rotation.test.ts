@@ -25,6 +25,7 @@ const write = async (doc: Record<string, unknown>) => {
 };
 const read = async () => JSON.parse(await readFile(file, 'utf8')) as Record<string, Record<string, unknown>>;
 const principal = { id: '7', email: 'a@example.com', role: 'customer' as const };
+const statusOf = (p: Promise<unknown>) => p.then(() => 200, (e: { statusCode?: number }) => e.statusCode);
 const soon = (s: number) => new Date(Date.now() + s * 1000);
 
 t.test('the key set: ids, the old shape, the stages', async (t) => {
@@ -90,17 +91,17 @@ t.test('verifiers: next and previous accepted, an unknown kid re-read once, a re
   // A forged kid within the interval: no re-read (a flood of made-up kids cannot hammer the secret), 401.
   const other = await newKeySetSecret();
   const forged = await (await TokenSigner.fromSecret(other, 600)).sign(principal);
-  await t.rejects(verifier.verify(forged), { statusCode: 401 });
-  await t.rejects(verifier.verify(forged), { statusCode: 401 });
+  t.equal(await statusOf(verifier.verify(forged)), 401);
+  t.equal(await statusOf(verifier.verify(forged)), 401);
   t.equal(reads, 1, 'no re-read within the interval');
   const eager = await TokenVerifier.fromSource(source, { refetchIntervalMs: 0 });
-  await t.rejects(eager.verify(forged), { statusCode: 401 });
+  t.equal(await statusOf(eager.verify(forged)), 401);
   t.equal(reads, 2, 'past the interval, one re-read before the 401');
 
   // The previous key's grace ends: its tokens are refused though they have not expired.
   const retired = (await promoteNextKey((await stageNextKey(promoted)).secret, new Date(Date.now() - 1))).secret;
   const again = await TokenVerifier.fromSecret(await publicKeySet(retired));
-  await t.rejects(again.verify(newToken), { statusCode: 401 }, 'a token of a key past its grace is refused');
+  t.equal(await statusOf(again.verify(newToken)), 401, 'a token of a key past its grace is refused');
 
   // A token without a kid (signed before key ids) verifies with the current key.
   const { SignJWT, importPKCS8 } = await import('jose');
@@ -131,7 +132,7 @@ t.test('the service credential: stages, accepted set, previous grace', async (t)
   await write({ cred: promoteNextCredential(staged.secret, new Date(Date.now() - 1)).secret });
   const fresh = new ServiceCredential(new SecretSource(`file:${file}#cred`));
   await fresh.require(req(staged.secret.next!));
-  await t.rejects(fresh.require(req(first.token)), { statusCode: 401 }, 'the previous token past its grace is refused');
+  t.equal(await statusOf(fresh.require(req(first.token))), 401, 'the previous token past its grace is refused');
 });
 
 t.test('a caller refused with an old credential re-reads it once and repeats the call once', async (t) => {
