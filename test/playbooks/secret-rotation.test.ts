@@ -14,16 +14,17 @@ const SERVICES = ['users', 'catalog', 'inventory', 'orders'];
 const local = (overrides: Record<string, string> = {}) =>
   parseEnvironment(readFileSync(fileURLToPath(new URL('../../playbooks/inventories/local.yaml', import.meta.url)), 'utf8'), 'local.yaml', { overrides });
 
-t.test('what the names mean', async (t) => {
+t.test('what the names mean', (t) => {
   t.same(planRotation(['service-credential', 'jwt', 'database'], 'local', SERVICES), { keySets: ['jwt', 'service-credential'], staged: [], databases: SERVICES, notApplicable: [] });
   t.same(planRotation(['db-orders', 'db-orders'], 'local', SERVICES).databases, ['orders']);
   const here = planRotation(['origin-header', 'jwt-public'], 'local', SERVICES);
   t.same(here.notApplicable.map((n) => n.why), ['origin-header does not apply to the local target (it exists on aws only)', 'jwt-public follows jwt: rotate jwt']);
   t.same(planRotation(['origin-header'], 'aws', SERVICES).staged, ['origin-header']);
   t.throws(() => planRotation(['jwt', 'db-nope', 'pasword'], 'local', SERVICES), { name: 'RefusedError', message: /-e rotate=db-nope,pasword: no such secret to rotate; the local target rotates jwt, service-credential, jwt-public, database, db-users/ });
+  t.end();
 });
 
-t.test('timing from the inventory: the longest re-read interval, the token lifetime', async (t) => {
+t.test('timing from the inventory: the longest re-read interval, the token lifetime', (t) => {
   const defaults = rotationTiming(local());
   t.equal(defaults.propagationMs, 65_000, 'the services re-read every 60 s by default, plus a margin');
   t.equal(defaults.graceMs.jwt, 3600_000 + 65_000, 'tokens live up to an hour unless the inventory says');
@@ -31,6 +32,7 @@ t.test('timing from the inventory: the longest re-read interval, the token lifet
   t.equal(fast.propagationMs, 3_000, 'the slowest service sets the wait');
   t.equal(fast.graceMs.jwt, 123_000);
   t.equal(fast.graceMs['service-credential'], 6_000);
+  t.end();
 });
 
 t.test('a staged key-set rotation: check writes nothing; a run stages, waits, promotes', async (t) => {
