@@ -316,7 +316,8 @@ export function checkConsistency(inv: Environment, fail: ConsistencyFailure, ser
     for (const key of Object.keys(s.environment ?? {})) {
       if (reserved.includes(key)) fail(at('environment', key), 'a variable the deploy does not set itself', `${key} is set by the deploy (from the inventory and stack outputs)`);
       const value = s.environment![key]!;
-      if (/SECRET|PASSWORD|TOKEN|PRIVATE/i.test(key) && !/^(aws:|file:)/.test(value)) {
+      // Durations (TOKEN_TTL_SECONDS, SECRETS_REFRESH_SECONDS) are settings, not secrets.
+      if (/SECRET|PASSWORD|TOKEN|PRIVATE/i.test(key) && !/_(SECONDS|MS)$/.test(key) && !/^(aws:|file:)/.test(value)) {
         fail(at('environment', key), 'a secret reference (aws:<secret-id> or file:<path>#<key>), never a value', 'looks like a secret: expected a secret reference (aws:<secret-id> or file:<path>#<key>), never the value itself');
       }
     }

@@ -6,12 +6,14 @@ import type { SharedSecretName } from '../services/kit/declaration.js';
 
 /** How a deploy makes a secret's value. */
 export type SecretGenerator =
-  /** An ES256 key pair {privateKey, publicKey} (services/kit/auth.ts generateSigningKeys). */
+  /** An ES256 key set of one current key (services/kit/key-set.ts), {privateKey, publicKey} of it at the top level. */
   | { readonly kind: 'signing-key-pair' }
   /** `{<key>: <32 random bytes, base64url>}`. */
   | { readonly kind: 'random-token'; readonly key: string }
   /** Some keys of another secret's value, made again whenever that one changes. */
-  | { readonly kind: 'derived'; readonly from: SharedSecretName; readonly keys: readonly string[] };
+  | { readonly kind: 'derived'; readonly from: SharedSecretName; readonly keys: readonly string[] }
+  /** The public half of a key set ({publicKey, keys: [{kid, status, publicKey, expiresAt?}]}), made again whenever that one changes. */
+  | { readonly kind: 'public-key-set'; readonly from: SharedSecretName };
 
 export interface SharedSecret {
   readonly name: SharedSecretName;
@@ -23,30 +25,37 @@ export interface SharedSecret {
   /**
    * 'staged': two sides must agree on the value, so a rotation first adds the new one as
    * AWSPENDING (accepted beside the current one) and the deploy promotes it once both take it.
+   * 'key-set': the value is a set (current, next, previous); a rotation stages the new value as
+   * `next` (every reader accepts it), waits until every service has re-read the secret, promotes
+   * it (the old one stays `previous` for its grace), and drops a previous past its grace.
    */
-  readonly rotation?: 'staged';
+  readonly rotation?: 'staged' | 'key-set';
   /** 'aws': kept by the aws target only (the local shop has no CloudFront and no load balancer). */
   readonly only?: 'aws';
 }
 
+// `holds` is what the service stacks print in their parameter descriptions, so it names the shape
+// every version has at the top level (the key sets add `keys`, `next`, `previous` beside it).
 export const SHARED_SECRETS: Readonly<Record<SharedSecretName, SharedSecret>> = {
   jwt: {
     name: 'jwt',
     holds: 'the JWT key pair {privateKey, publicKey}',
     description: 'ES256 key pair the users service signs tokens with',
     generate: { kind: 'signing-key-pair' },
+    rotation: 'key-set',
   },
   'service-credential': {
     name: 'service-credential',
     holds: 'the service credential {token}',
     description: 'token orders presents to inventory',
     generate: { kind: 'random-token', key: 'token' },
+    rotation: 'key-set',
   },
   'jwt-public': {
     name: 'jwt-public',
     holds: 'the JWT public key {publicKey}',
     description: 'public key every service verifies tokens with',
-    generate: { kind: 'derived', from: 'jwt', keys: ['publicKey'] },
+    generate: { kind: 'public-key-set', from: 'jwt' },
   },
   // Read by no service: CloudFront sends it to the load balancer, which refuses requests without it
   // (cloudformation/README.md, "Edge"). Both stacks resolve it by version id, never by value.

@@ -342,7 +342,8 @@ const noSecretValues: SecurityRule = {
         if (/\b(AKIA|ASIA)[0-9A-Z]{16}\b/.test(value)) out.push({ resource: id, path, message: 'an AWS access key id in the template' });
         for (const m of value.matchAll(ENV_LINE)) {
           const [, name, setting] = m;
-          if (SECRET_ENV.test(name!) && !/^(aws:|file:)/.test(setting!.trim())) {
+          // Durations (TOKEN_TTL_SECONDS, SECRETS_REFRESH_SECONDS) are settings, as the inventory schema says.
+          if (SECRET_ENV.test(name!) && !/_(SECONDS|MS)$/.test(name!) && !/^(aws:|file:)/.test(setting!.trim())) {
             out.push({ resource: id, path, message: `${name} is set to a value: secrets are passed as references (aws:<secret-id> or file:<path>#<key>)` });
           }
         }

@@ -42,8 +42,17 @@ export function describeRef(ref: SecretRef): string {
 export interface SecretSourceOptions {
   /** Minimum time between two fetches forced by refresh() (protects Secrets Manager from storms). */
   minRefreshIntervalMs?: number;
+  /**
+   * After this long a get() still answers from the cache at once but fetches again in the
+   * background, so a rotated value reaches a running service without anything failing first
+   * (0: never; the value is then refetched only by refresh()).
+   */
+  maxAgeMs?: number;
   secretsManager?: SecretsManagerLike;
 }
+
+/** How often services re-read their secrets by default (SECRETS_REFRESH_SECONDS); rotation waits this long between stages. */
+export const DEFAULT_SECRETS_REFRESH_SECONDS = 60;
 
 export class SecretSource<T extends object = Record<string, unknown>> {
   readonly ref: SecretRef;
@@ -51,18 +60,31 @@ export class SecretSource<T extends object = Record<string, unknown>> {
   private inflight: Promise<T> | undefined;
   private fetchedAt = 0;
   private readonly minRefreshIntervalMs: number;
+  private readonly maxAgeMs: number;
   private secretsManager: SecretsManagerLike | undefined;
 
   constructor(ref: string | SecretRef, opts: SecretSourceOptions = {}) {
     this.ref = typeof ref === 'string' ? parseSecretRef(ref) : ref;
     this.minRefreshIntervalMs = opts.minRefreshIntervalMs ?? (this.ref.backend === 'aws' ? 1000 : 0);
+    this.maxAgeMs = opts.maxAgeMs ?? 0;
     this.secretsManager = opts.secretsManager;
   }
 
-  /** The cached value, fetched on first use. */
+  /** The cached value, fetched on first use; a value older than maxAgeMs is fetched again in the background. */
   async get(): Promise<T> {
-    if (this.cached) return this.cached;
-    return this.fetch();
+    if (!this.cached) return this.fetch();
+    if (this.maxAgeMs > 0 && !this.inflight && Date.now() - this.fetchedAt >= this.maxAgeMs) {
+      // A failed background fetch keeps the cached value (tried again after maxAgeMs).
+      this.fetch().catch(() => {
+        this.fetchedAt = Date.now();
+      });
+    }
+    return this.cached;
+  }
+
+  /** The cached value without fetching (undefined before the first fetch). */
+  peek(): T | undefined {
+    return this.cached;
   }
 
   /** Fetches again (coalesced with a fetch already under way; rate-limited for AWS). */

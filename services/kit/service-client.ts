@@ -20,6 +20,12 @@ export interface ServiceClientOptions {
   retries?: number;
   /** Extra headers for every call (the service credential). */
   headers?: () => Promise<Record<string, string>> | Record<string, string>;
+  /**
+   * On a 401 (the called service refused the credential: a rotation this instance has not seen
+   * yet): re-read the credential and resolve true to repeat the call once. A refusal happens
+   * before the call acts, so repeating even a non-idempotent call is safe.
+   */
+  onUnauthorized?: (sentHeaders: Record<string, string>) => Promise<boolean>;
 }
 
 export interface CallOptions {
@@ -82,9 +88,15 @@ export class ServiceClient {
   /** One call; resolves with any HTTP status the service answered (the caller interprets 4xx). */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<ServiceResponse> {
     const idempotent = opts.idempotent ?? (method === 'GET' || method === 'HEAD' || method === 'PUT' || method === 'DELETE');
+    let refreshedCredential = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.once(method, path, opts);
+        const extra = (await this.opts.headers?.()) ?? {};
+        let res = await this.once(method, path, opts, extra);
+        if (res.status === 401 && !refreshedCredential && this.opts.onUnauthorized) {
+          refreshedCredential = true;
+          if (await this.opts.onUnauthorized(extra)) res = await this.once(method, path, opts, (await this.opts.headers?.()) ?? {});
+        }
         if (idempotent && RETRYABLE_STATUS.has(res.status) && attempt < this.retries) {
           await backoff(attempt);
           continue;
@@ -102,8 +114,7 @@ export class ServiceClient {
     }
   }
 
-  private async once(method: string, path: string, opts: CallOptions): Promise<ServiceResponse> {
-    const extra = (await this.opts.headers?.()) ?? {};
+  private async once(method: string, path: string, opts: CallOptions, extra: Record<string, string>): Promise<ServiceResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...extra, ...opts.headers };
     let payload: string | undefined;
     if (opts.body !== undefined) {

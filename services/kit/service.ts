@@ -8,7 +8,7 @@ import { connectDatabase, type Database, type TlsMode } from './db.js';
 import { DEFAULT_DB_POOL_MAX } from './declaration.js';
 import { DEFAULT_LOG_BUFFER_MS, createBufferedLogger, type Logger } from './log.js';
 import { migrateUp, type Migration } from './migrate.js';
-import { SecretError, SecretSource } from './secrets.js';
+import { DEFAULT_SECRETS_REFRESH_SECONDS, SecretError, SecretSource } from './secrets.js';
 import { InflightResponses } from './inflight.js';
 import { createApiServer } from './server.js';
 import { TokenVerifier } from './auth.js';
@@ -25,6 +25,8 @@ export interface KitConfig {
   dbReadHosts: string[];
   migrateOnStart: boolean;
   jwtVerifySecret: string;
+  /** How often secrets are re-read in the background (a rotation reaches the service within this). */
+  secretsRefreshSeconds: number;
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
 }
@@ -42,6 +44,7 @@ export function readKitConfig(env: Env, defaultPort: number): KitConfig {
     dbReadHosts: list(env, 'DB_READ_HOSTS'),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', false),
     jwtVerifySecret: secretRef(env, 'JWT_VERIFY_SECRET'),
+    secretsRefreshSeconds: int(env, 'SECRETS_REFRESH_SECONDS', { default: DEFAULT_SECRETS_REFRESH_SECONDS, min: 1, max: 86_400 }),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', { default: 256 * 1024, min: 1024, max: 16 * 1024 * 1024 }),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', { default: 15_000, min: 0, max: 600_000 }),
   };
@@ -87,11 +90,11 @@ export async function startService<C>(def: ServiceDefinition<C>, env: Env = proc
   const secrets = new Map<string, SecretSource>();
   const secret = (ref: string): SecretSource => {
     let s = secrets.get(ref);
-    if (!s) secrets.set(ref, (s = new SecretSource(ref)));
+    if (!s) secrets.set(ref, (s = new SecretSource(ref, { maxAgeMs: config.secretsRefreshSeconds * 1000 })));
     return s;
   };
   const db = await connectDatabase({ secret: secret(config.dbSecret), poolMax: config.dbPoolMax, tls: config.dbTls, readHosts: config.dbReadHosts, log });
-  const verifier = await TokenVerifier.fromSecret(await secret(config.jwtVerifySecret).get());
+  const verifier = await TokenVerifier.fromSource(secret(config.jwtVerifySecret));
   if (config.migrateOnStart) {
     const applied = await migrateUp(db.sequelize, def.migrations);
     if (applied.length) log.info({ applied }, 'migrations applied');

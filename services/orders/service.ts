@@ -71,9 +71,9 @@ export function createOrdersService(options: OrdersServiceOptions = {}): Service
       const upstream = { timeoutMs: cfg.upstreamTimeoutMs, connections: cfg.upstreamConnections };
       // The catalog's product reads are public: no credential, and never the customer's token.
       const catalog = new ServiceClient({ name: 'catalog', baseUrl: cfg.catalogUrl, ...upstream });
-      const inventoryHttp = new ServiceClient({ name: 'inventory', baseUrl: cfg.inventoryUrl, ...upstream, headers: () => credential.headers() });
+      const inventoryHttp = new ServiceClient({ name: 'inventory', baseUrl: cfg.inventoryUrl, ...upstream, headers: () => credential.headers(), onUnauthorized: (sent) => credential.refreshAfterRefusal(sent) });
       const inventory = new InventoryClient(inventoryHttp);
-      const usersHttp = cfg.usersUrl === undefined ? undefined : new ServiceClient({ name: 'users', baseUrl: cfg.usersUrl, ...upstream, headers: () => credential.headers() });
+      const usersHttp = cfg.usersUrl === undefined ? undefined : new ServiceClient({ name: 'users', baseUrl: cfg.usersUrl, ...upstream, headers: () => credential.headers(), onUnauthorized: (sent) => credential.refreshAfterRefusal(sent) });
       const accounts = usersHttp && new AccountCheck(usersHttp, cfg.accountCacheSeconds * 1000, ctx.log);
       if (!accounts) ctx.log.warn('USERS_URL is not set: tokens are not checked against users (a deleted user\'s token is accepted until it expires)');
       const orders = new OrderBook(ctx.db);

@@ -66,7 +66,8 @@ export const usersService: ServiceDefinition<UsersConfig> = {
   config: readUsersConfig,
   async register(server, ctx) {
     const cfg = ctx.config;
-    const signer = await TokenSigner.fromSecret(await ctx.secret(cfg.jwtSigningSecret).get(), cfg.tokenTtlSeconds);
+    // Signs with the set's current key as the secret holds it now: a promoted key is followed without a restart.
+    const signer = await TokenSigner.fromSource(ctx.secret(cfg.jwtSigningSecret), cfg.tokenTtlSeconds);
     // Refuse to start with a signing key that the verifying services would not accept.
     const probe = await signer.sign({ id: '0', email: 'probe@saleday.invalid', role: 'customer' });
     await ctx.verifier.verify(probe).catch(() => {

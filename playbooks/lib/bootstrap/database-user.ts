@@ -11,6 +11,18 @@
 import mysql from 'mysql2/promise';
 import { type TlsMode, tlsFor } from '../../../services/kit/db.js';
 
+/**
+ * The other user of a service's pair. MySQL and MariaDB keep one password per user, so a password
+ * rotates by alternating users (AWS's "alternating users" strategy): the user the secret does not
+ * name gets a new password (made, with the same grants, on the first rotation), then the secret
+ * names it. Instances that have not re-read the secret yet keep logging in as the other user,
+ * whose password stays valid until the rotation after.
+ */
+export function alternateUserName(base: string, current: string): string {
+  const alt = `${base.slice(0, 30)}_b`;
+  return current === alt ? base : alt;
+}
+
 /** What a service may do in its own schema: data, and the DDL its migrations run. */
 export const SERVICE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'ALTER', 'DROP', 'INDEX', 'REFERENCES', 'CREATE TEMPORARY TABLES', 'LOCK TABLES'] as const;
 

@@ -9,7 +9,7 @@
 // declared: an output of an earlier stack, a service artifact, or a secret's ARN. With --limit
 // <service> the shared stacks, secrets and bucket are only read, and only that service's artifact
 // and stack change.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -18,7 +18,6 @@ import {
 import {
   artifactBucketName, settingsOf, SHARED_SECRETS, sharedSecretId, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
 } from '../../../environment/index.js';
-import { generateSigningKeys } from '../../../services/kit/auth.js';
 import { RefusedError } from '../errors.js';
 import { credentialsTask } from '../modules/aws-credentials.js';
 import { artifactTask } from '../modules/artifact.js';
@@ -28,6 +27,8 @@ import { invokeBootstrap, serviceOutcome } from '../modules/database-bootstrap.j
 import { ReviewLog, type StackDeps, deployStack, executeReviewedStack, readStackOutputs } from '../modules/cloudformation-stack.js';
 import { type Architecture, latestImageParameter, pinnedImage } from '../modules/pinned-image.js';
 import { ensureSecret } from '../modules/secret.js';
+import { deriveSecretValue, generateSecretValue, isDerived } from '../modules/secret-values.js';
+import { DATABASE_ROTATION, type RotationPlan, planRotation, rotateKeySet, rotationTiming } from '../modules/secret-rotation.js';
 import { smokeCheck } from '../modules/smoke-check.js';
 import { syncStaticAssets } from '../modules/static-assets.js';
 import { waitHealthy } from '../modules/wait-healthy.js';
@@ -62,6 +63,8 @@ export interface AwsDeployConfig {
   afterCredentials?: (() => Promise<void>) | undefined;
   /** The preflight ran and warned about past sale events already. */
   preflightRan?: boolean | undefined;
+  /** How a key-set rotation waits between its stages (tests: at once); the clock by default. */
+  rotationWait?: ((ms: number) => Promise<void>) | undefined;
 }
 
 type ArtifactFields = Record<'bucket' | 'key' | 'sha256', string>;
@@ -108,14 +111,11 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   // --- what comes before a wave, made once: shared secrets, the artifacts bucket, artifacts -------
 
   const rotate = new Set(cfg.rotate ?? []);
+  let rotation: RotationPlan | undefined;
   const generator = (secret: SharedSecret): (() => Promise<string>) => {
     const g = secret.generate;
-    if (g.kind === 'signing-key-pair') return async () => JSON.stringify(await generateSigningKeys());
-    if (g.kind === 'random-token') return () => Promise.resolve(JSON.stringify({ [g.key]: randomBytes(32).toString('base64url') }));
-    return async () => {
-      const from = JSON.parse(await apis.secrets.getValue(secretId(g.from))) as Record<string, unknown>;
-      return JSON.stringify(Object.fromEntries(g.keys.map((k) => [k, from[k]])));
-    };
+    if (!isDerived(g)) return async () => JSON.stringify(await generateSecretValue(g));
+    return async () => JSON.stringify(await deriveSecretValue(g, JSON.parse(await apis.secrets.getValue(secretId(g.from))) as Record<string, unknown>));
   };
   const secretId = (name: SharedSecretName): string => sharedSecretId(inv, name);
   const secretTask = (secret: SharedSecret): TaskSpec => {
@@ -127,7 +127,8 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       run: (ctx) =>
         ensureSecret(
           {
-            name: id, description: secret.description, generate: generator(secret), rotate: rotate.has(secret.name) || (g.kind === 'derived' && rotate.has(g.from)),
+            // A key set rotates in its own stages after the waves (rotateKeySets); a plain secret here.
+            name: id, description: secret.description, generate: generator(secret), rotate: secret.rotation !== 'key-set' && (rotate.has(secret.name) || (isDerived(g) && rotate.has(g.from) && SHARED_SECRETS[g.from].rotation !== 'key-set')),
             staged: secret.rotation === 'staged', tags, outputName: 'arn',
           },
           apis.secrets,
@@ -152,12 +153,12 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       if (secretsDone.has(name) || wanted.has(name)) return;
       wanted.add(name);
       const g = SHARED_SECRETS[name].generate;
-      if (g.kind === 'derived') want(g.from);
+      if (isDerived(g)) want(g.from);
     };
     for (const s of wave) for (const i of Object.values(s.inputs)) if (i.from === 'secret' || i.from === 'secret-version') want(i.secret);
     let pending = Object.values(SHARED_SECRETS).filter((s) => wanted.has(s.name));
     while (pending.length) {
-      const batch = pending.filter((s) => s.generate.kind !== 'derived' || secretsDone.has(s.generate.from));
+      const batch = pending.filter((s) => !isDerived(s.generate) || secretsDone.has(s.generate.from));
       const outcomes = await play.parallel(batch.map(secretTask));
       batch.forEach((s, i) => {
         secretsDone.add(s.name);
@@ -324,6 +325,41 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     });
   };
 
+  // --- key sets (jwt, service-credential): staged, promoted once every instance re-read them ------
+
+  /** The key sets -e rotate= names, after the waves (the instances that must re-read them run by then). */
+  const rotateKeySets = async (): Promise<void> => {
+    if (!rotation) return;
+    const timing = rotationTiming(inv);
+    for (const name of rotation.keySets) {
+      const derived = Object.values(SHARED_SECRETS).filter((s) => s.generate.kind === 'public-key-set' && s.generate.from === name);
+      const spec: TaskSpec = {
+        name: `rotate ${name}`,
+        tags: ['secrets', `secret-${name}`],
+        run: (ctx) =>
+          rotateKeySet(
+            { name, label: secretId(name), timing, ...(cfg.rotationWait ? { wait: cfg.rotationWait } : {}) },
+            {
+              read: async () => JSON.parse(await apis.secrets.getValue(secretId(name))) as Record<string, unknown>,
+              // The verifiers' half first: they accept a key before anything is signed with it.
+              write: async (value) => {
+                for (const d of derived) {
+                  if (d.generate.kind === 'public-key-set') await apis.secrets.putValue(secretId(d.name), JSON.stringify(await deriveSecretValue(d.generate, value)), randomUUID());
+                }
+                await apis.secrets.putValue(secretId(name), JSON.stringify(value), randomUUID());
+              },
+            },
+            ctx,
+          ),
+      };
+      if (o.limit || o.executeReviewed || play.selected(spec) !== undefined) {
+        await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped('left for a full deploy (--limit, --tags or --execute-reviewed)')) });
+        continue;
+      }
+      await play.task(spec);
+    }
+  };
+
   // --- the origin header: a staged rotation finishes after the waves ----------------------------------
 
   /**
@@ -383,6 +419,21 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
   if (!cfg.preflightRan) warnSaleEvents(play, inv, now);
   for (const e of saleEventsUnderWay(inv, now)) log.notes.push(`Sale event ${e.name} is under way (until ${e.end}): these changes land on a shop under sale load.`);
   try {
+    if (rotate.size) {
+      // -e rotate=<names>: an unknown name stops the play before anything changes.
+      await play.task({
+        name: 'rotation plan',
+        tags: ['always'],
+        run: () => {
+          rotation = planRotation([...rotate], 'aws', Object.keys(inv.services));
+          if (rotation.databases.length) {
+            throw new RefusedError(`-e rotate=${[...rotate].filter((n) => n === DATABASE_ROTATION || n.startsWith('db-')).join(',')}: database passwords rotate on the local target only so far; on AWS rotate them with Secrets Manager's alternating-users rotation`);
+          }
+          for (const n of rotation.notApplicable) play.print(`  ${n.why}`);
+          return Promise.resolve(ok(`rotating ${[...rotation.keySets, ...rotation.staged].join(', ') || 'nothing'}`));
+        },
+      });
+    }
     await play.task(credentialsTask(apis, (account) => (bucket = artifactBucketName(inv, account))));
     await cfg.afterCredentials?.();
     await play.task({
@@ -418,6 +469,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       await staticAssetsAfter(wave);
     }
 
+    await rotateKeySets();
     await finishOriginHeaderRotation(rendered);
     dnsRecordsNote();
 

@@ -5,7 +5,7 @@
 //   gateway → smoke check.
 // The shop then runs in the local cloud (localcloud/), which outlives this run; its files live in
 // the local folder, .saleday/local/ (SALEDAY_LOCAL_DIR moves it, for tests).
-import { type Environment, type ServiceCatalogue, SHOP_SERVICES } from '../../../environment/index.js';
+import { type Environment, type ServiceCatalogue, SHARED_SECRETS, SHOP_SERVICES } from '../../../environment/index.js';
 import { DEFAULT_ADMIN_EMAIL } from '../bootstrap/bootstrap.js';
 import { RefusedError } from '../errors.js';
 import { fleetSpecFor } from '../local/fleet-spec-for.js';
@@ -16,12 +16,15 @@ import { applyFleetSpec, stopFleet } from '../local/modules/fleet.js';
 import { fleetStatus } from '../local/modules/fleet-status.js';
 import { type CommandArgs, type DeclaredCommand, declaredCommands, ensureAdminAccount, runMigrations, runSeed } from '../local/modules/operator-commands.js';
 import { ADMIN_SECRET, ensureSecretsFile } from '../local/modules/secrets-file.js';
-import { ensureServiceDatabase } from '../local/modules/service-database.js';
+import { ensureServiceDatabase, rotateServiceDatabase } from '../local/modules/service-database.js';
 import { ensureSharedStore, stopSharedStore } from '../local/modules/shared-store.js';
+import { type KeySetName, type RotationPlan, planRotation, rotateKeySet, rotationTiming } from '../modules/secret-rotation.js';
+import { deriveSecretValue } from '../modules/secret-values.js';
 import { localSmokeCheck } from '../local/modules/smoke-check.js';
 import { ensureSupervisor } from '../local/modules/supervisor.js';
-import { secretsPath } from '../local/secrets-file.js';
+import { SecretsFile, secretsPath } from '../local/secrets-file.js';
 import { commandEnv } from '../local/service-command.js';
+import { ok } from '../runner.js';
 import type { TargetRun } from '../targets.js';
 import { offlinePreflightFirst } from './preflight.js';
 import { templateTasks } from './template-tasks.js';
@@ -37,6 +40,20 @@ export async function deploy(run: TargetRun): Promise<void> {
   const services = catalogue.map((d) => d.name);
   const names = { project: env.project, environment: env.environment };
 
+  // -e rotate=<names>: refused before anything changes when a name is unknown.
+  let rotation: RotationPlan | undefined;
+  if (run.rotate.length) {
+    await play.task({
+      name: 'rotation plan',
+      tags: ['always'],
+      run: () => {
+        rotation = planRotation(run.rotate, 'local', services);
+        const what = [...rotation.keySets, ...rotation.databases.map((s) => `db-${s}`)];
+        for (const n of rotation.notApplicable) play.print(`  ${n.why}`);
+        return Promise.resolve(ok(what.length ? `rotating ${what.join(', ')} after the fleets are up` : 'nothing to rotate here'));
+      },
+    });
+  }
   await offlinePreflightFirst(run);
   await templateTasks(play, run.stacks);
   await play.task({ name: 'build services', tags: ['build'], run: (ctx) => ensureBuilt({ root }, api.build, ctx) });
@@ -96,6 +113,7 @@ export async function deploy(run: TargetRun): Promise<void> {
     tags: ['fleet', ...services],
     run: async (ctx) => applyFleetSpec({ spec: await fleetSpecFor({ environment: env, services: catalogue, root, dir: api.dir, limit: play.options.limit, sharedStoreUrl }, api.fleet) }, api.fleet, ctx),
   });
+  if (rotation) await rotateLocalSecrets(run, rotation, { dir: api.dir, server, names, api });
   const gatewayUrl = fleet.data?.gatewayUrl ?? '';
   await play.task({
     name: 'smoke check',
@@ -112,6 +130,52 @@ export async function deploy(run: TargetRun): Promise<void> {
         ctx,
       ),
   });
+}
+
+/**
+ * The rotations asked for, with the shop running: each key set in its stages (secret-rotation.ts),
+ * each database password by alternating users. The services re-read the file: nothing restarts.
+ */
+async function rotateLocalSecrets(
+  run: TargetRun,
+  plan: RotationPlan,
+  c: { dir: string; server: DatabaseServer | undefined; names: { project: string; environment: string }; api: ReturnType<typeof localApis> },
+): Promise<void> {
+  const timing = rotationTiming(run.environment);
+  const path = secretsPath(c.dir);
+  for (const name of plan.keySets) {
+    await run.play.task({
+      name: `rotate ${name}`,
+      tags: ['secrets', `secret-${name}`],
+      run: (ctx) => rotateKeySet({ name, label: `${path}#${name}`, timing }, keySetInFile(c.dir, name), ctx),
+    });
+  }
+  for (const service of plan.databases) {
+    await run.play.task({
+      name: `rotate db-${service}`,
+      service,
+      tags: ['secrets', 'database', service],
+      run: async (ctx) => rotateServiceDatabase({ ...c.names, service, server: c.server }, { mysql: c.api.mysql, secrets: await SecretsFile.load(c.dir) }, ctx),
+    });
+  }
+}
+
+/** A key set in the secrets file; jwt-public is written with jwt (the verifiers' half first). */
+function keySetInFile(dir: string, name: KeySetName): { read(): Promise<Record<string, unknown>>; write(v: Record<string, unknown>): Promise<void> } {
+  const derived = Object.values(SHARED_SECRETS).filter((s) => s.generate.kind === 'public-key-set' && s.generate.from === name);
+  return {
+    read: async () => {
+      const value = (await SecretsFile.load(dir)).get<Record<string, unknown>>(name);
+      if (!value) throw new Error(`${secretsPath(dir)} has no ${name} yet: deploy once before rotating`);
+      return value;
+    },
+    write: async (value) => {
+      const file = await SecretsFile.load(dir);
+      file.set(name, value);
+      for (const d of derived) if (d.generate.kind === 'public-key-set') file.set(d.name, await deriveSecretValue(d.generate, value));
+      await file.save();
+    },
+  };
 }
 
 export async function status(run: TargetRun): Promise<void> {

@@ -3,8 +3,8 @@
 // account's password, generated into the local secrets file when missing and kept otherwise; a
 // derived secret follows its source. A file readable by others is made 0600. Values are never
 // printed.
-import { SHARED_SECRETS, type SecretGenerator } from '../../../../environment/index.js';
-import { generateSigningKeys } from '../../../../services/kit/auth.js';
+import { SHARED_SECRETS } from '../../../../environment/index.js';
+import { deriveSecretValue, generateSecretValue, isDerived } from '../../modules/secret-values.js';
 import { type TaskContext, type TaskOutcome, changed, ok } from '../../runner.js';
 import { type SecretsFile, generatePassword } from '../secrets-file.js';
 
@@ -20,13 +20,13 @@ export async function ensureSecretsFile(args: SecretsFileArgs, secrets: SecretsF
   const created: string[] = [];
   const shared = Object.values(SHARED_SECRETS).filter((x) => x.only !== 'aws');
   for (const { name, generate } of shared) {
-    if (generate.kind !== 'derived' && (await secrets.ensure(name, () => generated(generate))).created) created.push(name);
+    if (!isDerived(generate) && (await secrets.ensure(name, () => generateSecretValue(generate))).created) created.push(name);
   }
   for (const { name, generate } of shared) {
-    if (generate.kind !== 'derived') continue;
+    if (!isDerived(generate)) continue;
     // Made again from its source every run; news only when the source was not just generated.
     const source = secrets.get(generate.from) ?? {};
-    if (secrets.set(name, Object.fromEntries(generate.keys.map((k) => [k, source[k]]))) && !created.includes(generate.from)) created.push(name);
+    if (secrets.set(name, await deriveSecretValue(generate, source)) && !created.includes(generate.from)) created.push(name);
   }
   if ((await secrets.ensure(ADMIN_SECRET, () => ({ email: args.adminEmail, password: generatePassword() }))).created) created.push(ADMIN_SECRET);
   const fixMode = secrets.wasOpen;
@@ -36,9 +36,4 @@ export async function ensureSecretsFile(args: SecretsFileArgs, secrets: SecretsF
   await secrets.save();
   if (fixMode) ctx.progress(`${path} was readable by others: now 0600`);
   return changed(`${path}${created.length ? ` (generated: ${created.join(', ')})` : ''}, mode 0600`);
-}
-
-async function generated(how: Exclude<SecretGenerator, { kind: 'derived' }>): Promise<Record<string, unknown>> {
-  if (how.kind === 'signing-key-pair') return { ...(await generateSigningKeys()) };
-  return { [how.key]: generatePassword() };
 }

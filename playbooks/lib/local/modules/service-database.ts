@@ -4,7 +4,7 @@
 // password no longer matches the file gets the file's password again, so the file is always the
 // truth. The admin connection is used only here; services never see it.
 import type mysql from 'mysql2/promise';
-import { ensureDatabaseUser } from '../../bootstrap/database-user.js';
+import { alternateUserName, ensureDatabaseUser } from '../../bootstrap/database-user.js';
 import { type TaskContext, type TaskOutcome, changed, ok, skipped } from '../../runner.js';
 import type { AdminAddress, MysqlServerApi } from '../mysql-server.js';
 import { type SecretsFile, dbSecretKey, generatePassword } from '../secrets-file.js';
@@ -74,11 +74,13 @@ async function converge(
   const key = dbSecretKey(names.service);
   const what: string[] = [];
   const previous = secrets.get<DbSecret>(key);
+  // After a rotation the secret may name the pair's other user (alternateUserName): keep it.
+  const pair = [username, alternateUserName(username, username)];
   const secret: DbSecret = {
     engine: 'mysql',
     host: server.host,
     port: server.port,
-    username,
+    username: previous && pair.includes(previous.username) ? previous.username : username,
     password: previous?.password && typeof previous.password === 'string' ? previous.password : generatePassword(),
     dbname,
   };
@@ -87,4 +89,31 @@ async function converge(
   // The one database-and-user step the AWS bootstrap runs too; no REQUIRE SSL: this server has no TLS.
   what.push(...(await ensureDatabaseUser(admin, secret, { hosts: userHosts(server.host), requireSsl: false, tls: 'off', check: false })));
   return { secret, what };
+}
+
+/**
+ * -e rotate=database (or db-<service>): a new password for the user the secret does not name
+ * (made with the same grants when missing), then the secret names that user. Running instances
+ * keep their connections; new ones log in as the new user once the service has re-read the secret,
+ * and until then the old user still logs in: no request fails. The old user's password changes at
+ * the rotation after, so rotations must be further apart than the services' re-read interval.
+ */
+export async function rotateServiceDatabase(args: ServiceDatabaseArgs, api: ServiceDatabaseApi, ctx: TaskContext): Promise<TaskOutcome> {
+  const key = dbSecretKey(args.service);
+  const current = api.secrets.get<DbSecret>(key);
+  const base = serviceUserName(args.project, args.environment, args.service);
+  const next = alternateUserName(base, current?.username ?? base);
+  if (ctx.check) return changed(`would set a new password for ${next} and switch ${key} to it (the current user keeps working until the next rotation)`);
+  if (!args.server || !current) throw new Error(`${key} is not in the secrets file yet: deploy once before rotating`);
+  const admin = await api.mysql.connect(args.server.admin);
+  try {
+    const rotated: DbSecret = { ...current, username: next, password: generatePassword() };
+    // ensureDatabaseUser makes the user (same grants) or, its login with the new password refused, sets it.
+    await ensureDatabaseUser(admin, rotated, { hosts: userHosts(args.server.admin.host), requireSsl: false, tls: 'off', check: false });
+    api.secrets.set(key, rotated);
+    await api.secrets.save();
+    return changed(`${key}: new password (not shown) for ${next}, now the user in the secret; ${current.username} keeps working until the next rotation`);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
 }
