@@ -10,7 +10,7 @@ import { BAD_UNICODE, hostileString, invalidBodies, isRejection, notAString, raw
 
 const MAX_BODY_BYTES = 8 * 1024;
 const db = await testDatabase(t, 'usersbad');
-const svc = await startTestService(t, usersService, db, { SCRYPT_LOG_N: '14', MAX_BODY_BYTES: String(MAX_BODY_BYTES), LOGIN_MAX_FAILURES_PER_CLIENT: '100000', LOGIN_MAX_FAILURES_PER_CLIENT_ACCOUNT: '100000', REGISTER_MAX_PER_CLIENT: '100000' });
+const svc = await startTestService(t, usersService, db, { SCRYPT_LOG_N: '14', MAX_BODY_BYTES: String(MAX_BODY_BYTES), LOGIN_MAX_FAILURES_PER_CLIENT: '100000', LOGIN_MAX_FAILURES_PER_CLIENT_ACCOUNT: '10000', REGISTER_MAX_PER_CLIENT: '100000' });
 const api = client(svc.url);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const PASSWORD = 'plum-harbour-velvet-42';
