@@ -58,6 +58,7 @@ const START_WAIT_MS = 3000;
 export class SharedStore {
   private current: SharedStoreState = 'connecting';
   private lastError: string | undefined;
+  private closing = false;
 
   private constructor(
     readonly client: Redis,
@@ -129,29 +130,33 @@ export class SharedStore {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.client.removeAllListeners('error');
     this.client.on('error', () => undefined);
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
   private transition(next: SharedStoreState): void {
-    if (next === this.current) return;
+    if (next === this.current || this.closing) return;
     this.current = next;
     if (next === 'connected') this.log.info({ store: this.where }, 'shared store connected: limits are fleet-wide');
     else if (next === 'unreachable') this.log.warn({ store: this.where, reason: this.lastError }, 'shared store unreachable: limits are per instance until it is back');
   }
 
+  /** Until connected, refused (no need to wait out a refusal) or `ms` have passed. */
   private waitUntilSettled(ms: number): Promise<void> {
-    if (this.current === 'connected') return Promise.resolve();
+    if (this.current !== 'connecting') return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.client.off('ready', done);
+        this.client.off('error', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       timer.unref();
       this.client.on('ready', done);
+      this.client.on('error', done);
     });
   }
 }

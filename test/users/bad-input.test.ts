@@ -1,5 +1,5 @@
-// Acceptance 3 for users: register and login answer hostile input with 4xx {code, message} and
-// change nothing; a fast-check fuzz per endpoint too.
+// Acceptance 3 for users: register, login, refresh and logout answer hostile input with 4xx
+// {code, message} and change nothing; a fast-check fuzz per endpoint too.
 import t from 'tap';
 import fc from 'fast-check';
 import { usersService } from '../../services/users/service.js';
@@ -10,11 +10,13 @@ import { BAD_UNICODE, hostileString, invalidBodies, isRejection, notAString, raw
 
 const MAX_BODY_BYTES = 8 * 1024;
 const db = await testDatabase(t, 'usersbad');
-const svc = await startTestService(t, usersService, db, { SCRYPT_LOG_N: '14', MAX_BODY_BYTES: String(MAX_BODY_BYTES), LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
+const svc = await startTestService(t, usersService, db, { SCRYPT_LOG_N: '14', MAX_BODY_BYTES: String(MAX_BODY_BYTES), LOGIN_MAX_FAILURES_PER_CLIENT: '100000', LOGIN_MAX_FAILURES_PER_CLIENT_ACCOUNT: '10000', REGISTER_MAX_PER_CLIENT: '100000' });
 const api = client(svc.url);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const PASSWORD = 'plum-harbour-velvet-42';
 await api.post('/api/users/register', { email: 'existing@example.com', password: PASSWORD, name: 'Existing' });
+const refreshToken = (await api.post('/api/users/login', { email: 'existing@example.com', password: PASSWORD })).body.refreshToken as string;
+const TABLES = ['users', 'refresh_tokens'];
 
 const email = fc.constantFrom('new@example.com', 'x.y@shop.example');
 const badEmail = fc.oneof(notAString, hostileString, fc.constantFrom('', 'no-at.example.com', 'a@b', 'a@@b.example', `${'a'.repeat(65)}@example.com`, 'a b@example.com', '"q"@example.com', `a@${'b'.repeat(250)}.com`));
@@ -32,9 +34,18 @@ const loginFields: Record<string, FieldSpec> = {
   email: { required: true, valid: fc.constantFrom('existing@example.com'), invalid: badEmail },
   password: { required: true, valid: fc.constant(PASSWORD), invalid: fc.oneof(notAString, fc.constantFrom(...BAD_UNICODE, '', 'x'.repeat(1025))) },
 };
+const tokenFields: Record<string, FieldSpec> = {
+  refreshToken: {
+    required: true,
+    valid: fc.constant(refreshToken),
+    invalid: fc.oneof(notAString, hostileString, fc.constantFrom('', 'short', 'x'.repeat(201), `${refreshToken}!`, ` ${refreshToken}`, `${refreshToken.slice(0, 10)}/${refreshToken.slice(11)}`)),
+  },
+};
 const endpoints = [
   { name: 'POST /api/users/register', path: '/api/users/register', valid: { email: 'new@example.com', password: PASSWORD, name: 'New' }, spec: registerFields },
   { name: 'POST /api/users/login', path: '/api/users/login', valid: { email: 'existing@example.com', password: PASSWORD }, spec: loginFields },
+  { name: 'POST /api/users/refresh', path: '/api/users/refresh', valid: { refreshToken }, spec: tokenFields },
+  { name: 'POST /api/users/logout', path: '/api/users/logout', valid: { refreshToken }, spec: tokenFields },
 ];
 
 t.test('SQL-looking text is stored as text, and lookups with it find nothing', async (t) => {
@@ -47,7 +58,7 @@ t.test('SQL-looking text is stored as text, and lookups with it find nothing', a
 
 for (const ep of endpoints) {
   t.test(`${ep.name}: fixed hostile bodies are refused and change nothing`, async (t) => {
-    const before = await tablesChecksum(db.sql, ['users']);
+    const before = await tablesChecksum(db.sql, TABLES);
     for (const c of rawBadBodies(ep.valid, MAX_BODY_BYTES)) {
       const res = await api.call('POST', ep.path, undefined, { raw: c.raw, headers: c.contentType ? { 'content-type': c.contentType } : {} });
       t.ok(isRejection(res), `${c.name}: ${res.status} ${res.text.slice(0, 100)}`);
@@ -61,11 +72,11 @@ for (const ep of endpoints) {
       }
     }
     t.ok(isRejection(await api.post(ep.path, { ...ep.valid, role: 'admin' })), 'unknown field');
-    t.equal(await tablesChecksum(db.sql, ['users']), before, 'nothing changed');
+    t.equal(await tablesChecksum(db.sql, TABLES), before, 'nothing changed');
   });
 
   t.test(`${ep.name}: fuzzed invalid bodies get 4xx {code, message} and change nothing`, async (t) => {
-    const before = await tablesChecksum(db.sql, ['users']);
+    const before = await tablesChecksum(db.sql, TABLES);
     await fc.assert(
       fc.asyncProperty(invalidBodies(ep.spec), async (body) => {
         const res = await api.post(ep.path, body);
@@ -73,6 +84,6 @@ for (const ep of endpoints) {
       }),
       { numRuns: RUNS },
     );
-    t.equal(await tablesChecksum(db.sql, ['users']), before, 'nothing changed');
+    t.equal(await tablesChecksum(db.sql, TABLES), before, 'nothing changed');
   });
 }
