@@ -6,8 +6,10 @@ export const declaration = {
   name: 'users',
   defaultPort: 3001,
   pathPrefix: '/api/users',
-  secrets: { JWT_VERIFY_SECRET: 'jwt-public', JWT_SIGNING_SECRET: 'jwt', SERVICE_CREDENTIAL_SECRET: 'service-credential' },
+  secrets: { JWT_VERIFY_SECRET: 'jwt-public', JWT_SIGNING_SECRET: 'jwt', SERVICE_CREDENTIAL_SECRET: 'service-credential', REDIS_AUTH_SECRET: 'redis-auth' },
   calls: {},
+  // Login throttling counters, shared by every instance (the cache stack on AWS).
+  cache: 'REDIS_URL',
   commands: {
     migrate: { role: 'migrate', task: 'migrations users', args: ['up'], reports: { each: /^applied\b/ } },
     'create-admin': { role: 'admin', task: 'admin account', reports: { unchangedWhen: /unchanged/ } },
