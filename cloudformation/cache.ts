@@ -9,7 +9,7 @@
 import type { Environment } from '../environment/index.js';
 import { secretArn, StackBuilder, stackOutputs, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
 import { DATA_TIER_PORTS, NETWORK } from './network.js';
-import { getAtt, ref, sub } from './lib/template.js';
+import { getAtt, join, ref, sub } from './lib/template.js';
 
 /** The outputs the service stacks take (REDIS_URL and the security group they add ingress to). */
 export const CACHE = stackOutputs('cache', ['RedisUrl', 'CacheSecurityGroupId', 'ReplicationGroupId']);
@@ -80,7 +80,10 @@ export function renderCache(inv: Environment): RenderedStack {
     },
   });
 
-  t.output(CACHE.RedisUrl, 'Where services reach the cache: rediss:// (TLS) to the primary endpoint', sub('rediss://${ReplicationGroup.PrimaryEndPoint.Address}:${ReplicationGroup.PrimaryEndPoint.Port}'));
+  // Fn::Join rather than Fn::Sub of ${ReplicationGroup.PrimaryEndPoint.Address}: the same value, and
+  // moto 5.2.1's Fn::Sub splits a two-dot attribute name apart (the emulator suite deploys this).
+  t.output(CACHE.RedisUrl, 'Where services reach the cache: rediss:// (TLS) to the primary endpoint',
+    join('', ['rediss://', getAtt('ReplicationGroup', 'PrimaryEndPoint.Address'), ':', getAtt('ReplicationGroup', 'PrimaryEndPoint.Port')]));
   t.output(CACHE.CacheSecurityGroupId, 'The cache security group (service stacks add their ingress)', getAtt('CacheSecurityGroup', 'GroupId'));
   t.output(CACHE.ReplicationGroupId, 'The replication group id', ref('ReplicationGroup'));
   return t.build();
