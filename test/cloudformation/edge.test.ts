@@ -169,7 +169,7 @@ t.test('templates never hold the origin header value', async (t) => {
 // --- issue 18 item 5: the edge takes the read storm, never anything personal ------------------------
 
 interface CacheBehaviour { PathPattern: string; CachePolicyId: unknown; AllowedMethods: string[]; CachedMethods: string[]; OriginRequestPolicyId: unknown }
-const distributionConfig = (x: Template) => x.Resources.Distribution!.Properties!.DistributionConfig as { CacheBehaviors: CacheBehaviour[]; CustomErrorResponses?: Array<{ ErrorCode: number; ErrorCachingMinTTL: number }> };
+const distributionConfig = (x: Template) => x.Resources.Distribution!.Properties!.DistributionConfig as unknown as { CacheBehaviors: CacheBehaviour[]; CustomErrorResponses?: Array<{ ErrorCode: number; ErrorCachingMinTTL: number }> };
 /** CloudFront's path patterns: `*` any characters (slashes too), `?` one; case-sensitive, the whole path. */
 const matches = (pattern: string, path: string): boolean =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(path);
