@@ -23,6 +23,8 @@ export { parseTemplateBody, TEMPLATE_BODY_LIMIT, templateBody, uploadsTemplate, 
 // Outputs other stacks and the playbooks read, named by the renderer that defines them.
 export { NETWORK } from './network.js';
 export { DATABASE, dbSecretArn, replicaIdentifier } from './database.js';
+export { CACHE, CACHE_AUTH_SECRET, CACHE_PORT } from './cache.js';
+export { EDGE_HEADER, edgeBehaviourRows, MANAGED_CACHING_DISABLED, PUBLIC_READ_MAX_TTL, publicReadPaths } from './lib/edge-cache.js';
 export { adminSecretName, BOOTSTRAP, BOOTSTRAP_ARTIFACT, BOOTSTRAP_HANDLER_PROGRAM } from './bootstrap.js';
 export { CLOUDFRONT_ORIGIN_PREFIX_LIST, internalTargetGroupArn, LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
 export { ORIGIN_HEADER_NAME, ORIGIN_HEADER_SECRET } from './lib/origin-header.js';

@@ -69,6 +69,9 @@ export function renderLoadBalancer(inv: Environment, services: ServiceCatalogue 
   const attributes = (): Value => [
     { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
     { Key: 'routing.http.desync_mitigation_mode', Value: 'defensive' },
+    // Appends the address it received from (CloudFront's edge) to X-Forwarded-For: the services'
+    // TRUSTED_PROXY_HOPS counts on it (environment/proxy-hops.ts).
+    { Key: 'routing.http.xff_header_processing.mode', Value: 'append' },
     { Key: 'idle_timeout.timeout_seconds', Value: '60' },
     { Key: 'deletion_protection.enabled', Value: String(inv.database.deletionProtection) },
   ];

@@ -7,6 +7,9 @@ import { subnetBlock } from './lib/cidr.js';
 import { StackBuilder, stackOutputs, type RenderedStack } from './lib/stack.js';
 import { getAZs, getAtt, join, ref, select, sub, type Expr } from './lib/template.js';
 
+/** What the private-db tier serves the private-app tier, and its NACL admits: MySQL and the shared cache. */
+export const DATA_TIER_PORTS = { mysql: 3306, cache: 6379 } as const;
+
 /** The outputs other stacks take. */
 export const NETWORK = stackOutputs('network', ['VpcId', 'VpcCidr', 'PublicSubnetIds', 'PrivateAppSubnetIds', 'PrivateDbSubnetIds']);
 
@@ -148,7 +151,8 @@ export function renderNetwork(inv: Environment): RenderedStack {
     { rule: 100, egress: true, cidr: '0.0.0.0/0' },
   ]);
   nacl('db', [
-    ...appBlocks.map((b, i): NaclEntry => ({ rule: 100 + i, egress: false, cidr: b, ports: [3306, 3306] })),
+    ...appBlocks.map((b, i): NaclEntry => ({ rule: 100 + i, egress: false, cidr: b, ports: [DATA_TIER_PORTS.mysql, DATA_TIER_PORTS.mysql] })),
+    ...appBlocks.map((b, i): NaclEntry => ({ rule: 150 + i, egress: false, cidr: b, ports: [DATA_TIER_PORTS.cache, DATA_TIER_PORTS.cache] })),
     ...dbBlocks.map((b, i): NaclEntry => ({ rule: 200 + i, egress: false, cidr: b })), // Multi-AZ and replica traffic
     { rule: 100, egress: true, cidr },
   ]);

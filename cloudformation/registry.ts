@@ -6,6 +6,7 @@
 // same bytes (no clock of their own, no randomness, no I/O).
 import { SHOP_SERVICES, type Environment, type ServiceCatalogue, type ServiceDeclaration } from '../environment/index.js';
 import { renderBootstrap } from './bootstrap.js';
+import { renderCache } from './cache.js';
 import { renderDatabase } from './database.js';
 import type { RenderedStack } from './lib/stack.js';
 import { toYaml } from './lib/template.js';
@@ -31,6 +32,7 @@ export type StackRegistration =
 export const SHOP_STACKS: readonly StackRegistration[] = [
   { source: 'network', render: renderNetwork },
   { source: 'database', render: renderDatabase },
+  { source: 'cache', render: renderCache },
   { source: 'bootstrap', render: renderBootstrap },
   { source: 'load-balancer', render: renderLoadBalancer },
   { source: 'service', renderPerService: renderService },

@@ -4,8 +4,9 @@
 // on CPU and requests per target, pre-warm scheduled actions for every sale event, a rolling update
 // that keeps capacity in service, and optional Spot through a mixed instances policy.
 import {
-  architectureOf, prewarmOf, prewarmTime, saleEventPhase, settingsOf, SHARED_SECRETS, type Environment, type SaleEvent, type ServiceCatalogue, type ServiceDeclaration,
+  architectureOf, prewarmOf, prewarmTime, saleEventPhase, settingsOf, SHARED_SECRETS, trustedProxyHops, type Environment, type SaleEvent, type ServiceCatalogue, type ServiceDeclaration,
 } from '../environment/index.js';
+import { CACHE, CACHE_PORT } from './cache.js';
 import { DATABASE, dbSecretArn } from './database.js';
 import { ARTIFACT_BUCKET, fromOutput, fullName, pascal, secretArn, securityGroupId, StackBuilder, subnetList, VPC_ID, type Input, type OutputRef, type RenderedStack } from './lib/stack.js';
 import { internalTargetGroupArn, LOAD_BALANCER, targetGroupArn, targetGroupFullName } from './load-balancer.js';
@@ -62,6 +63,19 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
   t.param('DbSecretArn', secretArn(`The ${service} database secret (database stack output ${dbSecretArn(service).output})`), dbSecretArn(service));
   for (const x of secrets) {
     t.param(x.param, secretArn(`Secrets Manager secret with ${SHARED_SECRETS[x.secret].holds} (created by the playbook)`), { from: 'secret', secret: x.secret });
+  }
+  // The shared cache, for a service that declares it: its URL and the security group it opens to us.
+  const cacheVariable = declaration.sharedStore?.url;
+  const cacheSg = cacheVariable
+    ? t.param('CacheSecurityGroupId', securityGroupId('The cache security group (cache stack output)'), CACHE.CacheSecurityGroupId)
+    : undefined;
+  if (cacheVariable) {
+    t.param('CacheUrl', {
+      Type: 'String',
+      Description: 'rediss://<primary endpoint>:<port> of the shared cache (cache stack output RedisUrl)',
+      AllowedPattern: '^rediss://[A-Za-z0-9.-]+:\\d{1,5}$',
+      ConstraintDescription: 'a rediss:// URL with host and port',
+    }, CACHE.RedisUrl);
   }
   const readReplicas = inv.database.readReplicas > 0;
   if (readReplicas) {
@@ -171,6 +185,7 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
       SecurityGroupEgress: [
         { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS: AWS APIs, packages' },
         { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, DestinationSecurityGroupId: dbSg, Description: 'MySQL' },
+        ...(cacheSg ? [{ IpProtocol: 'tcp', FromPort: CACHE_PORT, ToPort: CACHE_PORT, DestinationSecurityGroupId: cacheSg, Description: 'The shared cache (TLS)' }] : []),
       ],
       Tags: t.tags({ Name: t.prefixed(service) }),
     },
@@ -186,6 +201,21 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
       Description: `MySQL from ${service} instances`,
     },
   });
+
+  if (cacheSg) {
+    // The cache admits its port from the instances of the services that declare it, nothing else.
+    t.resource('CacheIngress', {
+      Type: 'AWS::EC2::SecurityGroupIngress',
+      Properties: {
+        GroupId: cacheSg,
+        IpProtocol: 'tcp',
+        FromPort: CACHE_PORT,
+        ToPort: CACHE_PORT,
+        SourceSecurityGroupId: getAtt('InstanceSecurityGroup', 'GroupId'),
+        Description: `The shared cache from ${service} instances`,
+      },
+    });
+  }
 
   t.resource('ServiceLogGroup', {
     Type: 'AWS::Logs::LogGroup',
@@ -204,6 +234,9 @@ export function renderService(inv: Environment, declaration: ServiceDeclaration,
     ['DB_TLS', 'on'],
     ...secrets.map((x): [string, string] => [x.variable, `aws:\${${x.param}}`]),
     ...(readReplicas ? [['DB_READ_HOSTS', '${DbReadHosts}'] as [string, string]] : []),
+    ...(declaration.sharedStore ? [[declaration.sharedStore.url, '${CacheUrl}'], [declaration.sharedStore.keyPrefix, `${inv.project}:${inv.environment}:`]] as Array<[string, string]> : []),
+    // CloudFront, then the load balancer, append to X-Forwarded-For (environment/proxy-hops.ts).
+    ['TRUSTED_PROXY_HOPS', String(trustedProxyHops('aws'))],
     // Services reach each other through the internal load balancer, inside the VPC.
     ...Object.keys(declaration.calls).map((variable): [string, string] => [variable, '${ServiceBaseUrl}']),
     ['SHUTDOWN_TIMEOUT_MS', String(s.drainSeconds * 1000)],

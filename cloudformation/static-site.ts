@@ -2,9 +2,14 @@
 // CloudFront through Origin Access Control; HTTPS only, HTTP/2 and 3, compression. /api/* goes to
 // the load balancer uncached with every viewer header (Authorization included) passed on, so an
 // authenticated response is never served from cache, and with the secret origin header the load
-// balancer requires (lib/origin-header.ts). Aliases, certificate and WAF are optional; with
-// domain.hostedZoneId the aliases get their alias records here.
-import type { Environment } from '../environment/index.js';
+// balancer requires (lib/origin-header.ts). The paths services declare public (catalog's product
+// pages, listings, categories) come first, cached for what their Cache-Control allows
+// (lib/edge-cache.ts). Aliases, certificate and WAF are optional; with domain.hostedZoneId the
+// aliases get their alias records here.
+import { SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../environment/index.js';
+import {
+  MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER, MANAGED_CACHING_DISABLED, publicReadCachePolicy, publicReadPaths, UNCACHED_ERRORS,
+} from './lib/edge-cache.js';
 import { StackBuilder, stackOutputs, type RenderedStack } from './lib/stack.js';
 import { ORIGIN_HEADER_NAME, originHeaderToSend } from './lib/origin-header.js';
 import { LOAD_BALANCER } from './load-balancer.js';
@@ -13,16 +18,15 @@ import { getAtt, ref, sub, type Expr, type Value } from './lib/template.js';
 /** The outputs the deploy play reads: where to upload assets, what to invalidate, the shop's URL. */
 export const STATIC_SITE = stackOutputs('static-site', ['SiteUrl', 'AssetsBucketName', 'DistributionId']);
 
-// AWS-managed CloudFront policies (fixed ids published by AWS, the same in every account).
-export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
-export const MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 /** The hosted zone every CloudFront alias target lives in (fixed by AWS). */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2';
 
-export function renderStaticSite(inv: Environment): RenderedStack {
+export function renderStaticSite(inv: Environment, services: ServiceCatalogue = SHOP_SERVICES): RenderedStack {
   const domain = inv.domain;
+  const publicReads = publicReadPaths(inv, services);
   const t = new StackBuilder(inv, STATIC_SITE.SiteUrl.stack,
     'Static assets in a private S3 bucket behind CloudFront (Origin Access Control, HTTPS only, HTTP/2 and 3, compression); ' +
+    `${publicReads.length ? `${publicReads.map((p) => p.pathPattern).join(', ')} cached as their Cache-Control allows, ` : ''}` +
     `/api/* forwarded uncached to the load balancer${domain?.aliases.length ? ` on ${domain.aliases.join(', ')}` : ''}.`);
 
   // The API origin: the name on the load balancer's certificate when there is one (CloudFront
@@ -131,6 +135,24 @@ export function renderStaticSite(inv: Environment): RenderedStack {
     },
   });
 
+  for (const p of publicReads) {
+    if (p === publicReads.find((q) => q.cachePolicy === p.cachePolicy)) t.resource(p.cachePolicy, publicReadCachePolicy(t.prefixed(p.cachePolicyName), p.query));
+  }
+  // The API origin's behaviours: the same everywhere but for what is cached.
+  const apiBehaviour = (pathPattern: string, cachePolicy: Expr): Value => ({
+    PathPattern: pathPattern,
+    TargetOriginId: 'api',
+    // Never a redirect for the API: a redirected POST would lose its body.
+    ViewerProtocolPolicy: 'https-only',
+    Compress: true,
+    // Writes share these paths (an admin's PATCH of a product): they pass through, never cached.
+    AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+    CachedMethods: ['GET', 'HEAD'],
+    CachePolicyId: cachePolicy,
+    OriginRequestPolicyId: MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER,
+    ResponseHeadersPolicyId: ref('SecurityHeadersPolicy'),
+  });
+
   const viewerCertificate: Value = domain?.certificateArn
     ? { AcmCertificateArn: domain.certificateArn, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' }
     : { CloudFrontDefaultCertificate: true };
@@ -177,20 +199,14 @@ export function renderStaticSite(inv: Environment): RenderedStack {
           CachePolicyId: ref('StaticCachePolicy'),
           ResponseHeadersPolicyId: ref('SecurityHeadersPolicy'),
         },
+        // First match wins: the public reads before /api/*, which caches nothing.
         CacheBehaviors: [
-          {
-            PathPattern: '/api/*',
-            TargetOriginId: 'api',
-            // Never a redirect for the API: a redirected POST would lose its body.
-            ViewerProtocolPolicy: 'https-only',
-            Compress: true,
-            AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
-            CachedMethods: ['GET', 'HEAD'],
-            CachePolicyId: MANAGED_CACHING_DISABLED,
-            OriginRequestPolicyId: MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER,
-            ResponseHeadersPolicyId: ref('SecurityHeadersPolicy'),
-          },
+          ...publicReads.map((p) => apiBehaviour(p.pathPattern, ref(p.cachePolicy))),
+          apiBehaviour('/api/*', MANAGED_CACHING_DISABLED),
         ],
+        ...(publicReads.length
+          ? { CustomErrorResponses: UNCACHED_ERRORS.map((code) => ({ ErrorCode: code, ErrorCachingMinTTL: 0 })) }
+          : {}),
       },
       Tags: t.tags(),
     },

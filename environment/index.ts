@@ -7,3 +7,4 @@ export * from './services.js';
 export * from './shared-secrets.js';
 export * from './yaml-problems.js';
 export * from './local-state.js';
+export * from './proxy-hops.js';

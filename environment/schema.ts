@@ -8,7 +8,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { SHOP_SERVICES, wiredVariables, type ServiceCatalogue } from './services.js';
 
 /** Environment variables the deploy sets itself besides the services' secrets and URLs. */
-const DEPLOY_ENV = ['PORT', 'HOST', 'NODE_ENV', 'AWS_REGION', 'DB_SECRET', 'DB_READ_HOSTS', 'SHUTDOWN_TIMEOUT_MS'] as const;
+const DEPLOY_ENV = ['PORT', 'HOST', 'NODE_ENV', 'AWS_REGION', 'DB_SECRET', 'DB_READ_HOSTS', 'SHUTDOWN_TIMEOUT_MS', 'TRUSTED_PROXY_HOPS'] as const;
 
 /** Environment variables the deploy sets itself; an inventory may not override them. */
 export function reservedVariables(services: ServiceCatalogue = SHOP_SERVICES): string[] {
@@ -99,6 +99,21 @@ const Service = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The shop's shared cache on AWS: an ElastiCache replication group (cloudformation/cache.ts) holding
+ * what every instance must see alike (login throttling counters). Replicas make it Multi-AZ with
+ * automatic failover; none is one node (a failure loses the counters until it is replaced).
+ */
+export const CACHE_ENGINES = ['valkey', 'redis'] as const;
+const Cache = Type.Object(
+  {
+    engine: OneOf(CACHE_ENGINES),
+    nodeType: Type.String({ pattern: '^cache\\.[a-z][a-z0-9]*\\.[a-z0-9]+$', expected: 'an ElastiCache node type such as cache.t4g.micro or cache.m7g.large' }),
+    replicas: Int(0, 5, { expected: 'read replicas beside the primary, 0 to 5 (1 or more: Multi-AZ with automatic failover)' }),
+  },
+  { additionalProperties: false },
+);
+
 const Prewarm = Type.Object(
   { min: Int(1, 500), desired: Int(1, 500) },
   { additionalProperties: false },
@@ -183,6 +198,7 @@ export const inventorySchema = <C extends ServiceCatalogue>(services: C) =>
           { additionalProperties: false },
         ),
       ),
+      cache: Cache,
       artifacts: Type.Object(
         {
           bucket: Type.String({
@@ -242,6 +258,7 @@ export type Environment = Static<typeof InventorySchema>;
 export type ServiceSettings = Static<typeof Service>;
 export type ScalingPolicy = Static<typeof Scaling>;
 export type WarmPoolSettings = Static<typeof WarmPool>;
+export type CacheSettings = Static<typeof Cache>;
 export type SaleEvent = Static<ReturnType<typeof saleEvent<typeof SHOP_SERVICES>>>;
 
 /** The schema for a catalogue and its compiled check, built once per catalogue. */

@@ -28,7 +28,7 @@ export function declarationOf(services: ServiceCatalogue, name: string): Service
   return found;
 }
 
-/** Environment variables the deploy wires for some service: secret references and service URLs. */
+/** Environment variables the deploy wires for some service: secret references, service URLs, the cache's URL. */
 export function wiredVariables(services: ServiceCatalogue): string[] {
-  return [...new Set(services.flatMap((d) => [...Object.keys(d.secrets), ...Object.keys(d.calls)]))];
+  return [...new Set(services.flatMap((d) => [...Object.keys(d.secrets), ...Object.keys(d.calls), ...(d.sharedStore ? [d.sharedStore.url, d.sharedStore.keyPrefix] : [])]))];
 }

@@ -30,7 +30,10 @@ export interface SharedSecret {
    * it (the old one stays `previous` for its grace), and drops a previous past its grace.
    */
   readonly rotation?: 'staged' | 'key-set';
-  /** 'aws': kept by the aws target only (the local shop has no CloudFront and no load balancer). */
+  /**
+   * 'aws': kept by the aws target only (the local shop has no CloudFront, no load balancer and no
+   * ElastiCache: its Redis takes no token), so the local fleet passes no reference to it.
+   */
   readonly only?: 'aws';
 }
 
@@ -65,6 +68,16 @@ export const SHARED_SECRETS: Readonly<Record<SharedSecretName, SharedSecret>> = 
     description: 'value CloudFront sends in X-Origin-Verify; the load balancer answers 403 without it',
     generate: { kind: 'random-token', key: 'value' },
     rotation: 'staged',
+    only: 'aws',
+  },
+  // The ElastiCache replication group's AUTH token (cloudformation/cache.ts resolves it by version
+  // id) and what users presents to it. 32 random bytes, base64url: 43 characters of [A-Za-z0-9_-],
+  // inside ElastiCache's rules (16 to 128 printable characters, no @, " or /).
+  'redis-auth': {
+    name: 'redis-auth',
+    holds: 'the cache AUTH token {authToken}',
+    description: 'AUTH token of the ElastiCache replication group (the shared cache); users presents it',
+    generate: { kind: 'random-token', key: 'authToken' },
     only: 'aws',
   },
 };

@@ -107,6 +107,27 @@ const s3Encrypted: SecurityRule = {
   },
 };
 
+const cacheEncrypted: SecurityRule = {
+  id: 'CKV_AWS_29',
+  mirrors: 'checkov CKV_AWS_29 (at rest), CKV_AWS_30 (in transit), CKV_AWS_31 (in transit with an AUTH token)',
+  title: 'ElastiCache (Redis OSS, Valkey) is encrypted at rest and in transit and requires an AUTH token',
+  check(t) {
+    const out: Violation[] = [];
+    for (const [id, r] of ofType(t, 'AWS::ElastiCache::ReplicationGroup')) {
+      const p = props(r);
+      const at = (name: string) => `Resources.${id}.Properties.${name}`;
+      if (!isTrue(p.AtRestEncryptionEnabled)) out.push({ resource: id, path: at('AtRestEncryptionEnabled'), message: 'cache data must be encrypted at rest (AtRestEncryptionEnabled: true)' });
+      if (!isTrue(p.TransitEncryptionEnabled)) out.push({ resource: id, path: at('TransitEncryptionEnabled'), message: 'connections must be encrypted (TransitEncryptionEnabled: true)' });
+      if (p.AuthToken === undefined && p.UserGroupIds === undefined) out.push({ resource: id, path: at('AuthToken'), message: 'clients must authenticate: an AuthToken (a {{resolve:secretsmanager:…}} reference) or user groups' });
+    }
+    // A lone cache cluster of these engines has neither: a replication group has both.
+    for (const [id, r] of ofType(t, 'AWS::ElastiCache::CacheCluster')) {
+      if (['redis', 'valkey'].includes(String(props(r).Engine))) out.push({ resource: id, path: `Resources.${id}.Properties.Engine`, message: 'a single cache cluster cannot encrypt or require AUTH: use an AWS::ElastiCache::ReplicationGroup' });
+    }
+    return out;
+  },
+};
+
 // --- exposure ------------------------------------------------------------------------------------------
 
 const rdsNotPublic: SecurityRule = {
@@ -388,7 +409,7 @@ const statefulRetained: SecurityRule = {
 };
 
 export const SECURITY_RULES: readonly SecurityRule[] = [
-  rdsEncrypted, ebsEncrypted, s3Encrypted, rdsNotPublic, imdsV2, worldIngress, s3PublicAccessBlocked,
+  rdsEncrypted, ebsEncrypted, s3Encrypted, cacheEncrypted, rdsNotPublic, imdsV2, worldIngress, s3PublicAccessBlocked,
   cloudFrontHttps, cloudFrontOriginHttps, iamWildcardAction, iamWildcardResource, noSecretValues, statefulRetained,
 ];
 

@@ -1,6 +1,6 @@
 // The review written two ways: boxed tables for a terminal or CI log, and GitHub-flavoured
 // Markdown tables for a pull-request comment (--review-md). Both carry the same sections.
-import type { Finding } from '../../cloudformation/index.js';
+import { EDGE_HEADER, type Finding } from '../../cloudformation/index.js';
 import { formatTable } from '@aws-cdk/cloudformation-diff';
 import type { ParameterRow, ResourceRow, Review, StatefulRisk } from './review.js';
 import { hasSecurityChanges } from './review.js';
@@ -37,6 +37,7 @@ export function reviewText(review: Review, style: TextStyle = plain): string {
       out.push('Security-related resources changed', box(RESOURCE_HEADER, resourceCells(review.securityResources)));
     }
   }
+  if (review.edge.length) out.push('Edge: what CloudFront caches, per path (first match wins)', box(EDGE_HEADER, review.edge));
   if (review.stateful.length) {
     out.push(style.loud('!!! STATEFUL: data-holding resources replaced or removed !!!'), box(STATEFUL_HEADER, statefulCells(review.stateful)));
     const refused = review.stateful.filter((s) => !s.allowed);
@@ -70,6 +71,7 @@ export function reviewMarkdown(review: Review): string {
     if (review.securityGroups.length) out.push('Security group rule changes', '', mdFromCells(review.securityGroups), '');
     if (review.securityResources.length) out.push('Security-related resources changed', '', mdTable(RESOURCE_HEADER, resourceCells(review.securityResources)), '');
   }
+  if (review.edge.length) out.push('#### Edge: what CloudFront caches, per path (first match wins)', '', mdTable(EDGE_HEADER, review.edge), '');
   if (review.stateful.length) {
     out.push('#### :stop_sign: Stateful resources replaced or removed', '', mdTable(STATEFUL_HEADER, statefulCells(review.stateful)), '');
   }

@@ -5,6 +5,7 @@
 // --allow-replace names it. Parameter values of NoEcho or secret-looking parameters are masked.
 import type { Change } from '@aws-sdk/client-cloudformation';
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
+import { edgeBehaviourRows, type Template } from '../../cloudformation/index.js';
 import type { ChangeSetInfo } from './aws/cloudformation.js';
 
 /** Resource types whose replacement or removal loses data or keys. */
@@ -16,7 +17,12 @@ export const STATEFUL_TYPES = new Set([
   'AWS::SecretsManager::Secret',
   'AWS::DynamoDB::Table',
   'AWS::EFS::FileSystem',
+  // A new replication group is a new endpoint, empty: every instance's counters start again.
+  'AWS::ElastiCache::ReplicationGroup',
 ]);
+
+/** Resource types that decide what the edge caches: a change to one shows the behaviour per path. */
+const EDGE_TYPES = new Set(['AWS::CloudFront::Distribution', 'AWS::CloudFront::CachePolicy']);
 
 export const isSecurityType = (type: string): boolean =>
   type.startsWith('AWS::IAM::') || type === 'AWS::EC2::SecurityGroup' || type === 'AWS::EC2::SecurityGroupIngress' ||
@@ -60,6 +66,8 @@ export interface Review {
   /** IAM, security-group, bucket-policy and key resources that change at all. */
   securityResources: ResourceRow[];
   stateful: StatefulRisk[];
+  /** When the edge's behaviours change: a row per path (what is cached, how long, by what key), empty otherwise. */
+  edge: string[][];
 }
 
 export interface ReviewInput {
@@ -144,6 +152,7 @@ export function buildReview(input: ReviewInput): Review {
     securityGroups: hasRows(diff?.securityGroupChanges.summarize()),
     securityResources: resources.filter((r) => isSecurityType(r.type)),
     stateful,
+    edge: input.newTemplate && resources.some((r) => EDGE_TYPES.has(r.type)) ? edgeBehaviourRows(input.newTemplate as unknown as Template) : [],
   };
 }
 

@@ -13,5 +13,12 @@ export const declaration = {
     seed: { role: 'seed', task: 'seed catalog', reports: { count: /(\d+) product\(s\) inserted/ } },
   },
   smokePath: '/api/catalog/products?limit=1',
+  // Public reads the edge may cache for what their Cache-Control allows (routes.ts): product pages,
+  // listings (keyed by the query strings ProductListQuery takes) and categories.
+  publicReads: [
+    { path: '/products/*' },
+    { path: '/products', query: ['category', 'q', 'limit', 'cursor'] },
+    { path: '/categories' },
+  ],
   databasePools: { rawReads: true }, // product pages read through kit/raw-read.ts (service.ts)
 } as const satisfies ServiceDeclaration;

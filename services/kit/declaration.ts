@@ -5,7 +5,7 @@
 // so the environment model loads them without loading any service code.
 
 /** Secrets the deploy creates once per environment and several services read (environment/shared-secrets.ts). */
-export type SharedSecretName = 'jwt' | 'jwt-public' | 'service-credential' | 'origin-header';
+export type SharedSecretName = 'jwt' | 'jwt-public' | 'service-credential' | 'origin-header' | 'redis-auth';
 
 /** How an operator command's output says whether it changed anything. */
 export type ChangeReport =
@@ -40,6 +40,12 @@ export interface ServiceDeclaration<Name extends string = string> {
   readonly secrets: Readonly<Record<string, SharedSecretName>>;
   /** Services it calls, by the environment variable that holds their base URL. */
   readonly calls: Readonly<Record<string, string>>;
+  /**
+   * Paths under its prefix whose GET/HEAD answers are the same for everyone (`/products/*`): the
+   * edge may keep them for as long as the answer's Cache-Control allows. With the query strings
+   * that select what the answer holds (the cache key), and nothing personal, ever.
+   */
+  readonly publicReads?: readonly { readonly path: string; readonly query?: readonly string[] }[];
   /** Operator commands by program: `dist/services/<name>/<program>.js` (see programPath). */
   readonly commands: Readonly<Record<string, OperatorCommand>>;
   /** A path that answers 200 once the service works, for smoke checks through the front door. */
@@ -47,7 +53,8 @@ export interface ServiceDeclaration<Name extends string = string> {
   /**
    * The shared store it keeps fleet-wide counters in (Redis, services/kit/shared-store.ts), by the
    * variables that name it: its URL, and the key prefix that keeps environments sharing one Redis
-   * apart. A deploy sets both (locally: the machine's Redis or a private redis-server).
+   * apart. A deploy sets both (locally: the machine's Redis or a private redis-server; on AWS the
+   * cache stack's `rediss://<primary endpoint>:<port>`). Its auth token is a shared secret (`secrets`).
    */
   readonly sharedStore?: { readonly url: string; readonly keyPrefix: string };
   /**

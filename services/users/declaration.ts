@@ -6,7 +6,7 @@ export const declaration = {
   name: 'users',
   defaultPort: 3001,
   pathPrefix: '/api/users',
-  secrets: { JWT_VERIFY_SECRET: 'jwt-public', JWT_SIGNING_SECRET: 'jwt', SERVICE_CREDENTIAL_SECRET: 'service-credential' },
+  secrets: { JWT_VERIFY_SECRET: 'jwt-public', JWT_SIGNING_SECRET: 'jwt', SERVICE_CREDENTIAL_SECRET: 'service-credential', REDIS_AUTH_SECRET: 'redis-auth' },
   calls: {},
   // The throttles' counters (login, registration, refresh), shared by every instance.
   sharedStore: { url: 'REDIS_URL', keyPrefix: 'REDIS_KEY_PREFIX' },

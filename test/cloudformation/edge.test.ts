@@ -4,7 +4,7 @@
 // other through an internal load balancer inside the VPC, and Route 53 records come with
 // domain.hostedZoneId.
 import t from 'tap';
-import { renderStacks, validateStacks, type RenderedStack } from '../../cloudformation/index.js';
+import { edgeBehaviourRows, renderStacks, validateStacks, type RenderedStack } from '../../cloudformation/index.js';
 import { loadEnvironment, type Environment } from '../../environment/index.js';
 import type { Template } from '../../cloudformation/lib/template.js';
 import { inventoryFile, ofType, rendered, type Rendered } from './fixtures.js';
@@ -164,4 +164,72 @@ t.test('templates never hold the origin header value', async (t) => {
     t.notMatch(text, /X-Origin-Verify[^{]*"[A-Za-z0-9_-]{43}"/, `${env(r)}: only dynamic references`);
     t.same((await validateStacks(r.stacks)).filter((f) => f.rule === 'W2501'), [], `${env(r)}: the secret-value rule agrees`);
   }
+});
+
+// --- issue 18 item 5: the edge takes the read storm, never anything personal ------------------------
+
+interface CacheBehaviour { PathPattern: string; CachePolicyId: unknown; AllowedMethods: string[]; CachedMethods: string[]; OriginRequestPolicyId: unknown }
+const distributionConfig = (x: Template) => x.Resources.Distribution!.Properties!.DistributionConfig as unknown as { CacheBehaviors: CacheBehaviour[]; CustomErrorResponses?: Array<{ ErrorCode: number; ErrorCachingMinTTL: number }> };
+/** CloudFront's path patterns: `*` any characters (slashes too), `?` one; case-sensitive, the whole path. */
+const matches = (pattern: string, path: string): boolean =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(path);
+/** The behaviour CloudFront picks for a path: the first whose pattern matches (the default, assets, otherwise). */
+const behaviourFor = (x: Template, path: string): CacheBehaviour | undefined => distributionConfig(x).CacheBehaviors.find((b) => matches(b.PathPattern, path));
+const cachePolicyOf = (x: Template, b: CacheBehaviour) => {
+  const id = (b.CachePolicyId as { Ref?: string }).Ref;
+  return id ? (x.Resources[id]!.Properties!.CachePolicyConfig as Record<string, any>) : undefined;
+};
+
+t.test("catalog's public reads are cached at the edge for what Cache-Control allows, keyed on path and the listing's query strings", (t) => {
+  for (const r of both) {
+    const x = r.stack('static-site').template;
+    const order = distributionConfig(x).CacheBehaviors.map((b) => b.PathPattern);
+    t.same(order, ['/api/catalog/products/*', '/api/catalog/products', '/api/catalog/categories', '/api/*'], `${env(r)}: the public paths come before /api/*`);
+    for (const path of ['/api/catalog/products/SKU-00042', '/api/catalog/products', '/api/catalog/categories']) {
+      const b = behaviourFor(x, path)!;
+      const policy = cachePolicyOf(x, b);
+      t.ok(policy, `${env(r)} ${path}: a cache policy of its own`);
+      t.match(policy, { MinTTL: 0, DefaultTTL: 0, MaxTTL: 60 }, `${env(r)} ${path}: kept only as Cache-Control allows (none without it), a minute at most`);
+      const key = policy!.ParametersInCacheKeyAndForwardedToOrigin;
+      t.same(key.CookiesConfig, { CookieBehavior: 'none' }, `${env(r)} ${path}: no cookies in the key`);
+      t.same(key.HeadersConfig, { HeaderBehavior: 'none' }, `${env(r)} ${path}: no headers (Authorization) in the key`);
+      t.same(b.CachedMethods, ['GET', 'HEAD'], `${env(r)} ${path}: GET and HEAD answers only`);
+    }
+    const listing = cachePolicyOf(x, behaviourFor(x, '/api/catalog/products')!)!.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig;
+    t.same(listing, { QueryStringBehavior: 'whitelist', QueryStrings: ['category', 'q', 'limit', 'cursor'] }, `${env(r)}: a listing is keyed on what selects its items (schemas.ts ProductListQuery)`);
+    const page = cachePolicyOf(x, behaviourFor(x, '/api/catalog/products/SKU-00042')!)!.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig;
+    t.same(page, { QueryStringBehavior: 'none' }, `${env(r)}: a product page on its path alone`);
+    // An admin's write on the same path passes through, uncached, Authorization and all.
+    t.equal(behaviourFor(x, '/api/catalog/products/SKU-00042')!.AllowedMethods.length, 7, `${env(r)}: writes pass through`);
+    t.equal(behaviourFor(x, '/api/catalog/products/SKU-00042')!.OriginRequestPolicyId, 'b689b0a8-53d0-40ab-baf2-68738e2966ac', `${env(r)}: every viewer header reaches the origin (Authorization for writes)`);
+    // An error for a query string outside the key must not be served to everyone with that key.
+    t.same(distributionConfig(x).CustomErrorResponses?.find((e) => e.ErrorCode === 400), { ErrorCode: 400, ErrorCachingMinTTL: 0 }, `${env(r)}: errors are not kept by default`);
+  }
+  t.end();
+});
+
+t.test('nothing personal is ever cached: users, orders, inventory and everything else under /api/* go uncached', (t) => {
+  const personal = [
+    '/api/users/login', '/api/users/register', '/api/users/me', '/api/users/accounts/7',
+    '/api/orders', '/api/orders/0b6f0a2e-4a7e-4a55-9b1d-0f1f0c8a9a11',
+    '/api/inventory/stock/SKU-00042', '/api/inventory/reservations',
+    '/api/catalog', '/api/catalogue/products', '/api/catalog/products-admin',
+  ];
+  for (const r of both) {
+    const x = r.stack('static-site').template;
+    for (const path of personal) t.equal(behaviourFor(x, path)?.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', `${env(r)} ${path}: CachingDisabled`);
+    // Only declared public reads have a caching behaviour at all.
+    const caching = distributionConfig(x).CacheBehaviors.filter((b) => b.CachePolicyId !== '4135ea2d-6df8-44a3-9df3-4b5a84be39ad').map((b) => b.PathPattern);
+    t.ok(caching.every((p) => p.startsWith('/api/catalog/')), `${env(r)}: only catalog paths cache (${caching.join(', ')})`);
+  }
+  t.end();
+});
+
+t.test('the review shows the edge per path', (t) => {
+  const rows = edgeBehaviourRows(production.stack('static-site').template);
+  t.same(rows.map((row) => `${row[0]} ${row[3]!.startsWith('GET') ? 'cached' : 'not cached'}`), [
+    '/api/catalog/products/* cached', '/api/catalog/products cached', '/api/catalog/categories cached', '/api/* not cached', '* cached',
+  ]);
+  t.match(rows[1], ['/api/catalog/products', 'api', 'all', 'GET, HEAD, as Cache-Control allows', '0/0/60', 'path; query: category, q, limit, cursor; cookies: none; headers: none']);
+  t.end();
 });

@@ -173,7 +173,7 @@ t.test('monitoring: email and thresholds from the inventory', (t) => {
 t.test('nothing else differs: outside the environment-driven resources both have the same resources', (t) => {
   // What production may have that staging has not, per stack, and why.
   const productionOnly: Record<string, RegExp> = {
-    network: /C(RouteTableAssociation|NetworkAclAssociation)?$|^Nat(Eip|Gateway)[BC]$|^DbNetworkAclIn(102|202)$/, // third AZ, NAT per AZ
+    network: /C(RouteTableAssociation|NetworkAclAssociation)?$|^Nat(Eip|Gateway)[BC]$|^DbNetworkAclIn(102|152|202)$/, // third AZ, NAT per AZ
     database: /^DatabaseReplica\d$/,
     'load-balancer': /^HttpsListener$/,
     monitoring: /^AlarmEmailSubscription$|^ReadReplica\dLag$/,

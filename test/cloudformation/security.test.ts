@@ -76,6 +76,33 @@ t.test('CKV_AWS_8: unencrypted EBS', (t) => {
   t.end();
 });
 
+t.test('CKV_AWS_29: a cache not encrypted, or open without a token', (t) => {
+  const x = template('cache');
+  const group = x.Resources.ReplicationGroup!.Properties!;
+  group.AtRestEncryptionEnabled = false;
+  catches(t, 'CKV_AWS_29', x, /AtRestEncryptionEnabled: cache data must be encrypted at rest/, 'ReplicationGroup');
+  const clear = template('cache');
+  delete clear.Resources.ReplicationGroup!.Properties!.TransitEncryptionEnabled;
+  catches(t, 'CKV_AWS_29', clear, /TransitEncryptionEnabled: connections must be encrypted/, 'ReplicationGroup');
+  const open = template('cache');
+  delete open.Resources.ReplicationGroup!.Properties!.AuthToken;
+  catches(t, 'CKV_AWS_29', open, /AuthToken: clients must authenticate/, 'ReplicationGroup');
+  const single = template('cache');
+  single.Resources.Lone = { Type: 'AWS::ElastiCache::CacheCluster', Properties: { Engine: 'redis', CacheNodeType: 'cache.t4g.micro', NumCacheNodes: 1 } };
+  catches(t, 'CKV_AWS_29', single, /use an AWS::ElastiCache::ReplicationGroup/, 'Lone');
+  t.end();
+});
+
+t.test('W2501 and I3011 know the cache: a literal AUTH token, no final snapshot', (t) => {
+  const literal = template('cache');
+  literal.Resources.ReplicationGroup!.Properties!.AuthToken = 'hunter2hunter2hunter2';
+  catches(t, 'W2501', literal, /AuthToken holds a literal value/, 'ReplicationGroup');
+  const dropped = template('cache');
+  delete dropped.Resources.ReplicationGroup!.DeletionPolicy;
+  catches(t, 'I3011', dropped, /ReplicationGroup holds data: DeletionPolicy must be Snapshot or Retain/, 'ReplicationGroup');
+  t.end();
+});
+
 t.test('CKV_AWS_19: unencrypted S3', (t) => {
   const x = template('static-site');
   delete x.Resources.AssetsBucket!.Properties!.BucketEncryption;
@@ -237,7 +264,7 @@ t.test('I3011: a stateful resource without a Snapshot or Retain policy', (t) => 
 });
 
 t.test('every rule has a test above', (t) => {
-  const tested = ['F27', 'CKV_AWS_8', 'CKV_AWS_19', 'F22', 'CKV_AWS_79', 'W2', 'CKV_AWS_53', 'CKV_AWS_34', 'CloudFront.9', 'F3', 'W11', 'W2501', 'I3011'];
+  const tested = ['F27', 'CKV_AWS_8', 'CKV_AWS_19', 'CKV_AWS_29', 'F22', 'CKV_AWS_79', 'W2', 'CKV_AWS_53', 'CKV_AWS_34', 'CloudFront.9', 'F3', 'W11', 'W2501', 'I3011'];
   t.same(SECURITY_RULES.map((r) => r.id).sort(), tested.sort());
   t.end();
 });

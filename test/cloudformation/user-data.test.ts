@@ -25,6 +25,8 @@ const SAMPLES: Record<string, string> = {
   JwtVerifySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:saleday/production/jwt-public-AbCdEf',
   JwtSigningSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:saleday/production/jwt-AbCdEf',
   ServiceCredentialSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:saleday/production/service-credential-AbCdEf',
+  RedisAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:saleday/production/redis-auth-AbCdEf',
+  CacheUrl: 'rediss://master.saleday-production-cache.abc123.euw1.cache.amazonaws.com:6379',
   DbReadHosts: 'replica-1.abc.eu-west-1.rds.amazonaws.com,replica-2.abc.eu-west-1.rds.amazonaws.com',
   ServiceBaseUrl: 'https://api.shop.example.com',
   ServiceLogGroup: 'saleday-production-service-orders-ServiceLogGroup-1A2B3C',
@@ -117,6 +119,13 @@ for (const env of ['production', 'staging', 'local']) {
       }
     }
     t.match(userData(r, 'users').template, /\nJWT_SIGNING_SECRET=aws:\$\{JwtSigningSecretArn\}\n/, 'users signs tokens');
+    t.match(userData(r, 'users').template, /\nREDIS_AUTH_SECRET=aws:\$\{RedisAuthSecretArn\}\n/, "users has the cache's AUTH token, as a reference");
+    t.match(userData(r, 'users').script, /\nREDIS_URL=rediss:\/\/[a-z0-9.-]+:6379\n/, 'users reaches the cache over TLS (the cache stack output)');
+    for (const service of SERVICE_NAMES) {
+      // CloudFront, then the load balancer, append to X-Forwarded-For: the client is two entries from the end.
+      t.match(userData(r, service).script, /\nTRUSTED_PROXY_HOPS=2\n/, `${service}: trusts the two proxies in front of it`);
+    }
+    for (const service of ['catalog', 'inventory', 'orders']) t.notMatch(userData(r, service).template, /REDIS_/, `${service} does not use the cache`);
     for (const service of ['inventory', 'orders']) t.match(userData(r, service).template, /\nSERVICE_CREDENTIAL_SECRET=aws:\$\{ServiceCredentialSecretArn\}\n/, `${service} has the service credential`);
     t.match(userData(r, 'orders').template, /\nCATALOG_URL=\$\{ServiceBaseUrl\}\nINVENTORY_URL=\$\{ServiceBaseUrl\}\n/, 'orders knows where catalog and inventory are');
     t.notMatch(userData(r, 'catalog').template, /SERVICE_CREDENTIAL_SECRET|JWT_SIGNING_SECRET/, 'catalog gets no more secrets than it needs');

@@ -44,6 +44,21 @@ const UNMODELLED = new Set([
 ]);
 
 const { moto, root, cfn, s3, secrets, playbook, liveStacks, objectKeys } = await emulatorWorld(t);
+
+/** An ElastiCache Query API call to the emulator (no ElastiCache client in package.json; moto does not check signatures): the XML answer. */
+async function elastiCache(action: string, params: Record<string, string>): Promise<string> {
+  const res = await fetch(moto.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${moto.region}/elasticache/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams({ Action: action, Version: '2015-02-02', ...params }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${action}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  return text;
+}
 const autoscaling = new AutoScalingClient(moto.clientConfig());
 t.teardown(() => autoscaling.destroy());
 
@@ -98,10 +113,24 @@ t.test('b. --yes creates every stack, secret, artifact and static asset', async 
     t.same(Object.keys(outputs).sort(), Object.keys(template.Outputs ?? {}).sort(), `${key}: every output of its template`);
     t.notOk(Object.values(outputs).some((v) => v === '' || v.includes('Fn::')), `${key}: every output has a value`);
   }
-  for (const name of ['jwt', 'jwt-public', 'service-credential']) {
+  for (const name of ['jwt', 'jwt-public', 'service-credential', 'redis-auth']) {
     const secret = await secrets.send(new DescribeSecretCommand({ SecretId: `saleday/emulator/${name}` }));
     t.ok(secret.ARN, `secret saleday/emulator/${name}`);
   }
+  // The cache deploys after the network and before users, which takes its URL and security group.
+  const order = /ok: \[deploy order\] \d+ waves: (.*)/.exec(r.stdout)?.[1]?.split(' | ').map((w) => w.split(', ')) ?? [];
+  const wave = (stack: string) => order.findIndex((w) => w.includes(stack));
+  t.ok(wave('cache') > wave('network') && wave('cache') < wave('service-users'), `cache deploys after network, before service-users: ${order.map((w) => w.join(', ')).join(' | ')}`);
+  // The replication group as ElastiCache has it: encrypted both ways, its AUTH token set from the secret.
+  const cache = outputsOf(await describe('cache'));
+  const group = await elastiCache('DescribeReplicationGroups', { ReplicationGroupId: cache.ReplicationGroupId! });
+  t.match(group, /<TransitEncryptionEnabled>true<\/TransitEncryptionEnabled>/, 'encrypted in transit');
+  t.match(group, /<AtRestEncryptionEnabled>true<\/AtRestEncryptionEnabled>/, 'encrypted at rest');
+  t.match(group, /<AuthTokenEnabled>true<\/AuthTokenEnabled>/, 'AUTH token required');
+  const users = Object.fromEntries(((await describe('service-users')).Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
+  t.equal(users.CacheUrl, cache.RedisUrl, 'users gets the cache URL');
+  t.match(users.CacheUrl, /^rediss:\/\/[a-z0-9.-]+:6379$/, 'over TLS');
+  t.match(users.RedisAuthSecretArn, /:secret:saleday\/emulator\/redis-auth-/, "and the AUTH token secret's ARN, never its value");
   const keys = await objectKeys(ARTIFACTS);
   for (const service of SERVICES) {
     const key = keys.find((k) => k.startsWith(`artifacts/${service}/`));

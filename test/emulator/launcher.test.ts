@@ -313,6 +313,30 @@ const SCENARIOS: Record<string, (aws: Aws, name: string) => Promise<void>> = {
     must(/\.cloudfront\.net$/.test(out.DomainName ?? ''), `outputs ${JSON.stringify(out)}`);
     await aws.cloudfront.send(new CreateInvalidationCommand({ DistributionId: out.Id, InvalidationBatch: { CallerReference: name, Paths: { Quantity: 1, Items: ['/index.html'] } } }));
   },
+  'elasticache-resources': async (aws, name) => {
+    await createStack(aws, name, {
+      Resources: {
+        Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.9.0.0/16' } },
+        A: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.1.0/24', AvailabilityZone: 'eu-west-1a' } },
+        B: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.9.2.0/24', AvailabilityZone: 'eu-west-1b' } },
+        Subnets: { Type: 'AWS::ElastiCache::SubnetGroup', Properties: { Description: 'test', SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] } },
+        Cache: {
+          Type: 'AWS::ElastiCache::ReplicationGroup',
+          Properties: {
+            ReplicationGroupDescription: 'test', Engine: 'valkey', EngineVersion: '8.0', CacheNodeType: 'cache.t4g.micro', NumCacheClusters: 2,
+            AutomaticFailoverEnabled: true, MultiAZEnabled: true, CacheSubnetGroupName: { Ref: 'Subnets' },
+            AtRestEncryptionEnabled: true, TransitEncryptionEnabled: true, AuthToken: 'a-test-token-of-32-characters-ok',
+          },
+        },
+      },
+      Outputs: {
+        Url: { Value: { 'Fn::Join': ['', ['rediss://', { 'Fn::GetAtt': ['Cache', 'PrimaryEndPoint.Address'] }, ':', { 'Fn::GetAtt': ['Cache', 'PrimaryEndPoint.Port'] }]] } },
+        Group: { Value: { Ref: 'Cache' } },
+      },
+    });
+    const out = await outputs(aws, name);
+    must(/^rediss:\/\/master\.[a-z0-9.-]+:6379$/.test(out.Url ?? '') && Boolean(out.Group), `outputs ${JSON.stringify(out)}`);
+  },
   'bucket-policy-conditions': async (aws, name) => {
     await aws.s3.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
     const policy = { Version: '2012-10-17', Statement: [{ Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] };

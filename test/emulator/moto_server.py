@@ -641,7 +641,7 @@ def _cloudfront_distribution_resource() -> None:
 
     def api_config(config: dict[str, Any], caller_reference: str) -> dict[str, Any]:
         """The template's DistributionConfig in the API's shape (lists under Items, a few renamed keys)."""
-        c = {k: v for k, v in config.items() if k not in ("IPV6Enabled", "Origins", "CacheBehaviors", "Aliases")}
+        c = {k: v for k, v in config.items() if k not in ("IPV6Enabled", "Origins", "CacheBehaviors", "Aliases", "CustomErrorResponses")}
         c.update(CallerReference=caller_reference, IsIPV6Enabled=config.get("IPV6Enabled", True),
                  Origins={"Items": [origin(o) for o in config.get("Origins", [])]},
                  DefaultCacheBehavior=behaviour(config.get("DefaultCacheBehavior", {})))
@@ -649,6 +649,8 @@ def _cloudfront_distribution_resource() -> None:
             c["CacheBehaviors"] = {"Quantity": len(config["CacheBehaviors"]), "Items": [behaviour(b) for b in config["CacheBehaviors"]]}
         if config.get("Aliases"):
             c["Aliases"] = {"Items": list(config["Aliases"])}
+        if config.get("CustomErrorResponses"):
+            c["CustomErrorResponses"] = {"Quantity": len(config["CustomErrorResponses"]), "Items": list(config["CustomErrorResponses"])}
         return c
 
     def create_distribution(name: str, p: dict[str, Any], account_id: str, region_name: str) -> Any:
@@ -669,6 +671,57 @@ def _cloudfront_distribution_resource() -> None:
            create=create_distribution, update=update_distribution, ref=lambda d: d.distribution_id,
            attributes={"Id": lambda d: d.distribution_id, "DomainName": lambda d: d.domain_name},
            delete=lambda d, account_id, region: backend(account_id).delete_distribution(d.distribution_id, True))
+
+
+@fix("elasticache-resources",
+     "An AWS::ElastiCache::SubnetGroup and an AWS::ElastiCache::ReplicationGroup (cluster mode off) in a template "
+     "are created in ElastiCache, the group with its AuthToken, encryption and node count: Ref gives the subnet "
+     "group's name and the group's id, GetAtt PrimaryEndPoint.Address and PrimaryEndPoint.Port its primary endpoint "
+     "(AWS::ElastiCache::ReplicationGroup, Return values).")
+def _elasticache_resources() -> None:
+    # moto models both in its ElastiCache API but not in CloudFormation: the resources are skipped,
+    # and an output with GetAtt ReplicationGroup.PrimaryEndPoint.Address leaves the stack without it.
+    from moto.elasticache.models import elasticache_backends
+
+    def backend(account_id: str, region_name: str) -> Any:
+        return elasticache_backends[account_id][region_name]
+
+    def physical_name(name: str, limit: int) -> str:
+        # Lower-case letters, digits and hyphens, starting with a letter, as ElastiCache requires.
+        return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", name.lower()))[:limit].strip("-")
+
+    def create_subnet_group(name: str, p: dict[str, Any], account_id: str, region_name: str) -> Any:
+        return backend(account_id, region_name).create_cache_subnet_group(
+            p.get("CacheSubnetGroupName") or physical_name(name, 255), p.get("Description", ""), list(p.get("SubnetIds", [])), p.get("Tags"))
+
+    def create_group(name: str, p: dict[str, Any], account_id: str, region_name: str) -> Any:
+        flag = lambda key: str(p.get(key, "false")).lower() == "true"  # noqa: E731 (template booleans may be strings)
+        return backend(account_id, region_name).create_replication_group(
+            replication_group_id=p.get("ReplicationGroupId") or physical_name(name, 40),
+            replication_group_description=p["ReplicationGroupDescription"], global_replication_group_id=None,
+            primary_cluster_id=None, automatic_failover_enabled=flag("AutomaticFailoverEnabled"), multi_az_enabled=flag("MultiAZEnabled"),
+            num_cache_clusters=int(p.get("NumCacheClusters", 1)), preferred_cache_cluster_azs=p.get("PreferredCacheClusterAZs"),
+            num_node_groups=None, replicas_per_node_group=None, node_group_configuration=[], cache_node_type=p.get("CacheNodeType"),
+            engine=p.get("Engine"), engine_version=p.get("EngineVersion"), cache_parameter_group_name=p.get("CacheParameterGroupName"),
+            cache_subnet_group_name=p.get("CacheSubnetGroupName"), cache_security_group_names=None,
+            security_group_ids=list(p.get("SecurityGroupIds", [])), tags=p.get("Tags"), snapshot_arns=None, snapshot_name=None,
+            preferred_maintenance_window=p.get("PreferredMaintenanceWindow"), port=int(p.get("Port", 6379)), notification_topic_arn=None,
+            auto_minor_version_upgrade=flag("AutoMinorVersionUpgrade"), snapshot_retention_limit=int(p.get("SnapshotRetentionLimit", 0)),
+            snapshot_window=None, auth_token=p.get("AuthToken"), transit_encryption_enabled=flag("TransitEncryptionEnabled"),
+            at_rest_encryption_enabled=flag("AtRestEncryptionEnabled"), kms_key_id=p.get("KmsKeyId"), user_group_ids=list(p.get("UserGroupIds", [])),
+            log_delivery_configurations=[], data_tiering_enabled=None, network_type=None, ip_discovery=None,
+            transit_encryption_mode=p.get("TransitEncryptionMode"), cluster_mode=None, serverless_cache_snapshot_name=None)
+
+    def primary(group: Any, key: str) -> Any:
+        return group.node_groups[0]["primary_endpoint"][key]
+
+    _model("elasticache-resources", "AWS::ElastiCache::SubnetGroup", "elasticache", create=create_subnet_group,
+           ref=lambda g: g.cache_subnet_group_name, attributes={},
+           delete=lambda g, account_id, region: backend(account_id, region).cache_subnet_groups.pop(g.cache_subnet_group_name, None))
+    _model("elasticache-resources", "AWS::ElastiCache::ReplicationGroup", "elasticache", create=create_group,
+           ref=lambda g: g.replication_group_id,
+           attributes={"PrimaryEndPoint.Address": lambda g: primary(g, "address"), "PrimaryEndPoint.Port": lambda g: str(primary(g, "port"))},
+           delete=lambda g, account_id, region: backend(account_id, region).delete_replication_group(g.replication_group_id, None))
 
 
 @fix("bucket-policy-conditions",

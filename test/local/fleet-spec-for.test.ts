@@ -53,6 +53,8 @@ t.test('every service with its program, secret references, route and policy', as
     MIGRATE_ON_START: 'true',
   });
   t.equal(users?.env?.JWT_SIGNING_SECRET, ref('jwt'), 'users signs tokens');
+  t.notOk(users?.env && 'REDIS_AUTH_SECRET' in users.env, "no reference to the cache's AUTH token, which only the aws target keeps (the local Redis takes none)");
+  for (const [name, s] of Object.entries(spec.services)) t.equal(s.env?.TRUSTED_PROXY_HOPS, '1', `${name}: behind the gateway alone, one proxy appends to X-Forwarded-For`);
   t.equal(inventory?.env?.SERVICE_CREDENTIAL_SECRET, ref('service-credential'));
   t.match(orders!.env, { SERVICE_CREDENTIAL_SECRET: ref('service-credential'), CATALOG_URL: gatewayUrl, INVENTORY_URL: gatewayUrl }, 'orders calls through the gateway');
   t.notOk(catalog?.env?.JWT_SIGNING_SECRET ?? catalog?.env?.SERVICE_CREDENTIAL_SECRET, 'catalog reads no other secret');

@@ -43,7 +43,7 @@ t.test('first deploy creates every stack in order, passes outputs on, and a seco
   t.match(params('saleday-test-service-catalog').ArtifactSha256, /^[0-9a-f]{64}$/);
   t.equal(params('saleday-test-service-catalog').JwtVerifySecretArn, w.secrets.secrets.get('saleday/test/jwt-public')!.arn, 'secret ARNs become parameters');
   t.equal(w.s3.puts().filter((p) => p.includes('/artifacts/')).length, 4, 'four artifacts uploaded');
-  t.same([...w.secrets.secrets.keys()].sort(), ['saleday/test/jwt', 'saleday/test/jwt-public', 'saleday/test/service-credential']);
+  t.same([...w.secrets.secrets.keys()].sort(), ['saleday/test/jwt', 'saleday/test/jwt-public', 'saleday/test/redis-auth', 'saleday/test/service-credential']);
   for (const s of w.secrets.secrets.values()) {
     const value = JSON.parse(s.value) as Record<string, string>;
     for (const v of Object.values(value)) t.notOk(first.text.includes(v.slice(40, 80)), 'secret values never printed');

@@ -96,7 +96,7 @@ t.test('a deletion that ends DELETE_FAILED names the root-cause event and the fi
   t.match(r.text, /--retain-resources Site/);
   t.notMatch(r.text, /\n\s+at /, 'no stack trace');
   t.same(liveStacks(), ['saleday-test-database', 'saleday-test-load-balancer', 'saleday-test-network', 'saleday-test-static-site'], 'the later waves did not run');
-  t.equal(w.secrets.secrets.size, 3, 'the secrets stay until every stack is gone');
+  t.equal(w.secrets.secrets.size, 4, 'the secrets stay until every stack is gone (jwt, jwt-public, service-credential, redis-auth)');
 
   // Once the cause is fixed, the same command finishes the job (the DELETE_FAILED stack is deleted again).
   const again = await run('destroy', ['-i', 'test.yaml', '--yes'], env());

@@ -93,3 +93,26 @@ t.test('--review-md output is valid Markdown with real tables', (t) => {
   t.equal(mdCell('a|b\nc'), 'a\\|b<br>c', 'pipes and line breaks cannot break a table');
   t.end();
 });
+
+t.test('a change to the distribution shows what the edge caches, per path; other changes do not', async (t) => {
+  const { loadEnvironment } = await import('../../environment/index.js');
+  const { renderStacks } = await import('../../cloudformation/index.js');
+  const inv = await loadEnvironment(fileURLToPath(new URL('../../playbooks/inventories/production.yaml', import.meta.url)));
+  const site = renderStacks(inv).find((s) => s.name === 'static-site')!.template as unknown as Record<string, unknown>;
+  const edgeChange: ChangeSetInfo = {
+    ...changeSet,
+    stackName: 'saleday-production-static-site',
+    parameters: {},
+    changes: [
+      { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'CatalogProductsCachePolicy', ResourceType: 'AWS::CloudFront::CachePolicy' } },
+      { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Distribution', ResourceType: 'AWS::CloudFront::Distribution', Replacement: 'False', Scope: ['Properties'] } },
+    ],
+  };
+  const r = buildReview({ stackName: 'saleday-production-static-site', changeSet: edgeChange, kind: 'UPDATE', oldTemplate: site, newTemplate: site, oldParameters: {}, newParameters: {}, allowReplace: [] });
+  const text = reviewText(r);
+  t.match(text, /Edge: what CloudFront caches, per path/);
+  t.match(text, /│ \/api\/catalog\/products\s+│ api\s+│ all\s+│ GET, HEAD, as Cache-Control allows │ 0\/0\/60\s+│ path; query: category, q, limit, cursor; cookies: none; headers: none │/);
+  t.match(text, /│ \/api\/\*\s+│ api\s+│ all\s+│ no\s+│ -/);
+  t.match(reviewMarkdown(r), /#### Edge: what CloudFront caches[\s\S]*\| \/api\/catalog\/products\/\* \| api \| all \| GET, HEAD, as Cache-Control allows \|/);
+  t.same(review().edge, [], 'a database change shows no edge table');
+});

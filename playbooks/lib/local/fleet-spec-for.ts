@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type Environment, type LocalState, type ServiceCatalogue, SHOP_SERVICES, programPath, settingsOf } from '../../../environment/index.js';
+import { type Environment, type LocalState, type ServiceCatalogue, SHARED_SECRETS, SHOP_SERVICES, programPath, settingsOf, trustedProxyHops } from '../../../environment/index.js';
 import { type FleetSpec, type ScalingPolicy, type ServiceSpec, freePort } from '../../../localcloud/index.js';
 import { hashArtifact } from './artifact-hash.js';
 import { dbSecretKey, secretRef } from './secrets-file.js';
@@ -59,9 +59,11 @@ export async function fleetSpecFor(input: FleetSpecInput, now: FleetNow): Promis
       NODE_ENV: 'production',
       DB_SECRET: secretRef(dir, dbSecretKey(name)),
       DB_TLS: 'off',
-      TRUSTED_PROXY_HOPS: '1',
+      // The gateway appends the client's address to X-Forwarded-For (environment/proxy-hops.ts).
+      TRUSTED_PROXY_HOPS: String(trustedProxyHops('local')),
       SHUTDOWN_TIMEOUT_MS: String(s.drainSeconds * 1000),
-      ...Object.fromEntries(Object.entries(declared.secrets).map(([variable, secret]) => [variable, secretRef(dir, secret)])),
+      // Secrets the aws target alone keeps (the cache's AUTH token: the local Redis takes none) are left out.
+      ...Object.fromEntries(Object.entries(declared.secrets).filter(([, secret]) => SHARED_SECRETS[secret].only !== 'aws').map(([variable, secret]) => [variable, secretRef(dir, secret)])),
       // As on AWS (ServiceBaseUrl): a service reaches the services it calls through the load balancer.
       ...Object.fromEntries(Object.keys(declared.calls).map((variable) => [variable, gatewayUrl])),
       // Shops sharing the machine's Redis keep their counters apart by project and environment.
