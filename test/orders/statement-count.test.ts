@@ -18,14 +18,22 @@ interface Counts {
   prepares: number;
 }
 
+interface MysqlConnection {
+  config: { database?: string };
+}
+interface MysqlCommand {
+  constructor: { name: string };
+  sql?: string;
+}
+
 const byDatabase = new Map<string, Counts>();
 let counting = false;
 const inTransaction = new WeakSet<object>();
 const require = createRequire(import.meta.url);
 // Every connection class of mysql2 (plain, pooled, promise) sends through this one method.
-const base = Object.getPrototypeOf((require('mysql2') as { Connection: { prototype: object } }).Connection.prototype) as { addCommand: (this: object, cmd: unknown) => unknown };
+const base = Object.getPrototypeOf((require('mysql2') as { Connection: { prototype: object } }).Connection.prototype) as { addCommand: (this: MysqlConnection, cmd: MysqlCommand) => unknown };
 const addCommand = base.addCommand;
-base.addCommand = function (this: { config: { database?: string } }, cmd: { constructor: { name: string }; sql?: string }) {
+base.addCommand = function (this: MysqlConnection, cmd: MysqlCommand) {
   if (counting) {
     const kind = cmd.constructor.name;
     const c = byDatabase.get(this.config.database ?? '') ?? { statements: 0, transactions: 0, commits: 0, prepares: 0 };
