@@ -18,14 +18,22 @@ interface Counts {
   prepares: number;
 }
 
+interface MysqlConnection {
+  config: { database?: string };
+}
+interface MysqlCommand {
+  constructor: { name: string };
+  sql?: string;
+}
+
 const byDatabase = new Map<string, Counts>();
 let counting = false;
 const inTransaction = new WeakSet<object>();
 const require = createRequire(import.meta.url);
 // Every connection class of mysql2 (plain, pooled, promise) sends through this one method.
-const base = Object.getPrototypeOf((require('mysql2') as { Connection: { prototype: object } }).Connection.prototype) as { addCommand(cmd: unknown): unknown };
+const base = Object.getPrototypeOf((require('mysql2') as { Connection: { prototype: object } }).Connection.prototype) as { addCommand: (this: MysqlConnection, cmd: MysqlCommand) => unknown };
 const addCommand = base.addCommand;
-base.addCommand = function (this: { config: { database?: string } }, cmd: { constructor: { name: string }; sql?: string }) {
+base.addCommand = function (this: MysqlConnection, cmd: MysqlCommand) {
   if (counting) {
     const kind = cmd.constructor.name;
     const c = byDatabase.get(this.config.database ?? '') ?? { statements: 0, transactions: 0, commits: 0, prepares: 0 };
@@ -58,10 +66,15 @@ subscribe('undici:request:create', (message) => {
 });
 
 // No background work during the count: the expiry sweeper and the pending-order reconciler idle.
+function resetCounts(): void {
+  byDatabase.clear();
+  calls.clear();
+}
+
 const shop = await startTestShop(t, { inventoryEnv: { SWEEP_INTERVAL_MS: '600000' }, ordersEnv: { RECONCILE_INTERVAL_MS: '600000' } });
 const customer = await shop.customer('counted');
 const N = 10;
-for (let i = 0; i < N; i++) await shop.addProduct(`CNT-${i}`, 100 + i, 5);
+for (let i = 0; i < N; i++) await shop.addProduct(`CNT-${i}`, 100 + i, 50);
 const checkout = (sku: string) => shop.api.post('/api/orders', { items: [{ sku, qty: 1 }] }, { token: customer, headers: { 'idempotency-key': randomUUID() } });
 
 t.test('one checkout: statements, transactions and calls per service', async (t) => {
@@ -73,10 +86,7 @@ t.test('one checkout: statements, transactions and calls per service', async (t)
     t.equal(res.status, 201, res.text);
   }
   counting = false;
-  const per = (db: string): Counts => {
-    const c = byDatabase.get(db) ?? { statements: 0, transactions: 0, commits: 0, prepares: 0 };
-    return { statements: c.statements / N, transactions: c.transactions / N, commits: c.commits / N, prepares: c.prepares / N };
-  };
+  const per = (db: string): Counts => perCheckout(db, N);
   const orders = per(shop.dbs.orders.name);
   const inventory = per(shop.dbs.inventory.name);
   const catalog = per(shop.dbs.catalog.name);
@@ -92,8 +102,27 @@ t.test('one checkout: statements, transactions and calls per service', async (t)
   t.ok(totalCalls <= BUDGET.httpCalls, `orders made ${totalCalls} HTTP calls per checkout (budget ${BUDGET.httpCalls})`);
 });
 
+t.test('checkouts arriving together share inventory transactions (group commit)', async (t) => {
+  const together = 30;
+  resetCounts();
+  counting = true;
+  const answers = await Promise.all(Array.from({ length: together }, (_, i) => checkout(`CNT-${i % N}`)));
+  counting = false;
+  t.same(answers.map((a) => a.status), answers.map(() => 201));
+  const inventory = perCheckout(shop.dbs.inventory.name, together);
+  const orders = perCheckout(shop.dbs.orders.name, together);
+  t.comment(`per checkout, ${together} at once: orders ${JSON.stringify(orders)}, inventory ${JSON.stringify(inventory)}`);
+  t.ok(inventory.commits < BUDGET.inventory.commits, `inventory: ${inventory.commits} commits per checkout (fewer than one at a time: ${BUDGET.inventory.commits})`);
+  t.ok(inventory.statements < BUDGET.inventory.statements, `inventory: ${inventory.statements} statements per checkout`);
+});
+
+function perCheckout(db: string, n: number): Counts {
+  const c = byDatabase.get(db) ?? { statements: 0, transactions: 0, commits: 0, prepares: 0 };
+  return { statements: c.statements / n, transactions: c.transactions / n, commits: c.commits / n, prepares: c.prepares / n };
+}
+
 const BUDGET = {
-  orders: { statements: 99, commits: 99 },
-  inventory: { statements: 99, commits: 99 },
-  httpCalls: 99,
+  orders: { statements: 7, commits: 3 },
+  inventory: { statements: 12, commits: 2 },
+  httpCalls: 3,
 };
