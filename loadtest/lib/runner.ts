@@ -17,6 +17,7 @@ import { Recorder } from './recorder.js';
 import { phaseResults, type ProcessInfo, type RunResult, type SetupResult } from './result.js';
 import { Schedule, SINGLE, type Shard } from './schedule.js';
 import { Scheduler } from './scheduler.js';
+import { SessionStore } from './sessions.js';
 import type { Target } from './target.js';
 import { checkAbort, evaluate } from './thresholds/index.js';
 import { formatMs, formatSeconds } from './units.js';
@@ -67,7 +68,9 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date();
   const phaseEnds = profile.phases.map((p) => p.startMs + p.durationMs);
   const recorder = new Recorder(t0, perSecond, endpointsOf(profile), profile.journeys.map((j) => j.name), phaseEnds);
-  const engine = new JourneyEngine(profile, feeders, wire, recorder, { runId, shardLabel });
+  // Sessions live for the run: accounts sign in once (or in a login storm) and reuse their tokens.
+  const sessions = profile.sessions ? new SessionStore(profile.sessions, profile.seed, t0) : undefined;
+  const engine = new JourneyEngine(profile, feeders, wire, recorder, { runId, shardLabel, ...(sessions ? { sessions } : {}) });
   const scheduler = new Scheduler(schedule, engine, wire, recorder, profile.maxQueued, t0);
 
   // The fleet, sampled while the run goes on.
