@@ -32,6 +32,10 @@ export interface RunOptions {
   /** when the schedule's time 0 is; shards of one run share it (default: as soon as setup is done) */
   startAt?: Date;
   progress?: Progress;
+  /** leave out the setup tasks (a capacity step after the first: the accounts exist) */
+  skipSetup?: boolean;
+  /** the sessions to use (a capacity search keeps its accounts signed in from step to step) */
+  sessions?: SessionStore;
 }
 
 export async function runProfile(opts: RunOptions): Promise<RunResult> {
@@ -51,7 +55,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   wire.start();
 
   const setup: SetupResult[] = [];
-  for (const task of profile.setup) setup.push(await runSetup(profile, task, feeders, wire, runId, shardLabel, progress));
+  for (const task of opts.skipSetup ? [] : profile.setup) setup.push(await runSetup(profile, task, feeders, wire, runId, shardLabel, progress));
 
   const skus = profile.oversell ? oversell.watchedSkus(profile.oversell, profile.feeders) : [];
   const stockWatch = profile.oversell ? await oversell.before(target.url, profile.oversell, skus) : undefined;
@@ -69,7 +73,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   const phaseEnds = profile.phases.map((p) => p.startMs + p.durationMs);
   const recorder = new Recorder(t0, perSecond, endpointsOf(profile), profile.journeys.map((j) => j.name), phaseEnds);
   // Sessions live for the run: accounts sign in once (or in a login storm) and reuse their tokens.
-  const sessions = profile.sessions ? new SessionStore(profile.sessions, profile.seed, t0) : undefined;
+  const sessions = opts.sessions ?? (profile.sessions ? new SessionStore(profile.sessions, profile.seed, t0) : undefined);
   const engine = new JourneyEngine(profile, feeders, wire, recorder, { runId, shardLabel, ...(sessions ? { sessions } : {}) });
   const scheduler = new Scheduler(schedule, engine, wire, recorder, profile.maxQueued, t0);
 

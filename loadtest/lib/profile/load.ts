@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Static } from '@sinclair/typebox';
 import { didYouMean, readYaml, type Wording, type YamlProblem, type YamlProblems } from '../../../environment/index.js';
 import { feederKind, feederKindOf, type FeederSpec } from '../feeders/index.js';
+import { compileCapacity } from '../capacity.js';
 import { compileSessions, SESSION_VAR } from '../sessions.js';
 import { compileStep } from '../steps/request.js';
 import { compileOversell } from '../thresholds/oversell.js';
@@ -182,6 +183,7 @@ function compile(r: Static<typeof ProfileSchema>, file: string, problems: YamlPr
     thresholds,
     oversell,
     sessions,
+    capacity: r.capacity ? compileCapacity(r.capacity, compiler) : undefined,
   };
 }
 

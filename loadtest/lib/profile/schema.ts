@@ -3,6 +3,7 @@
 // checks the rest once the kind is known. Each description is the fix a problem there shows.
 import { Type } from '@sinclair/typebox';
 import { FEEDER_TYPES } from '../feeders/index.js';
+import { CapacitySchema } from '../capacity.js';
 import { SessionsSchema } from '../sessions.js';
 import { StepSchema } from '../steps/request.js';
 import { OversellSchema } from '../thresholds/oversell.js';
@@ -58,6 +59,7 @@ export const ProfileSchema = Obj(
     thresholds: Type.Optional(Type.Array(Type.Object({ metric: Type.Union(METRICS.map((m) => Type.Literal(m)), { description: `one of ${METRICS.join(', ')}` }) }), { description: 'a list of thresholds' })),
     oversell: Type.Optional(OversellSchema),
     sessions: Type.Optional(SessionsSchema),
+    capacity: Type.Optional(CapacitySchema),
   },
-  'a profile: {name, description, seed, maxInFlight, maxQueued, timeout, drain, phases, feeders, setup, journeys, thresholds, oversell, sessions}',
+  'a profile: {name, description, seed, maxInFlight, maxQueued, timeout, drain, phases, feeders, setup, journeys, thresholds, oversell, sessions, capacity}',
 );
