@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { capacityCommand } from './capacity-command.js';
 import { mergeResults } from './merge.js';
 import { loadProfile, ProfileError } from './profile/load.js';
 import { Progress } from './progress.js';
@@ -22,6 +23,7 @@ export const USAGE = `usage:
   ./loadtest/run.mjs --profile <profile.yaml> --target local|<url>|<inventory.yaml> [options]
   ./loadtest/run.mjs merge <result.json or its folder>... [--out <dir>]
   ./loadtest/run.mjs check --profile <profile.yaml>
+  ./loadtest/run.mjs capacity --profile <profile.yaml> --target <target> [--start, --factor, --hold …]  (capacity --help)
 
 options:
   --shard i/n        run the i-th of n shares of the profile (merge the results with "merge")
@@ -56,6 +58,8 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStream, err: CliContext['stderr'] & object): Promise<number> {
+  // The capacity search has flags of its own (capacity-command.ts).
+  if (argv[0] === 'capacity') return capacityCommand(argv.slice(1), { root: ctx.root, out, err });
   let parsed;
   try {
     parsed = parseArgs({

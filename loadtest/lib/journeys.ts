@@ -2,12 +2,15 @@
 // by weight, feeder rows are drawn and `[*]` captures pick with the journey's own seeded random
 // stream (random.ts), so journey k behaves the same in every process and shard. Steps depend on
 // each other: a step is released when the previous one has answered (plus its pause), with values
-// captured from earlier answers; a failed step ends the journey.
+// captured from earlier answers; a failed step ends the journey. A step that sends
+// {{session.token}} uses the account's session (sessions.ts), renewing it first when needed.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Feeder, Row } from './feeders/index.js';
 import type { Journey, Profile, Step } from './profile/types.js';
 import { seeded, type Random } from './random.js';
 import { extract, fillJson, fillPlaceholders, isConstantJson } from './placeholders.js';
+import { sessionFromAnswer, type Session, type SessionStore } from './sessions.js';
 import { requestBytes, type Wire, type WireResponse } from './wire.js';
 
 export interface JourneySink {
@@ -20,6 +23,8 @@ export interface JourneySink {
 export interface JourneyContext {
   runId: string;
   shardLabel: string;
+  /** the accounts' sessions, when the profile has a sessions: section */
+  sessions?: SessionStore;
 }
 
 interface State {
@@ -33,6 +38,10 @@ interface State {
   rows: Map<string, Row> | undefined;
   uuid: string | undefined;
   onDone: ((ok: boolean) => void) | undefined;
+  /** the account's session, once a step needed it */
+  session: Session | undefined;
+  /** the first request was written (a renewal may come before the first step) */
+  started: boolean;
 }
 
 /** Weighted choice, deterministic in the journey number. */
@@ -86,7 +95,7 @@ export class JourneyEngine {
   start(k: number, intendedAt: number, opts: { journey?: Journey; rng?: Random; rows?: Record<string, Row>; onDone?: (ok: boolean) => void } = {}): void {
     let { journey, rng } = opts;
     if (!journey || !rng) ({ journey, rng } = this.plan(k));
-    const state: State = { k, journey, rng, intendedAt, vars: undefined, rows: opts.rows ? new Map(Object.entries(opts.rows)) : undefined, uuid: undefined, onDone: opts.onDone };
+    const state: State = { k, journey, rng, intendedAt, vars: undefined, rows: opts.rows ? new Map(Object.entries(opts.rows)) : undefined, uuid: undefined, onDone: opts.onDone, session: undefined, started: false };
     this.active++;
     this.step(state, 0, intendedAt);
   }
@@ -99,6 +108,10 @@ export class JourneyEngine {
 
   private step(state: State, index: number, intendedAt: number): void {
     const step = state.journey.steps[index]!;
+    if (step.usesSession && !state.session && this.ctx.sessions) {
+      this.withSession(state, index, intendedAt, this.ctx.sessions);
+      return;
+    }
     let bytes = this.staticBytes.get(step);
     let body: unknown;
     if (!bytes || step.sale) {
@@ -118,9 +131,25 @@ export class JourneyEngine {
 
   private answered(state: State, index: number, intendedAt: number, res: WireResponse, body: unknown): void {
     const step = state.journey.steps[index]!;
-    if (index === 0 && Number.isFinite(res.sentAt)) this.sink.journeyStarted(state.journey.name, res.sentAt);
+    if (index === 0) this.markStarted(state, res);
     let ok = res.status > 0 && (step.expect ? step.expect.includes(res.status) : res.status >= 200 && res.status < 400);
     let label: string | undefined;
+    const sessions = this.ctx.sessions;
+    if (sessions && index === 0 && ok && state.journey.name === sessions.spec.login && res.status >= 200 && res.status < 300) {
+      // The login journey signs its account in: its answer is the account's session from now on.
+      const session = sessionFromAnswer(res.body, res.doneAt, sessions.spec);
+      const n = this.accountOf(state, sessions);
+      if (!session) [ok, label] = [false, `${res.status} no token in the answer`];
+      else if (n !== undefined) {
+        sessions.set(n, session);
+        state.session = session;
+      }
+    }
+    if (sessions && step.usesSession && res.status === 401 && state.session) {
+      // The shop refused the token: the account signs in again on its next journey.
+      const n = this.accountOf(state, sessions);
+      if (n !== undefined && sessions.last(n)?.token === state.session.token) sessions.drop(n);
+    }
     // An expected answer that is not a 2xx (409 OUT_OF_STOCK on a sold-out item) has nothing to
     // capture: the journey ends there, successfully.
     const endsHere = ok && step.captures.length > 0 && (res.status < 200 || res.status >= 300);
@@ -147,9 +176,7 @@ export class JourneyEngine {
     if (ok && step.sale && res.status >= 200 && res.status < 300) this.recordSale(body);
     const last = endsHere || index === state.journey.steps.length - 1;
     if (!ok || last) {
-      this.active--;
-      this.sink.journeyDone(state.journey.name, state.intendedAt, res.doneAt, ok);
-      state.onDone?.(ok);
+      this.finish(state, res.doneAt, ok);
       return;
     }
     const next = state.journey.steps[index + 1]!;
@@ -165,6 +192,95 @@ export class JourneyEngine {
     this.pauses.add(timer);
   }
 
+  private finish(state: State, doneAt: number, ok: boolean): void {
+    this.active--;
+    this.sink.journeyDone(state.journey.name, state.intendedAt, doneAt, ok);
+    state.onDone?.(ok);
+  }
+
+  private markStarted(state: State, res: WireResponse): void {
+    if (state.started || !Number.isFinite(res.sentAt)) return;
+    state.started = true;
+    this.sink.journeyStarted(state.journey.name, res.sentAt);
+  }
+
+  /** The journey's account (its row of the sessions' feeder, drawn now if not yet). */
+  private accountOf(state: State, sessions: SessionStore): number | undefined {
+    this.lookup(state, [sessions.spec.feeder, 'n']);
+    const n = state.rows?.get(sessions.spec.feeder)?.n;
+    return typeof n === 'number' ? n : undefined;
+  }
+
+  /**
+   * Step `index` needs the account's session: use it while valid, else renew it first (refresh
+   * token when there is one, else sign in) and send the step once the renewal answered. One
+   * renewal per account at a time; journeys of the same account wait for it.
+   */
+  private withSession(state: State, index: number, intendedAt: number, sessions: SessionStore): void {
+    const n = this.accountOf(state, sessions);
+    const now = performance.now();
+    const valid = n === undefined ? undefined : sessions.valid(n, now);
+    if (n === undefined || valid) {
+      state.session = valid ?? { token: '', refreshToken: undefined, renewAt: Infinity, madeAt: now };
+      this.step(state, index, intendedAt);
+      return;
+    }
+    const resume = (s: Session | undefined, at: number): void => {
+      if (!s) {
+        this.finish(state, at, false);
+        return;
+      }
+      state.session = s;
+      this.step(state, index, Math.max(intendedAt, at));
+    };
+    if (!sessions.begin(n, (s) => resume(s, performance.now()))) return;
+    const settle = (s: Session | undefined, at: number): void => {
+      sessions.settle(n, s);
+      resume(s, at);
+    };
+    const refreshToken = sessions.last(n)?.refreshToken;
+    if (refreshToken && sessions.spec.refresh) this.refresh(state, index, intendedAt, refreshToken, sessions, settle);
+    else this.signIn(state, index, intendedAt, sessions, settle);
+  }
+
+  /** Renews with the refresh token; a refused one (spent, expired) signs in instead. */
+  private refresh(state: State, index: number, intendedAt: number, refreshToken: string, sessions: SessionStore, settle: (s: Session | undefined, at: number) => void): void {
+    const r = sessions.spec.refresh!;
+    const bytes = requestBytes(r.method, r.path, this.wire.hostHeader, [['Content-Type', 'application/json']], JSON.stringify({ refreshToken }));
+    this.wire.send({
+      bytes,
+      needsResponse: true,
+      done: (res) => {
+        if (index === 0) this.markStarted(state, res);
+        const session = res.status >= 200 && res.status < 300 ? sessionFromAnswer(res.body, res.doneAt, sessions.spec) : undefined;
+        // 401/403: the refresh token is no longer good, which a browser meets too; it signs in.
+        const refused = res.status === 401 || res.status === 403;
+        this.sink.request(r.endpoint, intendedAt, res, !!session || refused, session || refused || !res.status ? undefined : `${res.status} no token in the answer`);
+        if (session) settle(session, res.doneAt);
+        else this.signIn(state, index, res.doneAt, sessions, settle);
+      },
+    });
+  }
+
+  /** Signs the account in with the login journey's first step. */
+  private signIn(state: State, index: number, intendedAt: number, sessions: SessionStore, settle: (s: Session | undefined, at: number) => void): void {
+    const login = this.profile.journeys.find((j) => j.name === sessions.spec.login)!.steps[0]!;
+    const lookup = (ref: string[]): unknown => this.lookup(state, ref);
+    const body = login.json ? fillJson(login.json, lookup) : undefined;
+    const bytes = this.bytes(login, fillPlaceholders(login.path, lookup, encodeURIComponent), login.headers.map(([k, t]) => [k, fillPlaceholders(t, lookup)]), body === undefined ? undefined : JSON.stringify(body));
+    this.wire.send({
+      bytes,
+      needsResponse: true,
+      done: (res) => {
+        if (index === 0) this.markStarted(state, res);
+        const expected = res.status > 0 && (login.expect ? login.expect.includes(res.status) : res.status >= 200 && res.status < 300);
+        const session = expected ? sessionFromAnswer(res.body, res.doneAt, sessions.spec) : undefined;
+        this.sink.request(login.endpoint, intendedAt, res, !!session, expected && !session ? `${res.status} no token in the answer` : undefined);
+        settle(session, res.doneAt);
+      },
+    });
+  }
+
   private recordSale(body: unknown): void {
     const items = (body as { items?: unknown } | undefined)?.items;
     if (!Array.isArray(items)) return;
@@ -177,6 +293,8 @@ export class JourneyEngine {
     const [head, field] = ref as [string, string | undefined];
     if (state.vars?.has(head)) return state.vars.get(head);
     switch (head) {
+      case 'session':
+        return field === 'token' ? state.session?.token : undefined;
       case 'uuid':
         return (state.uuid ??= randomUUID());
       case 'n':

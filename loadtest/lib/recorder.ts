@@ -142,6 +142,8 @@ export interface Snapshot {
   /** latency histogram (µs), overall or of one endpoint or journey */
   latency(scope: { endpoint?: string; journey?: string }): Histogram | undefined;
   errorRate(scope: { endpoint?: string; journey?: string }): number;
+  /** the seconds closed so far, for the sliding-window thresholds */
+  closedSeconds(): readonly SecondRecord[];
 }
 
 export class Recorder implements Snapshot {
@@ -320,6 +322,10 @@ export class Recorder implements Snapshot {
       return j && j.completed + j.failed ? j.failed / (j.completed + j.failed) : 0;
     }
     return this.all.requests ? this.all.errors / this.all.requests : 0;
+  }
+
+  closedSeconds(): readonly SecondRecord[] {
+    return this.seconds.slice(0, this.current);
   }
 
   /** Closes the last second and hands over everything in serialisable form. */

@@ -10,7 +10,7 @@ import { formatMs, formatPercent, formatSeconds } from './units.js';
 
 const require = createRequire(import.meta.url);
 let vendored: { js: string; css: string } | undefined;
-function uplot(): { js: string; css: string } {
+export function uplot(): { js: string; css: string } {
   vendored ??= {
     js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
     css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
@@ -18,11 +18,11 @@ function uplot(): { js: string; css: string } {
   return vendored;
 }
 
-const esc = (s: unknown): string =>
+export const esc = (s: unknown): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Embeds data in a <script> without letting it close the element. */
-const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
+export const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
 export interface ChartData {
   phases: Array<{ name: string; start: number }>;

@@ -17,6 +17,7 @@ import { Recorder } from './recorder.js';
 import { phaseResults, type ProcessInfo, type RunResult, type SetupResult } from './result.js';
 import { Schedule, SINGLE, type Shard } from './schedule.js';
 import { Scheduler } from './scheduler.js';
+import { SessionStore } from './sessions.js';
 import type { Target } from './target.js';
 import { checkAbort, evaluate } from './thresholds/index.js';
 import { formatMs, formatSeconds } from './units.js';
@@ -31,6 +32,10 @@ export interface RunOptions {
   /** when the schedule's time 0 is; shards of one run share it (default: as soon as setup is done) */
   startAt?: Date;
   progress?: Progress;
+  /** leave out the setup tasks (a capacity step after the first: the accounts exist) */
+  skipSetup?: boolean;
+  /** the sessions to use (a capacity search keeps its accounts signed in from step to step) */
+  sessions?: SessionStore;
 }
 
 export async function runProfile(opts: RunOptions): Promise<RunResult> {
@@ -50,7 +55,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   wire.start();
 
   const setup: SetupResult[] = [];
-  for (const task of profile.setup) setup.push(await runSetup(profile, task, feeders, wire, runId, shardLabel, progress));
+  for (const task of opts.skipSetup ? [] : profile.setup) setup.push(await runSetup(profile, task, feeders, wire, runId, shardLabel, progress));
 
   const skus = profile.oversell ? oversell.watchedSkus(profile.oversell, profile.feeders) : [];
   const stockWatch = profile.oversell ? await oversell.before(target.url, profile.oversell, skus) : undefined;
@@ -67,7 +72,9 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date();
   const phaseEnds = profile.phases.map((p) => p.startMs + p.durationMs);
   const recorder = new Recorder(t0, perSecond, endpointsOf(profile), profile.journeys.map((j) => j.name), phaseEnds);
-  const engine = new JourneyEngine(profile, feeders, wire, recorder, { runId, shardLabel });
+  // Sessions live for the run: accounts sign in once (or in a login storm) and reuse their tokens.
+  const sessions = opts.sessions ?? (profile.sessions ? new SessionStore(profile.sessions, profile.seed, t0) : undefined);
+  const engine = new JourneyEngine(profile, feeders, wire, recorder, { runId, shardLabel, ...(sessions ? { sessions } : {}) });
   const scheduler = new Scheduler(schedule, engine, wire, recorder, profile.maxQueued, t0);
 
   // The fleet, sampled while the run goes on.

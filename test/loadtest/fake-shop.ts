@@ -1,7 +1,9 @@
 // A fake of the shop's HTTP API (the paths of the users, catalog, orders and inventory services)
 // for testing journeys: tokens, cursors, idempotency keys and stock behave like the real thing,
 // and everything the harness sent is kept for the test to inspect. `oversell` makes it sell
-// stock it does not have, for the oversell check to catch.
+// stock it does not have, for the oversell check to catch. `tokenTtlSeconds` makes access tokens
+// expire (401 after), `refreshTokens` adds a refresh token to login's answer and
+// POST /api/users/refresh (each refresh token is spent when used), as the users service does.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { skuName } from '../../loadtest/lib/feeders/index.js';
@@ -13,6 +15,8 @@ export interface FakeShopOptions {
   stock?: Record<string, number>;
   defaultStock?: number;
   oversell?: boolean;
+  tokenTtlSeconds?: number;
+  refreshTokens?: boolean;
 }
 
 export interface FakeShop {
@@ -24,6 +28,9 @@ export interface FakeShop {
   productViews: string[];
   orderReads: string[];
   hits: Map<string, number>;
+  /** requests refused for an expired or unknown access token, and refreshes with a spent or unknown token */
+  expiredTokens: number;
+  spentRefreshes: number;
 }
 
 export async function startFakeShop(t: TestTap, opts: FakeShopOptions = {}): Promise<FakeShop> {
@@ -36,10 +43,35 @@ export async function startFakeShop(t: TestTap, opts: FakeShopOptions = {}): Pro
     productViews: [],
     orderReads: [],
     hits: new Map(),
+    expiredTokens: 0,
+    spentRefreshes: 0,
   };
   const byKey = new Map<string, string>();
+  // With a lifetime, tokens are tok-<id>.<n>, each known until it expires.
+  const tokens = new Map<string, { id: string; expiresAt: number }>();
+  const refreshTokens = new Map<string, string>();
+  let issued = 0;
+  const issue = (id: string): Record<string, unknown> => {
+    if (!opts.tokenTtlSeconds) return { token: `tok-${id}`, expiresIn: 900 };
+    const token = `tok-${id}.${++issued}`;
+    tokens.set(token, { id, expiresAt: Date.now() + opts.tokenTtlSeconds * 1000 });
+    const answer: Record<string, unknown> = { token, expiresIn: opts.tokenTtlSeconds };
+    if (opts.refreshTokens) {
+      const refresh = `ref-${randomUUID()}`;
+      refreshTokens.set(refresh, id);
+      answer.refreshToken = refresh;
+    }
+    return answer;
+  };
   const userOf = (req: IncomingMessage): string | undefined => {
-    const m = /^Bearer tok-(.+)$/.exec(req.headers.authorization ?? '');
+    const auth = req.headers.authorization ?? '';
+    if (opts.tokenTtlSeconds) {
+      const known = tokens.get(auth.replace(/^Bearer /, ''));
+      if (known && known.expiresAt > Date.now()) return known.id;
+      shop.expiredTokens++;
+      return undefined;
+    }
+    const m = /^Bearer tok-(.+)$/.exec(auth);
     return m && [...shop.users.values()].some((u) => u.id === m[1]) ? m[1] : undefined;
   };
   const handler = (req: IncomingMessage, res: ServerResponse, raw: string): void => {
@@ -66,7 +98,16 @@ export async function startFakeShop(t: TestTap, opts: FakeShopOptions = {}): Pro
     if (req.method === 'POST' && path === '/api/users/login') {
       const u = shop.users.get(String(body.email));
       if (!u || u.password !== body.password) return json(res, 401, { code: 'UNAUTHORIZED', message: 'wrong email or password' });
-      return json(res, 200, { token: `tok-${u.id}`, expiresIn: 900 });
+      return json(res, 200, issue(u.id));
+    }
+    if (req.method === 'POST' && path === '/api/users/refresh' && opts.refreshTokens) {
+      const id = refreshTokens.get(String(body.refreshToken));
+      if (!id) {
+        shop.spentRefreshes++;
+        return json(res, 401, { code: 'UNAUTHORIZED', message: 'refresh token spent or unknown' });
+      }
+      refreshTokens.delete(String(body.refreshToken));
+      return json(res, 200, issue(id));
     }
     if (req.method === 'GET' && path === '/api/users/me') {
       const id = userOf(req);

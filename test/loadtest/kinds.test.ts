@@ -31,15 +31,21 @@ const EXAMPLES: Record<string, string> = {
   oversell: '{ metric: oversell }',
   scaleOut: '{ metric: scaleOut, service: catalog, reaches: 2, within: 1m, phase: one }',
   scaleIn: '{ metric: scaleIn, service: catalog, within: 1m }',
+  windowP50: '{ metric: windowP50, max: 1s, window: 10s }',
+  windowP95: '{ metric: windowP95, max: 1s, window: 10s }',
+  windowP99: '{ metric: windowP99, max: 1s, window: 10s }',
+  windowMax: '{ metric: windowMax, max: 1s, window: 10s }',
+  windowErrorRate: '{ metric: windowErrorRate, max: 5%, window: 10s }',
+  windowErrors: '{ metric: windowErrors, max: 3, window: 10s }',
 };
 
 t.test('every registered metric compiles to the kind registered under its name', (t) => {
   t.same([...METRICS], Object.keys(EXAMPLES), 'the metrics a profile may name, in order');
   const compiled = parseProfile(profile(METRICS.map((m) => `  - ${EXAMPLES[m]}`).join('\n'), 'feeders:\n  product: { type: skus, count: 5, hot: { count: 1, share: 50% } }'), 'kinds.yaml');
-  t.same(compiled.thresholds.map((th) => th.kind), ['latency', 'latency', 'latency', 'latency', 'errorRate', 'achievedRate', 'oversell', 'scaleOut', 'scaleIn']);
+  t.same(compiled.thresholds.map((th) => th.kind), ['latency', 'latency', 'latency', 'latency', 'errorRate', 'achievedRate', 'oversell', 'scaleOut', 'scaleIn', 'windowLatency', 'windowLatency', 'windowLatency', 'windowLatency', 'windowErrors', 'windowErrors']);
   for (const th of compiled.thresholds) {
     t.equal(thresholdKind(th.kind), THRESHOLD_KINDS[th.kind], `${th.path}: found by its kind`);
-    t.equal(kindOfMetric(th.kind === 'latency' ? th.metric : th.kind), THRESHOLD_KINDS[th.kind], `${th.path}: found by its metric`);
+    t.equal(kindOfMetric(th.kind === 'latency' || th.kind === 'windowLatency' || th.kind === 'windowErrors' ? th.metric : th.kind), THRESHOLD_KINDS[th.kind], `${th.path}: found by its metric`);
   }
   t.equal(kindOfMetric('p999'), undefined);
   t.end();

@@ -2,6 +2,7 @@
 // workers) and appends one line per scaling activity to .saleday/local/activity.jsonl; both are
 // the contract between the local fleet and this harness (their types: environment/local-state.ts).
 import { readFile } from 'node:fs/promises';
+import pidusage from 'pidusage';
 import { join } from 'node:path';
 import { LOCAL_ACTIVITY_FILE, LOCAL_STATE_FILE, type LocalState } from '../../../environment/index.js';
 import type { FleetSize, ScalingActivity, ScalingProbe, TargetMetrics } from './probe.js';
@@ -33,6 +34,8 @@ export class LocalProbe implements ScalingProbe {
   readonly kind = 'local' as const;
   readonly intervalMs = 1000;
   private last: Record<string, FleetSize> = {};
+  /** each worker's cumulative CPU time at the last sample, for the CPU since then */
+  private cpuTimes = new Map<number, { at: number; cpuMs: number }>();
 
   constructor(private readonly dir: string) {}
 
@@ -49,12 +52,32 @@ export class LocalProbe implements ScalingProbe {
       if (Object.keys(this.last).length) return this.last;
       throw err;
     }
+    const cpu = await this.cpu(state);
     const out: Record<string, FleetSize> = {};
     for (const [name, s] of Object.entries(state.services)) {
       const inService = Array.isArray(s.workers) ? s.workers.filter((w) => w.state === 'in-service').length : s.size;
-      out[name] = { inService, desired: s.desired, min: s.min, max: s.max };
+      out[name] = { inService, desired: s.desired, min: s.min, max: s.max, ...(cpu[name] === undefined ? {} : { cpu: cpu[name] }) };
     }
     this.last = out;
+    return out;
+  }
+
+  /** Average CPU per service of its in-service workers since the last sample (as the local fleet measures it: from outside the process). */
+  private async cpu(state: LocalState): Promise<Record<string, number>> {
+    const pids = Object.values(state.services).flatMap((s) => (Array.isArray(s.workers) ? s.workers.filter((w) => w.state === 'in-service' && Number.isInteger(w.pid)).map((w) => w.pid) : []));
+    const now = new Map<number, { at: number; cpuMs: number }>();
+    const settled = await Promise.allSettled(pids.map((pid) => pidusage(pid)));
+    settled.forEach((r, i) => r.status === 'fulfilled' && now.set(pids[i]!, { at: r.value.timestamp, cpuMs: r.value.ctime }));
+    const out: Record<string, number> = {};
+    for (const [name, s] of Object.entries(state.services)) {
+      const usages = (Array.isArray(s.workers) ? s.workers : []).flatMap((w) => {
+        const [a, b] = [this.cpuTimes.get(w.pid), now.get(w.pid)];
+        return a && b && b.at > a.at ? [(Math.max(0, b.cpuMs - a.cpuMs) / (b.at - a.at)) * 100] : [];
+      });
+      if (usages.length) out[name] = Number((usages.reduce((x, y) => x + y, 0) / usages.length).toFixed(1));
+    }
+    this.cpuTimes = now;
+    if (settled.some((r) => r.status === 'rejected')) pidusage.clear();
     return out;
   }
 

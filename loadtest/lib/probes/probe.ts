@@ -9,6 +9,8 @@ export interface FleetSize {
   desired: number;
   min: number;
   max: number;
+  /** average CPU of the in-service instances since the last sample, in percent of one core (local: read from the workers' processes), when the probe can tell */
+  cpu?: number;
 }
 
 export interface FleetSample {

@@ -7,6 +7,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { Static } from '@sinclair/typebox';
 import { didYouMean, readYaml, type Wording, type YamlProblem, type YamlProblems } from '../../../environment/index.js';
 import { feederKind, feederKindOf, type FeederSpec } from '../feeders/index.js';
+import { compileCapacity } from '../capacity.js';
+import { compileSessions, SESSION_VAR } from '../sessions.js';
 import { compileStep } from '../steps/request.js';
 import { compileOversell } from '../thresholds/oversell.js';
 import { kindOfMetric, type Threshold } from '../thresholds/registry.js';
@@ -123,7 +125,7 @@ function compile(r: Static<typeof ProfileSchema>, file: string, problems: YamlPr
   const feeders: Record<string, FeederSpec> = {};
   for (const [name, f] of Object.entries(r.feeders ?? {})) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) compiler.add(['feeders', name], `"${name}" cannot be used as a variable name`, 'name feeders with letters, digits, _ and -, starting with a letter (e.g. user, product)', true);
-    if (BUILTINS.includes(name)) compiler.add(['feeders', name], `"${name}" is a built-in variable`, `rename the feeder; ${BUILTINS.join(', ')} are built in`, true);
+    if (BUILTINS.includes(name) || name === SESSION_VAR) compiler.add(['feeders', name], `"${name}" is a built-in variable`, `rename the feeder; ${[...BUILTINS, SESSION_VAR].join(', ')} are built in`, true);
     feeders[name] = feederKind(f.type).compile(f, { at: ['feeders', name], compiler });
   }
   const feederNames = Object.keys(feeders);
@@ -131,7 +133,7 @@ function compile(r: Static<typeof ProfileSchema>, file: string, problems: YamlPr
   // journeys
   compiler.unique(r.journeys.map((j) => j.name), (i) => ['journeys', i, 'name'], 'journey');
   const journeys: Journey[] = r.journeys.map((j, ji) => {
-    const known = new Set<string>([...BUILTINS, ...feederNames]);
+    const known = new Set<string>([...BUILTINS, ...feederNames, ...(r.sessions ? [SESSION_VAR] : [])]);
     const steps = j.steps.map((s, si) => compileStep(s, { at: ['journeys', ji, 'steps', si], journey: j.name, index: si, compiler, known, feeders }));
     compiler.unique(steps.map((s) => s.name), (i) => ['journeys', ji, 'steps', i, 'name'], `step of journey ${j.name}`);
     return { name: j.name, weight: j.weight, steps };
@@ -141,7 +143,8 @@ function compile(r: Static<typeof ProfileSchema>, file: string, problems: YamlPr
   if (Math.abs(weights - 100) > 1e-9) {
     compiler.add(['journeys'], `the weights add up to ${weights}, not 100 (${journeys.map((j) => `${j.name} ${j.weight}`).join(', ')})`, 'change the weights so that they add up to 100 (a journey used only by setup has weight 0)');
   }
-  const endpoints = [...new Set(journeys.flatMap((j) => j.steps.map((s) => s.endpoint)))];
+  const sessions = r.sessions ? compileSessions(r.sessions, { feeders, journeys, phases }, compiler) : undefined;
+  const endpoints = endpointsOf({ journeys, sessions });
 
   // setup
   const setup: SetupTask[] = (r.setup ?? []).map((s, i) => {
@@ -179,10 +182,13 @@ function compile(r: Static<typeof ProfileSchema>, file: string, problems: YamlPr
     journeys,
     thresholds,
     oversell,
+    sessions,
+    capacity: r.capacity ? compileCapacity(r.capacity, compiler) : undefined,
   };
 }
 
 /** Every endpoint name the profile's steps file results under. */
-export function endpointsOf(profile: Profile): string[] {
-  return [...new Set(profile.journeys.flatMap((j) => j.steps.map((s) => s.endpoint)))];
+export function endpointsOf(profile: Pick<Profile, 'journeys' | 'sessions'>): string[] {
+  const refresh = profile.sessions?.refresh ? [profile.sessions.refresh.endpoint] : [];
+  return [...new Set([...profile.journeys.flatMap((j) => j.steps.map((s) => s.endpoint)), ...refresh])];
 }

@@ -3,6 +3,8 @@
 // checks the rest once the kind is known. Each description is the fix a problem there shows.
 import { Type } from '@sinclair/typebox';
 import { FEEDER_TYPES } from '../feeders/index.js';
+import { CapacitySchema } from '../capacity.js';
+import { SessionsSchema } from '../sessions.js';
 import { StepSchema } from '../steps/request.js';
 import { OversellSchema } from '../thresholds/oversell.js';
 import { METRICS } from '../thresholds/registry.js';
@@ -56,6 +58,8 @@ export const ProfileSchema = Obj(
     journeys: Type.Array(JourneySchema, { minItems: 1, description: 'a list of journeys, at least one' }),
     thresholds: Type.Optional(Type.Array(Type.Object({ metric: Type.Union(METRICS.map((m) => Type.Literal(m)), { description: `one of ${METRICS.join(', ')}` }) }), { description: 'a list of thresholds' })),
     oversell: Type.Optional(OversellSchema),
+    sessions: Type.Optional(SessionsSchema),
+    capacity: Type.Optional(CapacitySchema),
   },
-  'a profile: {name, description, seed, maxInFlight, maxQueued, timeout, drain, phases, feeders, setup, journeys, thresholds, oversell}',
+  'a profile: {name, description, seed, maxInFlight, maxQueued, timeout, drain, phases, feeders, setup, journeys, thresholds, oversell, sessions, capacity}',
 );

@@ -2,6 +2,8 @@
 // of steps) and what counts as a pass (thresholds). The runner, the report and the verdict read
 // these types; the YAML shape is schema.ts, the compilation load.ts.
 import type { FeederSpec } from '../feeders/index.js';
+import type { CapacitySettings } from '../capacity.js';
+import type { SessionsSpec } from '../sessions.js';
 import type { Step } from '../steps/request.js';
 import type { OversellCheck } from '../thresholds/oversell.js';
 import type { Threshold } from '../thresholds/registry.js';
@@ -50,6 +52,10 @@ export interface Profile {
   journeys: Journey[];
   thresholds: Threshold[];
   oversell: OversellCheck | undefined;
+  /** accounts that stay signed in across journeys (`sessions:`) */
+  sessions: SessionsSpec | undefined;
+  /** the capacity search's plan as the profile writes it (`capacity:`); flags override it */
+  capacity: CapacitySettings | undefined;
 }
 
 /** Variables every step can use besides feeders and captures. */

@@ -19,6 +19,7 @@ import {
 import type { ProfileCompiler } from '../profile/compiler.js';
 import { Dur, Name, Obj } from '../profile/shapes.js';
 import { BUILTINS } from '../profile/types.js';
+import { SESSION_VAR, usesSession } from '../sessions.js';
 
 export interface Capture {
   name: string;
@@ -41,8 +42,10 @@ export interface Step {
   pauseMs: number;
   /** Successful responses of this step are sales (the oversell check adds up their items). */
   sale: boolean;
-  /** The response body or headers are read (captures, sales). */
+  /** The response body or headers are read (captures, sales, a login's session). */
   needsResponse: boolean;
+  /** It sends {{session.token}}: the journey's account signs in (or renews) first when needed. */
+  usesSession: boolean;
 }
 
 export const StepSchema = Obj(
@@ -94,6 +97,11 @@ export function compileStep(s: Static<typeof StepSchema>, site: StepSite): Step 
     for (const ref of refs) {
       const [head, field] = ref as [string, string | undefined];
       const feeder = feeders[head];
+      if (head === SESSION_VAR) {
+        if (!known.has(head)) compiler.add(path, `uses {{${ref.join('.')}}}, but the profile has no sessions: section`, 'add sessions: {login: <the journey that signs in>} ("Sessions" in loadtest/README.md), or capture the token in an earlier step');
+        else if (field !== 'token') compiler.add(path, `{{${ref.join('.')}}} names no field of the session`, 'use {{session.token}}');
+        continue;
+      }
       if (!known.has(head)) {
         const choices = [...known];
         compiler.add(path, `uses {{${ref.join('.')}}}, which no feeder, built-in or earlier capture defines${didYouMean(head, choices)}`, `use one of ${choices.join(', ')}, or capture "${head}" in an earlier step`);
@@ -124,7 +132,7 @@ export function compileStep(s: Static<typeof StepSchema>, site: StepSite): Step 
   }
   const captures: Capture[] = Object.entries(s.capture ?? {}).map(([name, source]) => {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) compiler.add([...at, 'capture', name], `"${name}" cannot be a variable name`, 'use letters, digits, _ and -, starting with a letter', true);
-    if (BUILTINS.includes(name) || feeders[name]) compiler.add([...at, 'capture', name], `"${name}" is already a ${feeders[name] ? 'feeder' : 'built-in variable'}`, 'capture into another name', true);
+    if (BUILTINS.includes(name) || name === SESSION_VAR || feeders[name]) compiler.add([...at, 'capture', name], `"${name}" is already a ${feeders[name] ? 'feeder' : 'built-in variable'}`, 'capture into another name', true);
     try {
       return { name, expr: parseCapture(source) };
     } catch (err) {
@@ -150,7 +158,9 @@ export function compileStep(s: Static<typeof StepSchema>, site: StepSite): Step 
     pauseMs: s.pause === undefined ? 0 : compiler.duration(s.pause, [...at, 'pause'], 'the pause'),
     sale,
     needsResponse: captures.length > 0 || sale,
+    usesSession: false,
   };
+  step.usesSession = usesSession(step);
   if (step.sale && !(json && json.kind === 'object')) compiler.add([...at, 'sale'], 'marks a step without a JSON body as a sale', 'send the basket as json: {items: [{sku, qty}]} on the sale step');
   return step;
 }

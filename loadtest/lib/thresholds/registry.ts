@@ -8,8 +8,10 @@ import { latency } from './latency.js';
 import { oversell } from './oversell.js';
 import { scaleIn } from './scale-in.js';
 import { scaleOut } from './scale-out.js';
+import { windowErrors } from './window-errors.js';
+import { windowLatency } from './window-latency.js';
 
-export const THRESHOLD_KINDS = { latency, errorRate, achievedRate, oversell, scaleOut, scaleIn };
+export const THRESHOLD_KINDS = { latency, errorRate, achievedRate, oversell, scaleOut, scaleIn, windowLatency, windowErrors };
 
 type Registered = typeof THRESHOLD_KINDS;
 /** A compiled threshold, of any registered kind. */
