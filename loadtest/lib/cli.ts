@@ -158,5 +158,8 @@ export function printVerdict(result: RunResult, dir: string, out: NodeJS.Writabl
   const failed = result.verdicts.filter((v) => !v.ok);
   out.write(`\nverdict: ${result.passed ? 'PASS' : 'FAIL'}${failed.length ? ` (${failed.length} of ${result.verdicts.length} failed)` : ` (${result.verdicts.length} thresholds)`}\n`);
   for (const v of result.verdicts) out.write(`  ${v.ok ? '✓' : '✗'} ${v.label}: ${v.measured}${v.ok ? '' : `  [${v.path}]`}\n`);
+  for (const g of result.generators ?? []) {
+    out.write(`  generator ${g.shard} (${g.where}): ${g.state}, ${g.started}/${g.scheduled} journeys, ${g.requestRate.toFixed(1)} req/s, ${g.errors} errors\n`);
+  }
   out.write(`result: ${join(dir, 'result.json')}\nreport: ${join(dir, 'report.html')}\n`);
 }
