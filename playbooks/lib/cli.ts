@@ -45,6 +45,8 @@ export interface PlaybookOptions {
   generators: string | undefined;
   /** rehearse --keep: leave the environment up after the rehearsal. */
   keep: boolean;
+  /** rehearse --results <dir>: where the load's result and report go (the harness's --out). */
+  results: string | undefined;
 }
 
 export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
@@ -55,7 +57,8 @@ export const usage = (playbook: string): string => `usage: ./playbooks/${playboo
       --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}${playbook === 'rehearse' ? `
       --profile <file>       the load profile of the rehearsal (loadtest/profiles/), required
       --generators <n>       load generators (default: the harness's, one per core when the peak needs more)
-      --keep                 leave the environment up afterwards (no teardown)` : ''}${playbook === 'preflight' ? `
+      --keep                 leave the environment up afterwards (no teardown)
+      --results <dir>        where the load's result.json and report.html go (default build/loadtest)` : ''}${playbook === 'preflight' ? `
       --profile <file>       also compare the fleet's reach with a load profile's peak (loadtest/profiles/)
       --offline              only the checks that need no AWS credentials` : ''}${playbook === 'deploy' ? `
       --skip-preflight       deploy without the preflight checks (the recap says so)` : ''}
@@ -105,7 +108,7 @@ const OWN_OPTIONS = {
   preflight: { profile: { type: 'string' }, offline: { type: 'boolean' } },
   deploy: { 'skip-preflight': { type: 'boolean' } },
   destroy: { 'allow-destroy': { type: 'string' } },
-  rehearse: { profile: { type: 'string' }, generators: { type: 'string' }, keep: { type: 'boolean' }, 'allow-destroy': { type: 'string' } },
+  rehearse: { profile: { type: 'string' }, generators: { type: 'string' }, keep: { type: 'boolean' }, results: { type: 'string' }, 'allow-destroy': { type: 'string' } },
 } as const;
 const ALL_OPTIONS = { ...OPTIONS, ...OWN_OPTIONS.render, ...OWN_OPTIONS.preflight, ...OWN_OPTIONS.deploy, ...OWN_OPTIONS.destroy, ...OWN_OPTIONS.rehearse } as const;
 
@@ -156,6 +159,7 @@ export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): Pla
     offline: v.offline ?? false,
     generators: v.generators,
     keep: v.keep ?? false,
+    results: v.results,
   };
   if (options.allowDestroy === '') throw new UsageError('--allow-destroy needs the environment it allows, e.g. --allow-destroy production');
   if (options.profile === '') throw new UsageError('--profile needs a load profile, e.g. --profile loadtest/profiles/sale-day.yaml');

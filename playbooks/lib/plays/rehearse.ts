@@ -49,6 +49,7 @@ export function rehearsal(target: TargetModule, deps: RehearsalDeps = {}): Targe
 
     let deployStarted = false;
     let resultFile: string | undefined;
+    let reportFile = '';
     let verdict = '';
     try {
       deployStarted = true;
@@ -67,13 +68,14 @@ export function rehearsal(target: TargetModule, deps: RehearsalDeps = {}): Targe
               stateDir: inv.target === 'local' ? localApis(root).dir : undefined,
               url: inv.target === 'aws' && inv.domain?.aliases[0] ? `https://${inv.domain.aliases[0]}` : undefined,
               generators: o.generators,
-              outDir: resolve(root, 'build', 'loadtest'),
+              outDir: o.results ? resolve(o.results) : resolve(root, 'build', 'loadtest'),
               runId: `rehearsal-${inv.environment}-${stamp}`,
             },
             deps.load ?? nodeProcess,
             ctx,
           );
           resultFile = outcome.data?.result;
+          reportFile = outcome.data?.report ?? '';
           verdict = outcome.data?.verdict ?? '';
           return outcome;
         },
@@ -82,7 +84,7 @@ export function rehearsal(target: TargetModule, deps: RehearsalDeps = {}): Targe
       if (resultFile) {
         const cost = instanceHours(await fleetSamples(resultFile).catch(() => []));
         play.summary.push(`rehearsal: ${verdict || 'no verdict'} · cost ${formatInstanceHours(cost)}${inv.target === 'local' ? ' (local workers)' : ''}`);
-        play.summary.push(`rehearsal report: ${resultFile.replace(/result\.json$/, 'report.html')}`);
+        play.summary.push(`rehearsal report: ${reportFile}`);
       }
       if (deployStarted && teardown) {
         if (play.interrupted) play.notice(`interrupted: ${inv.environment} may still be up: ./playbooks/destroy.mjs -i ${run.inventoryFile}`);
