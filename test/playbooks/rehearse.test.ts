@@ -41,7 +41,7 @@ async function rehearse(argv: string[], opts: { code?: 0 | 99; inventory?: Envir
   const calls: string[][] = [];
   const { output, out } = capturedOutput();
   const options = parseCli(argv, 'rehearse');
-  const target = { deploy: async () => void steps.push('deploy'), destroy: async () => void steps.push('destroy') };
+  const target = { deploy: () => Promise.resolve(void steps.push('deploy')), destroy: () => Promise.resolve(void steps.push('destroy')) };
   const code = await runPlay({ playbook: 'rehearse', title: 'rehearse local', options, output }, (play) =>
     rehearsal(target, { load: scriptedLoad(opts.code ?? 0, calls) })({
       play,
