@@ -5,6 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capacityCommand } from './capacity-command.js';
+import { generatorCount } from './generators/count.js';
+import { runLocalGenerators } from './generators/local.js';
 import { mergeResults } from './merge.js';
 import { loadProfile, ProfileError } from './profile/load.js';
 import { Progress } from './progress.js';
@@ -26,6 +28,9 @@ export const USAGE = `usage:
   ./loadtest/run.mjs capacity --profile <profile.yaml> --target <target> [--start, --factor, --hold …]  (capacity --help)
 
 options:
+  --generators N     run the profile as N shard processes on this machine, started together and
+                     merged into one result (default: one per core when the profile's peak needs
+                     more than one generator; 1 runs in this process)
   --shard i/n        run the i-th of n shares of the profile (merge the results with "merge")
   --start-at <time>  ISO time at which the schedule starts (give every shard the same one)
   --run-id <id>      names the run ({{run}} in profiles); shards of one run share it
@@ -69,6 +74,7 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
       options: {
         profile: { type: 'string' },
         target: { type: 'string' },
+        generators: { type: 'string' },
         shard: { type: 'string' },
         'start-at': { type: 'string' },
         'run-id': { type: 'string' },
@@ -117,15 +123,21 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
     if (Number.isNaN(startAt.getTime())) throw new UsageError(`--start-at ${v['start-at']} is not an ISO time (e.g. 2025-11-28T09:00:00Z)`);
   }
   const profile = loadProfile(v.profile);
-  const target = await resolveTarget(v.target, { stateDir: resolve(v['state-dir'] ?? join(ctx.root, '.saleday', 'local')), ...(v.url ? { url: v.url } : {}), ...(v['load-balancer'] ? { loadBalancer: v['load-balancer'] } : {}) });
-  const result = await runProfile({
-    profile,
-    target,
-    ...(shard ? { shard } : {}),
-    ...(v['run-id'] ? { runId: v['run-id'] } : {}),
-    ...(startAt ? { startAt } : {}),
-    progress: new Progress(err, v.quiet ?? false),
-  });
+  const generators = generatorCount(v.generators, profile, { shard: !!shard, startAt: !!startAt });
+  const targetOptions = { stateDir: resolve(v['state-dir'] ?? join(ctx.root, '.saleday', 'local')), ...(v.url ? { url: v.url } : {}), ...(v['load-balancer'] ? { loadBalancer: v['load-balancer'] } : {}) };
+  const target = await resolveTarget(v.target, targetOptions);
+  const progress = new Progress(err, v.quiet ?? false);
+  const result =
+    generators > 1
+      ? await runLocalGenerators({ profileFile: resolve(v.profile), target: v.target, targetOptions, count: generators, runId: v['run-id'] ?? Date.now().toString(36), progress })
+      : await runProfile({
+          profile,
+          target,
+          ...(shard ? { shard } : {}),
+          ...(v['run-id'] ? { runId: v['run-id'] } : {}),
+          ...(startAt ? { startAt } : {}),
+          progress,
+        });
   const suffix = shard && shard.count > 1 ? `-shard-${shard.index + 1}-of-${shard.count}` : '';
   const dir = await writeResult(result, outRoot, renderReport(result), suffix);
   printVerdict(result, dir, out);
@@ -150,5 +162,8 @@ export function printVerdict(result: RunResult, dir: string, out: NodeJS.Writabl
   const failed = result.verdicts.filter((v) => !v.ok);
   out.write(`\nverdict: ${result.passed ? 'PASS' : 'FAIL'}${failed.length ? ` (${failed.length} of ${result.verdicts.length} failed)` : ` (${result.verdicts.length} thresholds)`}\n`);
   for (const v of result.verdicts) out.write(`  ${v.ok ? '✓' : '✗'} ${v.label}: ${v.measured}${v.ok ? '' : `  [${v.path}]`}\n`);
+  for (const g of result.generators ?? []) {
+    out.write(`  generator ${g.shard} (${g.where}): ${g.state}, ${g.started}/${g.scheduled} journeys, ${g.requestRate.toFixed(1)} req/s, ${g.errors} errors\n`);
+  }
   out.write(`result: ${join(dir, 'result.json')}\nreport: ${join(dir, 'report.html')}\n`);
 }

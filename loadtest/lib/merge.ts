@@ -86,7 +86,12 @@ function mergeOversell(results: RunResult[]): OversellResult | undefined {
   return { skus, error: all.find((o) => o.error)?.error, readBefore: first.readBefore, readAfter: last.readAfter };
 }
 
-export function mergeResults(results: RunResult[]): RunResult {
+export interface MergeOptions {
+  /** merge the shards there are even when some of the run's are missing (a generator that failed: its verdict says so) */
+  partial?: boolean;
+}
+
+export function mergeResults(results: RunResult[], opts: MergeOptions = {}): RunResult {
   if (results.length === 0) throw new UsageError('merge needs the result.json of every shard');
   const [head] = results as [RunResult, ...RunResult[]];
   for (const r of results) {
@@ -100,7 +105,7 @@ export function mergeResults(results: RunResult[]): RunResult {
   const missing = Array.from({ length: count }, (_, i) => `${i + 1}/${count}`).filter((s) => !shards.includes(s));
   const twice = shards.filter((s, i) => shards.indexOf(s) !== i);
   if (twice.length) throw new UsageError(`shard ${twice[0]} is given twice`);
-  if (missing.length || shards.some((s) => Number(s.split('/')[1]) !== count)) {
+  if ((missing.length && !opts.partial) || shards.some((s) => Number(s.split('/')[1]) !== count)) {
     throw new UsageError(`the shards do not make one run: have ${shards.join(', ')}, missing ${missing.join(', ') || 'none'}`);
   }
   const recording = mergeRecordings(results.map((r) => r.recording));

@@ -20,6 +20,10 @@ export interface Status {
   queued: number;
   dropped: number;
   fleet: Record<string, FleetSize> | undefined;
+  /** the last second's latency histogram, encoded (for a parent that merges several generators' views) */
+  latency?: string | undefined;
+  /** how many generators this line sums, when more than one */
+  generators?: { running: number; count: number } | undefined;
 }
 
 export function formatStatus(s: Status): string {
@@ -31,7 +35,8 @@ export function formatStatus(s: Status): string {
     `[${s.phase} ${s.phaseIndex + 1}/${s.phases} ${formatSeconds(s.elapsedS)}/${formatSeconds(s.totalS)}] ` +
     `journeys ${s.achievedRate.toFixed(0)}/${s.scheduledRate.toFixed(0)} per s │ ${s.requestsRate.toFixed(0)} req/s │ ` +
     `p99 ${s.p99Ms === undefined ? '–' : formatMs(s.p99Ms)} │ errors ${s.errors} (${errRate}%) │ ` +
-    `in flight ${s.inFlight} queued ${s.queued}${s.dropped ? ` dropped ${s.dropped}` : ''}${fleet}`
+    `in flight ${s.inFlight} queued ${s.queued}${s.dropped ? ` dropped ${s.dropped}` : ''}${fleet}` +
+    (s.generators ? ` │ generators ${s.generators.running}/${s.generators.count}` : '')
   );
 }
 
@@ -62,6 +67,11 @@ export class Progress {
       this.out.write(`${text}\n`);
       this.lastPrinted = now;
     }
+  }
+
+  /** The run's status once a second (a generator's relay overrides this to pass it on whole). */
+  update(s: Status): void {
+    this.status(formatStatus(s));
   }
 
   clear(): void {

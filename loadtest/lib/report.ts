@@ -105,6 +105,14 @@ export function renderReport(result: RunResult): string {
         .map((a) => `<tr><td>${esc(formatSeconds((Date.parse(a.time) - Date.parse(result.startedAt)) / 1000))}</td><td>${esc(a.service)}</td><td>${a.from} → ${a.to}</td><td class="small">${esc(a.cause)}</td></tr>`)
         .join('')}</table>`
     : '';
+  const generators = result.generators?.length
+    ? `<h2>Generators</h2><table id="generators"><tr><th>generator</th><th>where</th><th>state</th><th>journeys started / scheduled</th><th>dropped</th><th>requests</th><th>requests/s</th><th>errors</th></tr>${result.generators
+        .map(
+          (g) =>
+            `<tr class="${g.state === 'ok' ? '' : 'fail'}"><td>${esc(g.shard)}</td><td>${esc(g.where)}</td><td>${esc(g.state)}${g.error ? `<div class="small">${esc(g.error)}</div>` : ''}</td><td>${g.started} / ${g.scheduled} (${esc(formatPercent(g.scheduled ? g.started / g.scheduled : 1))})</td><td>${g.dropped}</td><td>${g.requests}</td><td>${g.requestRate.toFixed(1)}</td><td>${g.errors}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
   const fleetNote = result.fleet.probe ? `Watched: ${esc(result.fleet.probe)}.` : 'No scaling probe for this target (a URL): run against <code>--target local</code> or an aws inventory to see the fleet.';
   const probeErrors = result.fleet.errors.length ? `<p class="fail">Probe errors: ${result.fleet.errors.map(esc).join('; ')}</p>` : '';
 
@@ -144,6 +152,7 @@ ${result.aborted ? `<p class="fail">Aborted at ${result.aborted.atS.toFixed(0)} 
 <p class="note">${fleetNote} Dashed lines mark where each phase begins.</p>${probeErrors}
 <h2>Phases</h2>
 <table><tr><th>phase</th><th>start</th><th>duration</th><th>rate (journeys/s)</th><th>scheduled/s</th><th>achieved/s</th><th>achieved</th><th>dropped</th></tr>${phaseRows}</table>
+${generators}
 <h2>Endpoints</h2>
 <table><tr><th>endpoint</th><th>requests</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>p99 from write</th><th>statuses</th></tr>${endpointRows}</table>
 <h2>Journeys</h2>

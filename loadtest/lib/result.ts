@@ -2,6 +2,7 @@
 // report and the thresholds read. Series are per second; histograms are HDR, encoded.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { GeneratorSummary } from './generators/summary.js';
 import type { FleetSample, ScalingActivity, TargetMetrics } from './probes/probe.js';
 import type { Phase, Threshold } from './profile/types.js';
 import type { Recording } from './recorder.js';
@@ -77,6 +78,8 @@ export interface RunResult {
   oversell: OversellResult | undefined;
   setup: SetupResult[];
   aborted: { atS: number; reason: string } | undefined;
+  /** which generator saw what, when several generators ran the shards of this run (--generators N) */
+  generators?: GeneratorSummary[] | undefined;
   verdicts: Verdict[];
   passed: boolean;
 }

@@ -12,7 +12,7 @@ import * as oversell from './oversell.js';
 import type { FleetSample, FleetSize } from './probes/probe.js';
 import { endpointsOf } from './profile/load.js';
 import type { Profile } from './profile/types.js';
-import { Progress, formatStatus } from './progress.js';
+import { Progress } from './progress.js';
 import { Recorder } from './recorder.js';
 import { phaseResults, type ProcessInfo, type RunResult, type SetupResult } from './result.js';
 import { Schedule, SINGLE, type Shard } from './schedule.js';
@@ -31,6 +31,8 @@ export interface RunOptions {
   runId?: string;
   /** when the schedule's time 0 is; shards of one run share it (default: as soon as setup is done) */
   startAt?: Date;
+  /** called once setup and the stock read are done; resolves to the start agreed with the other generators (overrides startAt) */
+  ready?: () => Promise<Date>;
   progress?: Progress;
   /** leave out the setup tasks (a capacity step after the first: the accounts exist) */
   skipSetup?: boolean;
@@ -61,10 +63,11 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   const stockWatch = profile.oversell ? await oversell.before(target.url, profile.oversell, skus) : undefined;
   if (stockWatch?.error) progress.line(`oversell check: ${stockWatch.error}`);
 
-  if (opts.startAt) {
-    const wait = opts.startAt.getTime() - Date.now();
+  const startAt = opts.ready ? await opts.ready() : opts.startAt;
+  if (startAt) {
+    const wait = startAt.getTime() - Date.now();
     if (wait > 0) {
-      progress.line(`waiting ${formatMs(wait)} for the agreed start at ${opts.startAt.toISOString()}`);
+      progress.line(`waiting ${formatMs(wait)} for the agreed start at ${startAt.toISOString()}`);
       await delay(wait);
     }
   }
@@ -116,8 +119,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
       progress.line(`phase ${p.name}: ${p.rate === p.rampTo ? `${p.rate}` : `${p.rate} → ${p.rampTo}`} journeys/s for ${formatSeconds(p.durationMs / 1000)}`);
     }
     const last = recorder.lastSecond;
-    progress.status(
-      formatStatus({
+    progress.update({
         phase: elapsed < profile.durationMs ? profile.phases[phaseIndex]!.name : 'drain',
         phaseIndex,
         phases: profile.phases.length,
@@ -133,8 +135,8 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
         queued: wire.queued,
         dropped: scheduler.droppedCount,
         fleet: lastFleet,
-      }),
-    );
+        latency: last?.latency,
+      });
     if (!aborted) {
       const failing = checkAbort(profile.thresholds, recorder, elapsed);
       if (failing) {

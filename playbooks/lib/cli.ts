@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
-export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy' | 'render' | 'preflight';
+export type PlaybookName = 'deploy' | 'drift' | 'status' | 'destroy' | 'render' | 'preflight' | 'rehearse';
 
 /** The inventory a playbook reads without -i: render shows what production would get, the rest act on this machine. */
 export const defaultInventory = (playbook: string): string =>
@@ -41,14 +41,24 @@ export interface PlaybookOptions {
   offline: boolean;
   /** deploy --skip-preflight: deploy without the preflight (said loudly in the recap). */
   skipPreflight: boolean;
+  /** rehearse --generators N: how many load generators (the harness's --generators). */
+  generators: string | undefined;
+  /** rehearse --keep: leave the environment up after the rehearsal. */
+  keep: boolean;
+  /** rehearse --results <dir>: where the load's result and report go (the harness's --out). */
+  results: string | undefined;
 }
 
 export const usage = (playbook: string): string => `usage: ./playbooks/${playbook}.mjs [options]
 
   -i, --inventory <file>     inventory YAML (default ${defaultInventory(playbook)})${playbook === 'render' ? `
   -o, --out <dir>            write <dir>/<environment>/<stack>.yaml (default build/cloudformation)
-      --validate             also check the templates: resource specification, security rules, stack wiring` : ''}${playbook === 'destroy' ? `
-      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}${playbook === 'preflight' ? `
+      --validate             also check the templates: resource specification, security rules, stack wiring` : ''}${playbook === 'destroy' || playbook === 'rehearse' ? `
+      --allow-destroy <env>  destroy this environment although its inventory sets database.deletionProtection` : ''}${playbook === 'rehearse' ? `
+      --profile <file>       the load profile of the rehearsal (loadtest/profiles/), required
+      --generators <n>       load generators (default: the harness's, one per core when the peak needs more)
+      --keep                 leave the environment up afterwards (no teardown)
+      --results <dir>        where the load's result.json and report.html go (default build/loadtest)` : ''}${playbook === 'preflight' ? `
       --profile <file>       also compare the fleet's reach with a load profile's peak (loadtest/profiles/)
       --offline              only the checks that need no AWS credentials` : ''}${playbook === 'deploy' ? `
       --skip-preflight       deploy without the preflight checks (the recap says so)` : ''}
@@ -98,8 +108,9 @@ const OWN_OPTIONS = {
   preflight: { profile: { type: 'string' }, offline: { type: 'boolean' } },
   deploy: { 'skip-preflight': { type: 'boolean' } },
   destroy: { 'allow-destroy': { type: 'string' } },
+  rehearse: { profile: { type: 'string' }, generators: { type: 'string' }, keep: { type: 'boolean' }, results: { type: 'string' }, 'allow-destroy': { type: 'string' } },
 } as const;
-const ALL_OPTIONS = { ...OPTIONS, ...OWN_OPTIONS.render, ...OWN_OPTIONS.preflight, ...OWN_OPTIONS.deploy, ...OWN_OPTIONS.destroy } as const;
+const ALL_OPTIONS = { ...OPTIONS, ...OWN_OPTIONS.render, ...OWN_OPTIONS.preflight, ...OWN_OPTIONS.deploy, ...OWN_OPTIONS.destroy, ...OWN_OPTIONS.rehearse } as const;
 
 function parse(argv: string[], playbook: PlaybookName) {
   try {
@@ -146,9 +157,14 @@ export function parseCli(argv: string[], playbook: PlaybookName = 'deploy'): Pla
     profile: v.profile,
     skipPreflight: v['skip-preflight'] ?? false,
     offline: v.offline ?? false,
+    generators: v.generators,
+    keep: v.keep ?? false,
+    results: v.results,
   };
   if (options.allowDestroy === '') throw new UsageError('--allow-destroy needs the environment it allows, e.g. --allow-destroy production');
   if (options.profile === '') throw new UsageError('--profile needs a load profile, e.g. --profile loadtest/profiles/sale-day.yaml');
+  if (playbook === 'rehearse' && !options.profile) throw new UsageError('rehearse needs --profile <load profile>, e.g. --profile loadtest/profiles/smoke.yaml');
+  if (options.generators !== undefined && !/^[1-9]\d*$/.test(options.generators)) throw new UsageError(`--generators expects a whole number ≥ 1, e.g. --generators 2, got "${options.generators}"`);
   if (options.out === '') throw new UsageError('-o needs a folder, e.g. -o build/cloudformation');
   if (options.keepChangeSets && !options.check) {
     throw new UsageError('--keep-change-sets goes with --check (review now, execute later with --execute-reviewed)');

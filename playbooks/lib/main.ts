@@ -8,11 +8,12 @@ import { defaultInventory, parseCli, usage, type PlaybookName, type PlaybookOpti
 import { UsageError, errorMessage } from './errors.js';
 import { Output } from './output.js';
 import { preflightPlay } from './plays/preflight.js';
+import { rehearsal } from './plays/rehearse.js';
 import { renderPlay } from './plays/render.js';
 import { EXIT, runPlay } from './runner.js';
 import type { StackSource } from './stack-source.js';
 import { TARGETS } from './target-modules.js';
-import type { TargetPlaybook, TargetRun } from './targets.js';
+import type { TargetModule, TargetPlaybook, TargetRun } from './targets.js';
 
 export type { PlaybookName } from './cli.js';
 
@@ -70,7 +71,11 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
     if (options.limit !== undefined && !(options.limit in environment.services)) {
       throw new UsageError(`--limit ${options.limit}: no such service in ${inventoryFile} (services: ${Object.keys(environment.services).join(', ')})`);
     }
-    play = playbook === 'render' ? renderPlay : playbook === 'preflight' ? preflightPlay : await targetPlaybook(playbook, environment, inventoryFile);
+    play =
+      playbook === 'render' ? renderPlay
+      : playbook === 'preflight' ? preflightPlay
+      : playbook === 'rehearse' ? rehearsal(await targetModule(environment, inventoryFile))
+      : await targetPlaybook(playbook, environment, inventoryFile);
   } catch (err) {
     error(`error: ${options.verbose && err instanceof Error && !(err instanceof UsageError) ? err.stack : errorMessage(err)}`);
     return EXIT.usage;
@@ -96,10 +101,14 @@ export async function runPlaybook(playbook: PlaybookName, argv: string[], deps: 
   );
 }
 
-async function targetPlaybook(playbook: Exclude<PlaybookName, 'render' | 'preflight'>, environment: Environment, inventoryFile: string): Promise<TargetPlaybook> {
+async function targetModule(environment: Environment, inventoryFile: string): Promise<TargetModule> {
   const load = TARGETS[environment.target];
   if (!load) throw new UsageError(`${inventoryFile}: target "${environment.target}" has no module set (known: ${Object.keys(TARGETS).join(', ')})`);
-  const play = (await load())[playbook];
+  return load();
+}
+
+async function targetPlaybook(playbook: Exclude<PlaybookName, 'render' | 'preflight' | 'rehearse'>, environment: Environment, inventoryFile: string): Promise<TargetPlaybook> {
+  const play = (await targetModule(environment, inventoryFile))[playbook];
   if (!play) throw new UsageError(`${playbook} does not apply to the ${environment.target} target`);
   return play;
 }

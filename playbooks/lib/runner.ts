@@ -154,6 +154,9 @@ export class Play {
     this.warn(text);
   }
 
+  /** Lines the recap ends with (a rehearsal's verdict and cost). */
+  readonly summary: string[] = [];
+
   /** Prints a block outside any task (the URL at the end, a hint). */
   print(text: string): void {
     this.output.line(text);
@@ -196,6 +199,7 @@ export class Play {
     o.line();
     o.line(`PLAY RECAP ${o.paint('dim', '*'.repeat(40))}`);
     o.line(`${this.title}  ${parts.join('  ')}  (${formatDuration(Date.now() - this.startedAt)})`);
+    for (const line of this.summary) o.line(line);
     for (const n of this.notices) o.line(o.paint('failed', `!!! ${n}`));
   }
 

@@ -22,8 +22,8 @@ export interface LocalShop {
   project: string;
   /** -e overrides every run gets (project, gateway port 0, faster scaling for tests). */
   overrides: string[];
-  /** Runs ./playbooks/<name>.mjs with the shop's folder and overrides. */
-  playbook(name: 'deploy' | 'status' | 'destroy', args?: string[], env?: Record<string, string>): Promise<CommandResult>;
+  /** Runs ./playbooks/<name>.mjs with the shop's folder (and, for deploy and rehearse, the overrides). */
+  playbook(name: 'deploy' | 'status' | 'destroy' | 'rehearse', args?: string[], env?: Record<string, string>): Promise<CommandResult>;
   state(): Promise<LocalState>;
   secrets(): Promise<Record<string, Record<string, string>>>;
 }
@@ -35,7 +35,7 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SALEDAY_LOCAL_DIR: dir, NODE_NO_WARNINGS: '1', ...(opts.env ?? {}) };
   if (process.env.MYSQL_URL && !opts.env?.MYSQL_URL) baseEnv.MYSQL_URL = process.env.MYSQL_URL;
   const playbook: LocalShop['playbook'] = (name, args = [], env = {}) =>
-    runNode(join(ROOT, 'playbooks', `${name}.mjs`), [...(name === 'deploy' ? overrides.flatMap((o) => ['-e', o]) : []), ...args], { ...baseEnv, ...env });
+    runNode(join(ROOT, 'playbooks', `${name}.mjs`), [...(name === 'deploy' || name === 'rehearse' ? overrides.flatMap((o) => ['-e', o]) : []), ...args], { ...baseEnv, ...env });
   // tap ends a file that overruns its timeout with SIGALRM and SIGKILL half a second apart, too
   // soon for the teardown's destroy: the shop's processes are then ended with the test process.
   const removeExitGuard = onExit(() => endShopProcesses(dir));

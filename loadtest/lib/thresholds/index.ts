@@ -1,6 +1,7 @@
 // Thresholds: the verdict of a run. Each threshold of the profile is judged by its kind on the
 // recorded histograms and counts (after the run, or on a merge of shards), and those marked
 // abortOnFail are also judged every second during the run once their grace period is over.
+import { generatorVerdicts } from '../generators/summary.js';
 import type { Snapshot } from '../recorder.js';
 import type { RunResult, Verdict } from '../result.js';
 import { thresholdKind, type Threshold } from './registry.js';
@@ -25,5 +26,6 @@ export function evaluate(result: RunResult): Verdict[] {
   for (const s of result.setup) {
     if (s.failed) verdicts.push({ path: 'setup', label: `setup ${s.journey} for each ${s.each}`, kind: 'errorRate', ok: false, measured: `${s.failed} of ${s.runs} failed` });
   }
+  verdicts.push(...generatorVerdicts(result));
   return verdicts;
 }

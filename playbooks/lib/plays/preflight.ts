@@ -165,6 +165,7 @@ export async function offlinePreflightFirst(run: TargetRun): Promise<boolean> {
     run.play.notice('PREFLIGHT SKIPPED (--skip-preflight): certificates, architectures, scaling, the database connection budget, quotas, names and permissions were not checked');
     return false;
   }
-  await runPreflight(run.play, { environment: run.environment, now: run.now });
+  // A rehearsal's --profile: the capacity check measures the fleet against its peak.
+  await runPreflight(run.play, { environment: run.environment, now: run.now, profile: run.play.options.profile });
   return true;
 }
