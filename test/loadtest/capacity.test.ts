@@ -5,6 +5,7 @@
 // a second.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import t from 'tap';
 import { capacityPlan, findBottleneck, searchCapacity, stepRates, summarizeStep, type CapacityPlan } from '../../loadtest/lib/capacity.js';
 import { parseProfile, ProfileError } from '../../loadtest/lib/profile/load.js';
@@ -145,6 +146,21 @@ t.test('./loadtest/run.mjs capacity against a server that holds 60 requests a se
   t.match(html, /id="chart-steps"/);
   t.match(html, /"rates":\[20,40,80\]/, 'the chart has the steps');
   t.notMatch(html, /<script src=/, 'self-contained');
+  // The step charts draw in headless Chromium (Debian's, as for report.html) without errors.
+  const browser = await chromium.launchPersistentContext(await tempDir(t, 'saleday-chromium-'), {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`file://${join(dir, 'report.html')}`);
+  await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.chartsReady === '2', undefined, { timeout: 15_000 });
+  t.same(errors, [], 'no script errors');
+  t.equal(await page.locator('canvas').count(), 2, 'both step charts drawn');
+  t.same(await page.locator('#steps tr td.mark').allTextContents(), ['✓ held', '✓ held', '✗ FAILED']);
 
   const required = await runCli(['capacity', '--profile', file, '--target', url, '--start', '20', '--hold', '2s', '--max-steps', '1', '--require', '50', '--out', out, '--quiet']);
   t.equal(required.code, 99, 'exit 99 when less than --require held');

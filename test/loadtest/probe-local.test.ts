@@ -1,10 +1,12 @@
 // The local probe reads the local target's contract files: state.json (fleet sizes, workers and
-// their states) and activity.jsonl (one scaling activity per line).
+// their states) and activity.jsonl (one scaling activity per line); the CPU of the workers in
+// service is read from their processes.
+import { spawn } from 'node:child_process';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { LocalProbe, readLocalState } from '../../loadtest/lib/probes/local.js';
-import { tempDir } from './helpers.js';
+import { tempDir, until } from './helpers.js';
 
 const state = (workers: string[]) => ({
   environment: 'local',
@@ -40,4 +42,22 @@ t.test('a missing or foreign state file says what to do', async (t) => {
   await writeFile(join(dir, 'state.json'), '{"hello": 1}');
   await t.rejects(readLocalState(dir), { message: /has no gatewayUrl or services/ });
   await t.rejects(new LocalProbe(dir).sample(), { message: /has no gatewayUrl/ });
+});
+
+t.test('each service’s CPU per in-service worker, from the processes between two samples', async (t) => {
+  // A worker that spins: a real process whose CPU time grows.
+  const busy = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  t.teardown(() => busy.kill('SIGKILL'));
+  const dir = await tempDir(t);
+  const s = state(['in-service']);
+  s.services.catalog.workers[0]!.pid = busy.pid!;
+  await writeFile(join(dir, 'state.json'), JSON.stringify(s));
+  const probe = new LocalProbe(dir);
+  t.equal((await probe.sample()).catalog!.cpu, undefined, 'no figure from one sample');
+  let cpu: number | undefined;
+  await until(async () => {
+    cpu = (await probe.sample()).catalog!.cpu;
+    return cpu !== undefined && cpu > 5;
+  }, 20_000, 'a CPU figure for the spinning worker');
+  t.ok(cpu! > 5 && cpu! <= 105, `the spinning worker used ${cpu}% of a core (the machine is shared)`);
 });

@@ -145,6 +145,7 @@ t.test('profiles: sessions are checked with the fix for each problem', (t) => {
     ['unknown login journey', base.replace('login: sign-in', 'login: signin'), [{ path: 'sessions.login', problem: /unknown journey "signin" \(did you mean "sign-in"\?\)/ }]],
     ['login step without the account', base.replace('json: { email: "{{user.email}}", password: "{{user.password}}" }\n      - request: GET /api/users/me', 'json: { email: "x@y.z", password: "p" }\n      - request: GET /api/users/me'), [{ path: 'sessions.login', problem: /uses no field of the feeder "user"/ }]],
     ['bad storm and refresh', base.replace('login: sign-in', 'login: sign-in\n  refresh: /api/users/refresh\n  storms: [{ phase: spike, share: 150% }]'), [{ path: 'sessions.refresh', problem: /is not "METHOD \/path"/ }, { path: 'sessions.storms[0].phase', problem: /unknown phase "spike"/ }, { path: 'sessions.storms[0].share', problem: /not a ratio/ }]],
+    ['a setup journey that needs a session', base.replace('{ journey: register-user, each: user, rate: 200 }', '{ journey: buyer, each: user }'), [{ path: 'setup[0].journey', problem: /"buyer" sends \{\{session\.token\}\}, but setup runs before any account has signed in/ }]],
     ['a field the session has not', base.replace('Bearer {{session.token}}", Idempotency', 'Bearer {{session.jwt}}", Idempotency'), [{ path: 'journeys[1].steps[1].headers.Authorization', problem: /\{\{session\.jwt\}\} names no field of the session/ }]],
   ];
   for (const [name, text, problems] of cases) {

@@ -149,6 +149,7 @@ function compile(r: Static<typeof ProfileSchema>, file: string, problems: YamlPr
   // setup
   const setup: SetupTask[] = (r.setup ?? []).map((s, i) => {
     if (!journeyNames.includes(s.journey)) compiler.add(['setup', i, 'journey'], `names the unknown journey "${s.journey}"${didYouMean(s.journey, journeyNames)}`, `use one of the journeys: ${journeyNames.join(', ')}`);
+    else if (journeys.find((j) => j.name === s.journey)!.steps.some((st) => st.usesSession)) compiler.add(['setup', i, 'journey'], `"${s.journey}" sends {{session.token}}, but setup runs before any account has signed in`, 'capture the token in an earlier step of the setup journey instead');
     const f = feeders[s.each];
     if (!f || f.type !== 'users') {
       const users = feederNames.filter((n) => feeders[n]!.type === 'users');
