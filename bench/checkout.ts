@@ -235,11 +235,11 @@ export const checkoutBenchmark: Benchmark = {
         const project = `bench${randomBytes(4).toString('hex')}`;
         cleanup.unshift(async () => {
           await playbook('destroy', shopDir, []);
-          for (const svc of ['users', 'catalog', 'inventory', 'orders']) {
-            await admin.query(`DROP DATABASE IF EXISTS \`${project}_local_${svc}\``);
-            await admin.query('DROP USER IF EXISTS ?@?', [`${project}_local_${svc}`, '%']).catch(() => undefined);
-            await admin.query('DROP USER IF EXISTS ?@?', [`${project}_local_${svc}`, 'localhost']).catch(() => undefined);
-          }
+          // destroy stops the processes; the databases and users the deploy made go here (as in test/helpers/local-shop.ts).
+          const [dbs] = await admin.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${project}\\_%`]);
+          for (const d of dbs) await admin.query(`DROP DATABASE IF EXISTS \`${String(d.name)}\``);
+          const [users] = await admin.query<mysql.RowDataPacket[]>('SELECT User AS u, Host AS h FROM mysql.user WHERE User LIKE ?', [`${project}\\_%`]);
+          for (const u of users) await admin.query('DROP USER IF EXISTS ?@?', [String(u.u), String(u.h)]);
           await rm(shopDir, { recursive: true, force: true });
         });
         process.stdout.write(`  deploying a local shop (${project}) in ${dir} ...\n`);
