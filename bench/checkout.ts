@@ -12,6 +12,7 @@
 // BENCH_CHECKOUT_DIR=<SALEDAY_LOCAL_DIR of a running shop> measures that shop instead of deploying
 // one (it is left running); BENCH_SECONDS / BENCH_PAIRS as for every bench.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,8 @@ const CUSTOMERS = 8;
 const SKUS = 5_000;
 const TARGET_RATIO = 0.1;
 const TARGET_P99_MS = 500;
-const ROOT = join(import.meta.dirname, '..');
+/** The repository (benchmarks run compiled, from dist/bench/). */
+const ROOT = [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => existsSync(join(d, 'playbooks', 'deploy.mjs')))!;
 
 interface Figures {
   /** successful operations per second */
