@@ -12,6 +12,7 @@
 // BENCH_CHECKOUT_DIR=<SALEDAY_LOCAL_DIR of a running shop> measures that shop instead of deploying
 // one (it is left running); BENCH_SECONDS / BENCH_PAIRS as for every bench.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,8 @@ const CUSTOMERS = 8;
 const SKUS = 5_000;
 const TARGET_RATIO = 0.1;
 const TARGET_P99_MS = 500;
-const ROOT = join(import.meta.dirname, '..');
+/** The repository (benchmarks run compiled, from dist/bench/). */
+const ROOT = [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => existsSync(join(d, 'playbooks', 'deploy.mjs')))!;
 
 interface Figures {
   /** successful operations per second */
@@ -235,11 +237,11 @@ export const checkoutBenchmark: Benchmark = {
         const project = `bench${randomBytes(4).toString('hex')}`;
         cleanup.unshift(async () => {
           await playbook('destroy', shopDir, []);
-          for (const svc of ['users', 'catalog', 'inventory', 'orders']) {
-            await admin.query(`DROP DATABASE IF EXISTS \`${project}_local_${svc}\``);
-            await admin.query('DROP USER IF EXISTS ?@?', [`${project}_local_${svc}`, '%']).catch(() => undefined);
-            await admin.query('DROP USER IF EXISTS ?@?', [`${project}_local_${svc}`, 'localhost']).catch(() => undefined);
-          }
+          // destroy stops the processes; the databases and users the deploy made go here (as in test/helpers/local-shop.ts).
+          const [dbs] = await admin.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${project}\\_%`]);
+          for (const d of dbs) await admin.query(`DROP DATABASE IF EXISTS \`${String(d.name)}\``);
+          const [users] = await admin.query<mysql.RowDataPacket[]>('SELECT User AS u, Host AS h FROM mysql.user WHERE User LIKE ?', [`${project}\\_%`]);
+          for (const u of users) await admin.query('DROP USER IF EXISTS ?@?', [String(u.u), String(u.h)]);
           await rm(shopDir, { recursive: true, force: true });
         });
         process.stdout.write(`  deploying a local shop (${project}) in ${dir} ...\n`);
