@@ -85,24 +85,28 @@ interface Behaviour {
   CachePolicyId?: unknown;
 }
 
-/** Each distribution's behaviours, in the order CloudFront matches them (the default last): a row per path. */
-export function edgeBehaviourRows(template: Template): string[][] {
+/**
+ * Each distribution's behaviours, in the order CloudFront matches them (the default last): a row per
+ * path. Takes a rendered template or one read back from CloudFormation (the review's).
+ */
+export function edgeBehaviourRows(template: Template | Record<string, unknown>): string[][] {
   const rows: string[][] = [];
-  for (const resource of Object.values(template.Resources ?? {})) {
+  const resources = (template.Resources ?? {}) as Record<string, Resource>;
+  for (const resource of Object.values(resources)) {
     if (resource.Type !== 'AWS::CloudFront::Distribution') continue;
     const config = (resource.Properties?.DistributionConfig ?? {}) as { CacheBehaviors?: Behaviour[]; DefaultCacheBehavior?: Behaviour };
     const all = [...(config.CacheBehaviors ?? []), ...(config.DefaultCacheBehavior ? [{ ...config.DefaultCacheBehavior, PathPattern: '*' }] : [])];
-    for (const b of all) rows.push(row(template, b));
+    for (const b of all) rows.push(row(resources, b));
   }
   return rows;
 }
 
-function row(template: Template, b: Behaviour): string[] {
+function row(resources: Record<string, Resource>, b: Behaviour): string[] {
   const methods = (b.AllowedMethods ?? ['GET', 'HEAD']).length === 7 ? 'all' : (b.AllowedMethods ?? ['GET', 'HEAD']).join(', ');
   const base = [b.PathPattern ?? '', b.TargetOriginId ?? '', methods];
   if (b.CachePolicyId === MANAGED_CACHING_DISABLED) return [...base, 'no', '-', '-'];
   const id = typeof b.CachePolicyId === 'object' && b.CachePolicyId !== null ? (b.CachePolicyId as { Ref?: string }).Ref : undefined;
-  const policy = id ? template.Resources[id] : undefined;
+  const policy = id ? resources[id] : undefined;
   if (!policy) return [...base, 'yes', '?', `policy ${String(id ?? b.CachePolicyId)}`];
   const c = (policy.Properties?.CachePolicyConfig ?? {}) as {
     MinTTL?: number; DefaultTTL?: number; MaxTTL?: number;

@@ -5,7 +5,7 @@
 // --allow-replace names it. Parameter values of NoEcho or secret-looking parameters are masked.
 import type { Change } from '@aws-sdk/client-cloudformation';
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
-import { edgeBehaviourRows, type Template } from '../../cloudformation/index.js';
+import { edgeBehaviourRows } from '../../cloudformation/index.js';
 import type { ChangeSetInfo } from './aws/cloudformation.js';
 
 /** Resource types whose replacement or removal loses data or keys. */
@@ -152,7 +152,7 @@ export function buildReview(input: ReviewInput): Review {
     securityGroups: hasRows(diff?.securityGroupChanges.summarize()),
     securityResources: resources.filter((r) => isSecurityType(r.type)),
     stateful,
-    edge: input.newTemplate && resources.some((r) => EDGE_TYPES.has(r.type)) ? edgeBehaviourRows(input.newTemplate as unknown as Template) : [],
+    edge: input.newTemplate && resources.some((r) => EDGE_TYPES.has(r.type)) ? edgeBehaviourRows(input.newTemplate) : [],
   };
 }
 

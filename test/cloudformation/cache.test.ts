@@ -4,7 +4,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { CACHE, deployWaves, validateStacks } from '../../cloudformation/index.js';
-import { InventoryFileError, loadEnvironment, SHARED_SECRETS, SHOP_SERVICES } from '../../environment/index.js';
+import { loadEnvironment, SHARED_SECRETS, SHOP_SERVICES, type InventoryFileError } from '../../environment/index.js';
 import { inventoryFile, ofType, rendered } from './fixtures.js';
 
 const production = await rendered('production');

@@ -277,6 +277,7 @@ const ACTIONS_BY_TYPE: Record<string, string[]> = {
   'AWS::AutoScaling::AutoScalingGroup': ['autoscaling:CreateAutoScalingGroup'],
   'AWS::ElasticLoadBalancingV2::LoadBalancer': ['elasticloadbalancing:CreateLoadBalancer'],
   'AWS::RDS::DBInstance': ['rds:CreateDBInstance'],
+  'AWS::ElastiCache::ReplicationGroup': ['elasticache:CreateReplicationGroup', 'elasticache:CreateCacheSubnetGroup'],
   'AWS::IAM::Role': ['iam:CreateRole', 'iam:PassRole'],
   'AWS::CloudFront::Distribution': ['cloudfront:CreateDistribution'],
   'AWS::S3::Bucket': ['s3:CreateBucket'],
@@ -323,6 +324,8 @@ const CREATE_MINUTES: Record<string, number> = {
   'AWS::EC2::NatGateway': 2,
   'AWS::ElasticLoadBalancingV2::LoadBalancer': 3,
   'AWS::AutoScaling::AutoScalingGroup': 6,
+  // A replication group with replicas creates them one after the primary.
+  'AWS::ElastiCache::ReplicationGroup': 12,
 };
 
 /** Minutes per resource when it is Multi-AZ (standby created and synchronised). */
