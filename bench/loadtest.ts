@@ -7,14 +7,16 @@
 // start (4× what plain autocannon managed in a calibration run): every connection is always busy,
 // and the journeys beyond that are dropped and counted, which is part of its cost.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { parseProfile } from '../loadtest/lib/profile/load.js';
 import { Progress } from '../loadtest/lib/progress.js';
 import { decode } from '../loadtest/lib/recorder.js';
+import type { RunResult } from '../loadtest/lib/result.js';
 import { runProfile } from '../loadtest/lib/runner.js';
 import { alternate, benchPairs, benchSeconds, runWrk, writeResult, type BenchResult, type LoadFigures } from './lib.js';
 import type { Benchmark } from './run.js';
@@ -104,9 +106,8 @@ async function plainAutocannon(url: string, seconds: number): Promise<LoadFigure
   return { rate: r.requests.total / r.duration, p99Ms: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
-async function harness(url: string, seconds: number, rate: number): Promise<LoadFigures> {
-  const profile = parseProfile(
-    `
+function ceilingProfile(seconds: number, rate: number): string {
+  return `
 name: ceiling
 maxInFlight: ${CONNECTIONS}
 maxQueued: ${CONNECTIONS}
@@ -118,14 +119,42 @@ journeys:
     weight: 100
     steps:
       - request: GET /index.html
-`,
-    'bench/loadtest.ts',
-  );
-  const r = await runProfile({ profile, target: { kind: 'url', url, label: url, probe: undefined }, progress: new Progress(process.stderr, true) });
+`;
+}
+
+function figures(r: RunResult, seconds: number): LoadFigures {
   const e = r.recording.endpoints['GET /index.html']!;
   const answered = Object.entries(e.statuses).filter(([k]) => /^\d+$/.test(k)).reduce((a, [, n]) => a + n, 0);
   // p99 from the write, comparable with autocannon's (which cannot see time spent queued)
   return { rate: answered / seconds, p99Ms: decode(e.serviceTime).getValueAtPercentile(99) / 1000, errors: e.errors };
+}
+
+async function harness(url: string, seconds: number, rate: number): Promise<LoadFigures> {
+  const profile = parseProfile(ceilingProfile(seconds, rate), 'bench/loadtest.ts');
+  const r = await runProfile({ profile, target: { kind: 'url', url, label: url, probe: undefined }, progress: new Progress(process.stderr, true) });
+  return figures(r, seconds);
+}
+
+const RUN_MJS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'loadtest', 'run.mjs');
+
+/** ./loadtest/run.mjs --generators N as a user runs it (N = 1 is one process), its merged result read back. */
+async function harnessProcesses(url: string, seconds: number, rate: number, generators: number): Promise<LoadFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'saleday-bench-generators-'));
+  try {
+    const file = join(dir, 'ceiling.yaml');
+    // Each generator gets the whole connection budget: N processes, N × the connections.
+    await writeFile(file, ceilingProfile(seconds, rate));
+    const out = join(dir, 'out');
+    const child = spawn(process.execPath, [RUN_MJS, '--profile', file, '--target', url, '--out', out, '--quiet', '--generators', String(generators)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const [run] = await readdir(out).catch(() => []);
+    if (!run) throw new Error(`run.mjs --generators ${generators} wrote no result (exit ${String(code)}): ${stderr.trim()}`);
+    return figures(JSON.parse(await readFile(join(out, run, 'result.json'), 'utf8')) as RunResult, seconds);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export const loadtestBenchmark: Benchmark = {
@@ -145,8 +174,18 @@ export const loadtestBenchmark: Benchmark = {
         () => harness(nginx.url, seconds, rate),
         () => plainAutocannon(nginx.url, seconds),
       );
-      const wrk = await runWrk({ url: `${nginx.url}/index.html`, connections: CONNECTIONS, durationSeconds: seconds, threads: 1 });
-      process.stdout.write(`  wrk (reference): ${wrk.rate.toFixed(0)} req/s, p99 ${wrk.p99Ms.toFixed(2)} ms\n`);
+      // Every local core: two generator processes against one, both through run.mjs, in the same run.
+      const multi = await alternate(
+        pairs,
+        () => harnessProcesses(nginx.url, seconds, rate, 2),
+        () => harnessProcesses(nginx.url, seconds, rate, 1),
+      );
+      // wrk shows the machine's ceiling; the bench goes on without it when it is not installed.
+      const wrk = await runWrk({ url: `${nginx.url}/index.html`, connections: CONNECTIONS, durationSeconds: seconds, threads: 2 }).catch((err: Error) => {
+        process.stdout.write(`  wrk (reference): not run (${err.message.split('\n')[0]}): apt-get install wrk\n`);
+        return undefined;
+      });
+      if (wrk) process.stdout.write(`  wrk (reference): ${wrk.rate.toFixed(0)} req/s, p99 ${wrk.p99Ms.toFixed(2)} ms\n`);
       const result: BenchResult = {
         name: 'loadtest-ceiling',
         value: subject.rate,
@@ -160,12 +199,28 @@ export const loadtestBenchmark: Benchmark = {
         seconds,
         pairs,
         roundRatios: ratios,
-        wrk: wrk.rate,
-        wrkP99: wrk.p99Ms,
+        ...(wrk ? { wrk: wrk.rate, wrkP99: wrk.p99Ms } : {}),
         errors: subject.errors + baseline.errors,
       };
       await writeResult(result);
-      return [result];
+      const generators: BenchResult = {
+        name: 'loadtest-generators',
+        value: multi.subject.rate,
+        baseline: multi.baseline.rate,
+        ratio: multi.subject.rate / multi.baseline.rate,
+        unit: 'req/s',
+        p99: multi.subject.p99Ms,
+        baselineP99: multi.baseline.p99Ms,
+        target: 1.3,
+        connections: CONNECTIONS,
+        seconds,
+        pairs,
+        roundRatios: multi.ratios,
+        ...(wrk ? { wrk: wrk.rate, wrkP99: wrk.p99Ms } : {}),
+        errors: multi.subject.errors + multi.baseline.errors,
+      };
+      await writeResult(generators);
+      return [result, generators];
     } finally {
       await nginx.stop();
     }
