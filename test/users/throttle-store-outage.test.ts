@@ -1,6 +1,7 @@
 // The shared store goes away and comes back, under a users process (dist/, as deployed): it stays
 // ready, says in /readyz and once in its logs that limits are per instance, keeps limiting logins
-// per instance (never opening the gate), and goes back to the store by itself. The store is a
+// per instance (never opening the gate), and goes back to the store by itself; a process started
+// during the outage starts anyway and finds the store once it is back. The store is a
 // private redis-server on a free port, killed as in a crash.
 import t from 'tap';
 import { testDatabase } from '../helpers/mysql.js';
@@ -47,6 +48,17 @@ t.test('store killed: still ready, says so once, logins still limited per instan
   t.equal((await api.get('/healthz')).status, 200);
 });
 
+let late: ReturnType<typeof client> | undefined;
+let lateLogs: Array<Record<string, unknown>> = [];
+t.test('a process started while the store is down starts with per-instance limits', async (st) => {
+  // Spawned for the rest of the file (the file's teardown ends it), not for this subtest only.
+  const started = await spawnService(t, 'users', serviceEnv(db, { SCRYPT_LOG_N: '14', TRUSTED_PROXY_HOPS: '1', REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'outage:' }));
+  late = client(started.url);
+  lateLogs = started.logs;
+  st.match((await late.get('/readyz')).body, { status: 'ready', throttle: { state: 'unreachable', shared: false } });
+  st.equal((await late.post('/api/users/login', { email: 'kim@example.com', password: PASSWORD }, { headers: { 'x-forwarded-for': '192.0.2.9' } })).status, 200);
+});
+
 t.test('store back: the service reconnects by itself and says so', async (t) => {
   await redis.start();
   await waitUntil(async () => (await storeState()) === 'connected', '/readyz to say the store is back', 20_000);
@@ -54,4 +66,8 @@ t.test('store back: the service reconnects by itself and says so', async (t) => 
   await users.waitForLog((l) => /shared store connected/.test(String(l.msg)) && connectedLines() === 2);
   t.equal(unreachableLines(), 1);
   t.equal((await login(PASSWORD, '192.0.2.3')).status, 200);
+  const other = late!;
+  await waitUntil(async () => ((await other.get('/readyz')).body as { throttle?: { state?: string } }).throttle?.state === 'connected', 'the process started during the outage to reach the store', 20_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${lateLogs.filter((l) => l.level !== 30 || /store/.test(String(l.msg))).map((l) => JSON.stringify(l)).join('\n')}`);
+  });
 });
