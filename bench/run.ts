@@ -14,6 +14,7 @@ const benchmarks: Array<() => Promise<Benchmark>> = [
   () => import('./inventory.js').then((m) => m.inventoryBenchmark),
   () => import('./catalog.js').then((m) => m.catalogBenchmark),
   () => import('./loadtest.js').then((m) => m.loadtestBenchmark),
+  () => import('./gateway.js').then((m) => m.gatewayBenchmark),
 ];
 
 const only = process.argv.slice(2);
