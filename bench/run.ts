@@ -15,6 +15,7 @@ const benchmarks: Array<() => Promise<Benchmark>> = [
   () => import('./catalog.js').then((m) => m.catalogBenchmark),
   () => import('./loadtest.js').then((m) => m.loadtestBenchmark),
   () => import('./checkout.js').then((m) => m.checkoutBenchmark),
+  () => import('./gateway.js').then((m) => m.gatewayBenchmark),
 ];
 
 const only = process.argv.slice(2);

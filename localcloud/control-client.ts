@@ -13,7 +13,6 @@ import type { FleetSpec } from './fleet-spec.js';
 import { controlSocket, keeperFile, localDir, supervisorFile, supervisorLog } from './local-paths.js';
 import { minimalEnv } from './process-env.js';
 import { endProcesses, isSameProcess, shopMarker, shopProcesses, startTimeOf } from './shop-processes.js';
-import { readState } from './state-file.js';
 import type { ApplyResult } from './supervisor.js';
 
 export class FleetError extends Error {

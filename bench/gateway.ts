@@ -1,0 +1,97 @@
+// The local gateway's cost: the hot product page, GET /api/catalog/products/<sku>, through the
+// gateway of a local shop deployed by ./playbooks/deploy.mjs (a private folder, a free port, its
+// own project and databases, catalog pinned to one worker) against straight to that same catalog
+// worker, same connections and duration, in alternating rounds. Target ≥ 0.8× (issue 18: the
+// hand-written Node gateway kept 0.42×, measured with autocannon as here). The shop is destroyed
+// and its databases dropped after.
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import mysql from 'mysql2/promise';
+import type { LocalState } from '../environment/index.js';
+import type { Benchmark } from './run.js';
+import { alternate, benchPairs, benchSeconds, writeResult, type BenchResult, type LoadFigures } from './lib.js';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const HOT_SKU = 'SKU-000042';
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** autocannon (the issue's measuring tool, and no extra one to install) for `seconds`. */
+async function runAutocannon(url: string, seconds: number): Promise<LoadFigures> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
+  return { rate: r.requests.average, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+function playbook(name: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(process.cwd(), 'playbooks', `${name}.mjs`), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+async function dropProject(project: string): Promise<void> {
+  const server = new URL(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306');
+  const admin = await mysql.createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) });
+  try {
+    const [dbs] = await admin.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${project}\\_%`]);
+    for (const d of dbs) await admin.query(`DROP DATABASE IF EXISTS \`${String(d.name)}\``);
+    const [users] = await admin.query<mysql.RowDataPacket[]>('SELECT User AS u, Host AS h FROM mysql.user WHERE User LIKE ?', [`${project}\\_%`]);
+    for (const u of users) await admin.query('DROP USER IF EXISTS ?@?', [String(u.u), String(u.h)]);
+  } finally {
+    await admin.end();
+  }
+}
+
+export const gatewayBenchmark: Benchmark = {
+  name: 'gateway',
+  description: `hot product page through the local gateway vs straight to the one catalog worker behind it, ${CONNECTIONS} connections (target ≥ 0.8×)`,
+  async run(): Promise<BenchResult[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'saleday-bench-gw-'));
+    const project = `bgw${randomBytes(3).toString('hex')}`;
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SALEDAY_LOCAL_DIR: dir, NODE_NO_WARNINGS: '1' };
+    if (process.env.MYSQL_URL) env.MYSQL_URL = process.env.MYSQL_URL;
+    const overrides = [`project=${project}`, 'local.gatewayPort=0', 'services.catalog.scaling.min=1', 'services.catalog.scaling.desired=1', 'services.catalog.scaling.max=1'];
+    try {
+      say('  deploying a private local shop…');
+      const deploy = await playbook('deploy', overrides.flatMap((o) => ['-e', o]), env);
+      if (deploy.code !== 0) throw new Error(`deploy failed (exit ${deploy.code}):\n${deploy.out.slice(-2000)}`);
+      const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as LocalState;
+      const worker = state.services.catalog?.workers[0];
+      if (!worker) throw new Error('the deployed shop has no catalog worker');
+      const path = `/api/catalog/products/${HOT_SKU}`;
+      const check = await fetch(`${state.gatewayUrl}${path}`);
+      if (check.status !== 200) throw new Error(`${path} answered ${check.status} through the gateway`);
+      const seconds = benchSeconds(10);
+      const through = () => runAutocannon(`${state.gatewayUrl}${path}`, seconds);
+      const direct = () => runAutocannon(`http://127.0.0.1:${worker.port}${path}`, seconds);
+      await direct(); // warm-up: the catalog's cache and the JIT, for both sides alike
+      const r = await alternate(benchPairs(3), through, direct);
+      const result: BenchResult = {
+        name: 'gateway-hot-product',
+        value: r.subject.rate,
+        baseline: r.baseline.rate,
+        ratio: r.subject.rate / r.baseline.rate,
+        unit: 'req/s',
+        p99: r.subject.p99Ms,
+        baselineP99: r.baseline.p99Ms,
+        errors: r.subject.errors + r.baseline.errors,
+        rounds: r.ratios,
+        connections: CONNECTIONS,
+        target: 0.8,
+        gateway: 'HAProxy (Debian), localcloud/gateway.ts',
+      };
+      say(`  wrote ${await writeResult({ ...result, name: 'gateway' })}`);
+      return [result];
+    } finally {
+      await playbook('destroy', [], env);
+      await dropProject(project).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
