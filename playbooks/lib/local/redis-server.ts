@@ -7,9 +7,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, minimalEnv } from '../../../localcloud/index.js';
+import { freePort, minimalEnv, shopMarker } from '../../../localcloud/index.js';
 
 /** The machine's Redis, used when it answers. */
 export const MACHINE_REDIS = { host: '127.0.0.1', port: 6379 } as const;
@@ -122,7 +122,7 @@ export async function startPrivateRedis(localDir: string, opts: { password?: str
   ].join('\n');
   await writeFile(configFile(localDir), `${config}\n`, { mode: 0o600 });
   const out = openSync(logFile(localDir), 'a', 0o600);
-  const child = spawn(program, [configFile(localDir)], { detached: true, env: minimalEnv(), stdio: ['ignore', out, out] });
+  const child = spawn(program, [configFile(localDir)], { detached: true, env: minimalEnv(shopMarker(resolve(localDir), 'cache')), stdio: ['ignore', out, out] });
   closeSync(out);
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
