@@ -77,6 +77,11 @@ export function renderBootstrap(inv: Environment, services: ServiceCatalogue): R
               Effect: 'Allow',
               Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
               Resource: [ref('DbMasterUserSecretArn'), ...serviceSecrets.map((s) => ref(s.param))],
+            }, {
+              // -e rotate=database: the function gives a service's other user a new password, then its secret names it.
+              Effect: 'Allow',
+              Action: ['secretsmanager:PutSecretValue'],
+              Resource: serviceSecrets.map((s) => ref(s.param)),
             }],
           },
         },

@@ -29,7 +29,7 @@ const dir = await mkdtemp(join(tmpdir(), 'saleday-bootstrap-'));
 t.teardown(async () => {
   for (const s of names) {
     await admin.query(`DROP DATABASE IF EXISTS \`${run}_${s}\``);
-    for (const h of hosts) await admin.query('DROP USER IF EXISTS ?@?', [`${run}_${s}`, h]);
+    for (const h of hosts) for (const u of [`${run}_${s}`, `${run}_${s}_b`]) await admin.query('DROP USER IF EXISTS ?@?', [u, h]);
   }
   await admin.query('DROP USER IF EXISTS ?@?', [`${run}_ssl`, '%']);
   await admin.end();
@@ -175,4 +175,42 @@ t.test('REQUIRE SSL (AWS): the statements carry it, and the server takes it', as
   await admin.query(createUserSql(true), [`${run}_ssl`, '%', generatePassword()]);
   const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?', [`${run}_ssl`, '%']);
   t.equal(String(rows[0]!.ssl_type), 'ANY');
+});
+
+t.test('-e rotate=database: alternating users, the current credentials keep working until the rotation after', async (t) => {
+  const canLogIn = async (v: Record<string, unknown>): Promise<boolean> => {
+    try {
+      const c = await mysql.createConnection({ host: server.host, port: server.port, user: String(v.username), password: String(v.password), database: String(v.dbname) });
+      await c.end();
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ER_ACCESS_DENIED_ERROR') return false;
+      throw err;
+    }
+  };
+  const key = dbSecretKey('catalog');
+  await bootstrap(input(), deps);
+  const first = { ...file.get<Record<string, unknown>>(key)! };
+  const check = await bootstrap(input({ check: true, rotate: ['catalog'] }), deps);
+  t.match(check.services.find((s) => s.service === 'catalog')!.did, [/would rotate the password: a new one for \S+_catalog_b/]);
+  t.same(file.get(key), first, 'check changes nothing');
+
+  const once = await bootstrap(input({ rotate: ['catalog'] }), deps);
+  const second = { ...file.get<Record<string, unknown>>(key)! };
+  t.equal(second.username, `${run}_catalog_b`, 'the secret names the other user');
+  t.not(second.password, first.password);
+  t.match(once.services.find((s) => s.service === 'catalog')!.did.join('; '), /password rotated: \S+_catalog_b now in its secret/);
+  t.equal(once.services.find((s) => s.service === 'users')!.status, 'ok', 'only the service asked for rotates');
+  t.ok(await canLogIn(second), 'the new credentials log in');
+  t.ok(await canLogIn(first), 'the old ones still do (instances that have not re-read the secret)');
+  const [grants] = await admin.query<mysql.RowDataPacket[]>('SHOW GRANTS FOR ?@?', [`${run}_catalog_b`, 'localhost']);
+  t.ok(JSON.stringify(grants).includes(`${run}\\\\_catalog`), 'the other user has the same grant on its database only');
+  t.equal((await bootstrap(input(), deps)).services.find((s) => s.service === 'catalog')!.status, 'ok', 'a deploy after it changes nothing (the secret keeps naming the other user)');
+
+  await bootstrap(input({ rotate: ['catalog'] }), deps);
+  const third = file.get<Record<string, unknown>>(key)!;
+  t.equal(third.username, first.username, 'back to the first user');
+  t.ok(await canLogIn(third));
+  t.notOk(await canLogIn(first), 'the first credentials no longer log in');
+  t.ok(await canLogIn(second), 'the second still do, until the next rotation');
 });

@@ -1,7 +1,8 @@
 // -e rotate=jwt,service-credential on the aws target, against the AWS fakes (aws-sdk-client-mock):
 // an old-shape secret migrates to a key set; the new value is staged as `next` (jwt-public first),
 // promoted after the services' re-read interval, the old one kept as `previous` for its grace;
-// values never printed; an unknown name refused before anything changes (exit 2); a write that
+// values never printed; an unknown name refused before anything changes (exit 2); database
+// passwords handed to the bootstrap function (its rotation: test/playbooks/bootstrap.test.ts); a write that
 // fails between the stages leaves a `next` every verifier accepts, and the next run finishes it.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parseEnvironment } from '../../environment/index.js';
 import { keyId, newKeySetSecret, type KeySetSecret } from '../../services/kit/key-set.js';
 import { stackSource } from '../fixtures/aws-play.js';
+import { invokeBootstrap } from '../../playbooks/lib/modules/database-bootstrap.js';
 import { awsPlayFiles, healthyWorld, run, type World } from './harness.js';
+import { runTask } from './support.js';
 
 const { root, site } = await awsPlayFiles(t);
 // Services re-read their secrets every second here, and tokens live 600 s: the play waits ~2 s per stage.
@@ -83,7 +86,7 @@ t.test('an old-shape key pair and credential rotate in stages, never printed', a
   for (const secret of [String(cred.token), oldToken, current.privateKey!.split('\n')[1]!]) t.notMatch(r.text, secret, 'no value printed');
 });
 
-t.test('unknown names are refused before anything changes; database is local-only for now', async (t) => {
+t.test('unknown names are refused before anything changes; database goes to the bootstrap function', async (t) => {
   exitCode(t, await run('deploy', ['-i', 'test.yaml', '--yes'], env), 0);
   w.secrets.mock.resetHistory();
   const before = w.mutations().length;
@@ -91,9 +94,18 @@ t.test('unknown names are refused before anything changes; database is local-onl
   exitCode(t, r, 2);
   t.match(r.text, /-e rotate=nope: no such secret to rotate; the aws target rotates jwt, service-credential, jwt-public, origin-header/);
   t.equal(w.mutations().length, before, 'nothing changed');
-  const db = await run('deploy', ['-i', 'test.yaml', '--yes', '-e', 'rotate=database'], env);
-  exitCode(t, db, 2);
-  t.match(db.text, /database passwords rotate on the local target only/);
+  const db = await run('deploy', ['-i', 'test.yaml', '--yes', '-e', 'rotate=db-orders,database'], env);
+  exitCode(t, db, 0);
+  t.match(db.text, /rotating db-orders \(by the database bootstrap\), db-users \(by the database bootstrap\)/);
+  // What the play hands the function (this file's stack source has no bootstrap stack).
+  const payloads: unknown[] = [];
+  const lambda = { invoke: (_fn: string, payload: unknown) => Promise.resolve(void payloads.push(payload)).then(() => ({ payload: { check: false, services: [{ service: 'orders', status: 'changed', did: ['password rotated: orders_b now in its secret'] }] } })) };
+  const invoked = await runTask([], (ctx) => invokeBootstrap({ functionName: 'bootstrap', rotate: ['orders'] }, lambda, ctx).then((r) => r.outcome));
+  t.same(payloads, [{ check: false, rotate: ['orders'] }], 'the bootstrap function is asked to rotate the password');
+  t.equal(invoked.outcome.status, 'changed');
+  const limited = await run('deploy', ['-i', 'test.yaml', '--yes', '--limit', 'orders', '-e', 'rotate=database'], env);
+  exitCode(t, limited, 2);
+  t.match(limited.text, /does not run with --limit/);
   const pub = await run('deploy', ['-i', 'test.yaml', '--yes', '-e', 'rotate=jwt-public'], env);
   exitCode(t, pub, 0);
   t.match(pub.text, /jwt-public follows jwt: rotate jwt/);

@@ -10,7 +10,7 @@ import type { OperatorCommand } from '../../../environment/index.js';
 import { type TlsMode, tlsFor } from '../../../services/kit/db.js';
 import { generatePassword } from '../local/secrets-file.js';
 import { type ServiceCommandApi, reportedChanges } from '../local/service-command.js';
-import { type ServiceDbSecret, ensureDatabaseUser } from './database-user.js';
+import { type ServiceDbSecret, alternateUserName, ensureDatabaseUser } from './database-user.js';
 import type { SecretStore } from './secret-store.js';
 
 /** The shop's admin account, unless the caller names another. */
@@ -49,6 +49,8 @@ export interface BootstrapInput {
   check: boolean;
   /** Extra environment for the service commands (DB_TLS locally; AWS credentials in Lambda). */
   commandEnv?: Readonly<Record<string, string>>;
+  /** Services whose database password rotates (-e rotate=database), by alternating users. */
+  rotate?: readonly string[] | undefined;
 }
 
 export interface BootstrapDeps {
@@ -109,6 +111,17 @@ export async function bootstrap(input: BootstrapInput, deps: BootstrapDeps): Pro
         if (changes.some((c) => /database \S+ created|create database/.test(c))) freshDatabase.add(s.name);
         if (input.check && changes.some((c) => /^would (create user|re-sync)/.test(c))) cannotAsk.add(s.name);
         note(s.name, ...changes);
+        if (input.rotate?.includes(s.name)) {
+          // Alternating users: a new password for the pair's other user (made with the same grants
+          // when missing), then the secret names it; the current user works until the next rotation.
+          const next = alternateUserName(secret.username.replace(/_b$/, ''), secret.username);
+          if (input.check) return note(s.name, `would rotate the password: a new one for ${next}, then its secret names it`);
+          const rotated = { ...secret, username: next, password: generatePassword() };
+          await ensureDatabaseUser(master, rotated, { hosts: input.userHosts, requireSsl: input.requireSsl, tls: input.master.tls, check: false });
+          await deps.secrets.put(s.secret, { ...(await deps.secrets.get(s.secret)), username: rotated.username, password: rotated.password });
+          secrets.set(s.name, rotated);
+          note(s.name, `password rotated: ${next} now in its secret (${secret.username} works until the next rotation)`);
+        }
       });
     }
   } finally {

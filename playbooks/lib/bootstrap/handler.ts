@@ -14,6 +14,8 @@ import { type BootstrapInput, type BootstrapReport, DEFAULT_ADMIN_EMAIL, bootstr
 export interface BootstrapEvent {
   /** Change nothing; report what would be done. */
   check?: boolean;
+  /** Services whose database password rotates (-e rotate=database). */
+  rotate?: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,6 +57,7 @@ export async function inputFrom(env: Env, event: BootstrapEvent, readSecret: (id
     requireSsl: true,
     check: event.check === true,
     commandEnv: aws,
+    rotate: Array.isArray(event.rotate) ? event.rotate.filter((x): x is string => typeof x === 'string') : undefined,
   };
 }
 

@@ -10,6 +10,8 @@ import { type TaskContext, type TaskOutcome, changed, ok, skipped } from '../run
 export interface InvokeBootstrapArgs {
   /** The bootstrap stack's FunctionName output; none when the stack is not deployed (a first --check). */
   functionName: string | undefined;
+  /** Services whose database password the function rotates (-e rotate=database), by alternating users. */
+  rotate?: readonly string[] | undefined;
 }
 
 export interface InvokeBootstrapResult {
@@ -23,7 +25,7 @@ export async function invokeBootstrap(args: InvokeBootstrapArgs, lambda: LambdaA
     throw new Error('the bootstrap stack has no FunctionName output: deploy the bootstrap stack first');
   }
   ctx.progress(`invoking ${args.functionName}${ctx.check ? ' in check mode' : ''}`);
-  const answer = await lambda.invoke(args.functionName, { check: ctx.check });
+  const answer = await lambda.invoke(args.functionName, args.rotate?.length ? { check: ctx.check, rotate: [...args.rotate] } : { check: ctx.check });
   if (answer.functionError) throw new Error(`${args.functionName} failed: ${errorMessageOf(answer.payload, answer.functionError)}`);
   const report = reportOf(answer.payload, args.functionName);
   const touched = report.services.filter((s) => s.status === 'changed').map((s) => s.service);

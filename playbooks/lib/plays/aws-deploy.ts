@@ -272,7 +272,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       run: async (ctx) => {
         // It changes every service's database; --limit changes only one service.
         if (o.limit) return skipped(`shared: not run with --limit ${o.limit} (a deploy without --limit runs pending migrations)`);
-        const r = await invokeBootstrap({ functionName: output(BOOTSTRAP.FunctionName) }, apis.lambda, ctx);
+        const r = await invokeBootstrap({ functionName: output(BOOTSTRAP.FunctionName), rotate: rotation?.databases }, apis.lambda, ctx);
         report = r.report;
         return r.outcome;
       },
@@ -426,11 +426,10 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
         tags: ['always'],
         run: () => {
           rotation = planRotation([...rotate], 'aws', Object.keys(inv.services));
-          if (rotation.databases.length) {
-            throw new RefusedError(`-e rotate=${[...rotate].filter((n) => n === DATABASE_ROTATION || n.startsWith('db-')).join(',')}: database passwords rotate on the local target only so far; on AWS rotate them with Secrets Manager's alternating-users rotation`);
-          }
+          if (rotation.databases.length && o.limit) throw new RefusedError(`-e rotate=${DATABASE_ROTATION}: the database bootstrap rotates the passwords and does not run with --limit; deploy without it`);
           for (const n of rotation.notApplicable) play.print(`  ${n.why}`);
-          return Promise.resolve(ok(`rotating ${[...rotation.keySets, ...rotation.staged].join(', ') || 'nothing'}`));
+          const what = [...rotation.keySets, ...rotation.staged, ...rotation.databases.map((s) => `db-${s} (by the database bootstrap)`)];
+          return Promise.resolve(ok(`rotating ${what.join(', ') || 'nothing'}`));
         },
       });
     }
