@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
 import { onExit } from 'signal-exit';
 import { privateServerPid } from '../../playbooks/lib/local/mysql-server.js';
+import { privateRedisPid } from '../../playbooks/lib/local/redis-server.js';
 import { supervisorFile } from '../../localcloud/local-paths.js';
 import { adminConnection } from './mysql.js';
 import { ROOT, runNode, type CommandResult } from './processes.js';
@@ -64,7 +65,8 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
 
 /**
  * Ends a shop's processes at once, synchronously (it runs as the test process exits): the
- * supervisor's process group, which holds the gateway and the workers, and a private mariadbd.
+ * supervisor's process group, which holds the gateway and the workers, a private mariadbd and a
+ * private redis-server.
  */
 export function endShopProcesses(dir: string): void {
   try {
@@ -75,6 +77,8 @@ export function endShopProcesses(dir: string): void {
   }
   const mariadbd = privateServerPid(dir);
   if (mariadbd !== undefined) process.kill(mariadbd, 'SIGTERM');
+  const redis = privateRedisPid(dir);
+  if (redis !== undefined) process.kill(redis, 'SIGTERM');
 }
 
 /** The PLAY RECAP counts of a playbook's output. */
