@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2';
 import { onExit } from 'signal-exit';
 import { privateServerPid } from '../../playbooks/lib/local/mysql-server.js';
+import { privateRedisPid } from '../../playbooks/lib/local/redis-server.js';
 import { keeperFile } from '../../localcloud/local-paths.js';
 import { shopProcesses, signalProcess } from '../../localcloud/shop-processes.js';
 import { adminConnection } from './mysql.js';
@@ -65,8 +66,8 @@ export async function localShop(t: TestTap, opts: { overrides?: string[]; env?: 
 
 /**
  * Ends a shop's processes at once, synchronously (it runs as the test process exits): the
- * keeper's process group (supervisor, gateway, workers), anything else marked as the shop's, and a
- * private mariadbd.
+ * keeper's process group (supervisor, gateway, workers), anything else marked as the shop's, a
+ * private mariadbd and a private redis-server.
  */
 export function endShopProcesses(dir: string): void {
   try {
@@ -79,6 +80,8 @@ export function endShopProcesses(dir: string): void {
   for (const p of shopProcesses(dir)) signalProcess(p, 'SIGTERM');
   const mariadbd = privateServerPid(dir);
   if (mariadbd !== undefined) process.kill(mariadbd, 'SIGTERM');
+  const redis = privateRedisPid(dir);
+  if (redis !== undefined) process.kill(redis, 'SIGTERM');
 }
 
 /** The PLAY RECAP counts of a playbook's output. */
