@@ -19,7 +19,7 @@ import { currentSessions, infoPid, runtimeCommand, usedSlots } from './haproxy-r
 import { HealthCheck } from './health-check.js';
 import { gatewayDir, socketIn } from './local-paths.js';
 import { minimalEnv } from './process-env.js';
-import { endProcesses, isSameProcess, pause, startTimeOf, type ShopProcess } from './shop-processes.js';
+import { endProcesses, isSameProcess, pause, shopProcesses, startTimeOf, type ShopProcess } from './shop-processes.js';
 
 export interface GatewayOptions {
   host: string;
@@ -257,6 +257,8 @@ export class Gateway {
     const previous = await readFile(this.recordFile(), 'utf8').then((t) => JSON.parse(t) as GatewayRecord, () => undefined);
     // Port 0 picks a free port once; a gateway started again (it died) keeps its URL.
     const port = this.opts.port || (previous && previous.host === this.opts.host ? previous.port : 0) || (await freePort(this.opts.host));
+    // Never two gateways for one shop: one this supervisor cannot adopt (no record, no answer) goes.
+    if (this.opts.env) await endProcesses(shopProcesses(this.opts.dir, ['gateway']), 5000);
     this.record = { haproxy: { pid: 0, startTime: '' }, host: this.opts.host, port };
     await this.ensureStatic();
     await this.writeConfig(port);
