@@ -31,6 +31,10 @@ export interface SharedSecret {
    */
   readonly rotation?: 'staged' | 'key-set';
   /**
+   * Why `-e rotate=<name>` is refused: a value that cannot change yet without failing requests.
+   */
+  readonly rotationRefused?: string;
+  /**
    * 'aws': kept by the aws target only (the local shop has no CloudFront, no load balancer and no
    * ElastiCache: its Redis takes no token), so the local fleet passes no reference to it.
    */
@@ -78,6 +82,10 @@ export const SHARED_SECRETS: Readonly<Record<SharedSecretName, SharedSecret>> = 
     holds: 'the cache AUTH token {authToken}',
     description: 'AUTH token of the ElastiCache replication group (the shared cache); users presents it',
     generate: { kind: 'random-token', key: 'authToken' },
+    // A new token reaches ElastiCache through the stack at once, before users has re-read it; a
+    // rotation without failed logins needs ElastiCache's ROTATE strategy (both tokens accepted for
+    // a while), which CloudFormation does not offer.
+    rotationRefused: 'the cache AUTH token cannot rotate without failed requests yet (it needs ElastiCache\'s ROTATE strategy, which CloudFormation does not offer)',
     only: 'aws',
   },
 };

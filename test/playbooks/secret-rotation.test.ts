@@ -20,6 +20,7 @@ t.test('what the names mean', (t) => {
   const here = planRotation(['origin-header', 'jwt-public'], 'local', SERVICES);
   t.same(here.notApplicable.map((n) => n.why), ['origin-header does not apply to the local target (it exists on aws only)', 'jwt-public follows jwt: rotate jwt']);
   t.same(planRotation(['origin-header'], 'aws', SERVICES).staged, ['origin-header']);
+  t.throws(() => planRotation(['redis-auth'], 'aws', SERVICES), { name: 'RefusedError', message: /-e rotate=redis-auth: the cache AUTH token cannot rotate without failed requests yet/ }, 'the cache token is refused, not rotated with failures');
   t.throws(() => planRotation(['jwt', 'db-nope', 'pasword'], 'local', SERVICES), { name: 'RefusedError', message: /-e rotate=db-nope,pasword: no such secret to rotate; the local target rotates jwt, service-credential, jwt-public, database, db-users/ });
   t.end();
 });

@@ -48,6 +48,7 @@ export function planRotation(names: readonly string[], target: 'aws' | 'local', 
     else if (name.startsWith(DB_PREFIX) && services.includes(name.slice(DB_PREFIX.length))) {
       if (!plan.databases.includes(name.slice(DB_PREFIX.length))) plan.databases.push(name.slice(DB_PREFIX.length));
     } else if (!shared) unknown.push(name);
+    else if (shared.rotationRefused && (!shared.only || shared.only === target)) throw new RefusedError(`-e rotate=${name}: ${shared.rotationRefused}`);
     else if (shared.only && shared.only !== target) plan.notApplicable.push({ name, why: `${name} does not apply to the ${target} target (it exists on ${shared.only} only)` });
     else if (shared.generate.kind === 'derived' || shared.generate.kind === 'public-key-set') {
       plan.notApplicable.push({ name, why: `${name} follows ${shared.generate.from}: rotate ${shared.generate.from}` });
