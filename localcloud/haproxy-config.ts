@@ -77,6 +77,10 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     '  option http-keep-alive',
     '  option forwardfor',
     '  option redispatch 1',
+    // A connection that never sends a byte is closed silently, not answered 408: load generators
+    // and browsers open connections before they need them, and an answer nobody asked for breaks
+    // their parsers. A slow client that started its headers still gets 408.
+    '  option http-ignore-probes',
     '  retries 2',
     // A connection refused is retried on another worker for any method (nothing was sent); a
     // connection closed before any answer only for idempotent methods (disable-l7-retry below).
