@@ -15,7 +15,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { backendOf, errorPages, renderHaproxyConfig, SLOTS, slotName, type HaproxySettings } from './haproxy-config.js';
-import { currentSessions, infoPid, runtimeCommand, usedSlots } from './haproxy-runtime.js';
+import { currentSessions, infoPid, serversUp, runtimeCommand, usedSlots } from './haproxy-runtime.js';
 import { HealthCheck } from './health-check.js';
 import { gatewayDir, socketIn } from './local-paths.js';
 import { minimalEnv } from './process-env.js';
@@ -47,6 +47,8 @@ export interface TargetInfo {
   healthy: boolean;
   draining: boolean;
   outstanding: number;
+  /** HAProxy itself routes to it now (its runtime state, not only our health check's verdict). */
+  inRotation: boolean;
 }
 
 interface Target {
@@ -205,10 +207,12 @@ export class Gateway {
   }
 
   async targetsOf(service?: string): Promise<TargetInfo[]> {
-    const sessions = currentSessions(await this.runtime('show stat').catch(() => ''));
+    const stat = await this.runtime('show stat').catch(() => '');
+    const sessions = currentSessions(stat);
+    const up = serversUp(stat);
     return [...this.targets.values()]
       .filter((t) => service === undefined || t.service === service)
-      .map((t) => ({ id: t.id, service: t.service, port: t.port, healthy: t.check.healthy, draining: t.draining, outstanding: sessions.get(this.server(t)) ?? 0 }));
+      .map((t) => ({ id: t.id, service: t.service, port: t.port, healthy: t.check.healthy, draining: t.draining, outstanding: sessions.get(this.server(t)) ?? 0, inRotation: up.has(this.server(t)) }));
   }
 
   /** Stops HAProxy (soft stop: requests in flight finish) and the static origin. */

@@ -37,6 +37,24 @@ export function currentSessions(csv: string): Map<string, number> {
   return out;
 }
 
+/** `show stat` CSV -> the servers HAProxy routes to now (not MAINT, DRAIN or DOWN), by `backend/server`. */
+export function serversUp(csv: string): Set<string> {
+  const out = new Set<string>();
+  const lines = csv.split('\n');
+  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
+  const px = header.indexOf('pxname');
+  const sv = header.indexOf('svname');
+  const status = header.indexOf('status');
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    if (f.length < header.length - 1 || f[sv] === 'FRONTEND' || f[sv] === 'BACKEND') continue;
+    // Servers here have no HAProxy check (the supervisor checks them): ready reads `no check`.
+    const st = f[status] ?? '';
+    if (st === 'no check' || st.startsWith('UP')) out.add(`${f[px]}/${f[sv]}`);
+  }
+  return out;
+}
+
 /** `show info` -> the worker process's pid. */
 export function infoPid(info: string): number | undefined {
   const m = /^Pid: (\d+)$/m.exec(info);
