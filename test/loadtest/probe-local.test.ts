@@ -60,4 +60,6 @@ t.test('each service’s CPU per in-service worker, from the processes between t
     return cpu !== undefined && cpu > 5;
   }, 20_000, 'a CPU figure for the spinning worker');
   t.ok(cpu! > 5 && cpu! <= 105, `the spinning worker used ${cpu}% of a core (the machine is shared)`);
+  // Two samples a few ms apart differ by a clock tick or none: no figure rather than 0% or 333%.
+  t.equal((await probe.sample()).catalog!.cpu, undefined, 'no figure from a window shorter than the ticks can measure');
 });
