@@ -13,5 +13,5 @@ export { freePort } from './free-port.js';
 export { DEFAULT_LOCAL_DIR, localDir } from './local-paths.js';
 export { minimalEnv } from './process-env.js';
 export { readActivity, readState } from './state-file.js';
-export { FLEET_ROLES, SHOP_DIR_VAR, SHOP_ROLE_VAR, endProcesses, shopMarker, shopProcesses, type ShopProcess, type ShopRole } from './shop-processes.js';
+export { FLEET_ROLES, SHOP_DIR_VAR, SHOP_ROLE_VAR, endProcesses, shopMarker, shopProcesses, startTimeOf, type ShopProcess, type ShopRole } from './shop-processes.js';
 export type { ApplyResult, ServiceOutcome } from './supervisor.js';

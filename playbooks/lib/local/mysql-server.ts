@@ -10,7 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
-import { freePort, minimalEnv, shopMarker } from '../../../localcloud/index.js';
+import { endProcesses, freePort, minimalEnv, shopMarker, startTimeOf } from '../../../localcloud/index.js';
 
 export interface AdminAddress {
   host: string;
@@ -172,17 +172,7 @@ export function privateServerPid(localDir: string): number | undefined {
 export async function stopPrivateServer(localDir: string, timeoutMs = 60_000): Promise<number | undefined> {
   const pid = runningPid(localDir);
   if (pid === undefined) return undefined;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return pid;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  process.kill(pid, 'SIGKILL');
+  await endProcesses([{ pid, startTime: startTimeOf(pid) }], timeoutMs);
   return pid;
 }
 

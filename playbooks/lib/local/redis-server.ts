@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, minimalEnv, shopMarker } from '../../../localcloud/index.js';
+import { endProcesses, freePort, minimalEnv, shopMarker, startTimeOf } from '../../../localcloud/index.js';
 
 /** The machine's Redis, used when it answers. */
 export const MACHINE_REDIS = { host: '127.0.0.1', port: 6379 } as const;
@@ -140,17 +140,7 @@ export async function startPrivateRedis(localDir: string, opts: { password?: str
 export async function stopPrivateRedis(localDir: string, timeoutMs = 10_000): Promise<number | undefined> {
   const pid = privateRedisPid(localDir);
   if (pid === undefined) return undefined;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return pid;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  process.kill(pid, 'SIGKILL');
+  await endProcesses([{ pid, startTime: startTimeOf(pid) }], timeoutMs);
   return pid;
 }
 
