@@ -10,6 +10,7 @@ import type { Environment } from '../environment/index.js';
 import { secretArn, StackBuilder, stackOutputs, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
 import { DATA_TIER_PORTS, NETWORK } from './network.js';
 import { getAtt, join, ref, sub } from './lib/template.js';
+import { noEgressSecurityGroup } from './lib/data-tier.js';
 
 /** The outputs the service stacks take (REDIS_URL and the security group they add ingress to). */
 export const CACHE = stackOutputs('cache', ['RedisUrl', 'CacheSecurityGroupId', 'ReplicationGroupId']);
@@ -45,16 +46,7 @@ export function renderCache(inv: Environment): RenderedStack {
       Tags: t.tags(),
     },
   });
-  t.resource('CacheSecurityGroup', {
-    Type: 'AWS::EC2::SecurityGroup',
-    Properties: {
-      GroupDescription: `Cache: each service stack that uses it adds ingress on ${CACHE_PORT} from its own security group, nothing else`,
-      VpcId: vpcId,
-      // The cache starts no connections: an egress rule that matches nothing replaces the default allow-all.
-      SecurityGroupEgress: [{ IpProtocol: 'icmp', FromPort: 252, ToPort: 86, CidrIp: '255.255.255.255/32', Description: 'No outbound traffic' }],
-      Tags: t.tags({ Name: t.prefixed('cache') }),
-    },
-  });
+  noEgressSecurityGroup(t, 'CacheSecurityGroup', { description: `Cache: each service stack that uses it adds ingress on ${CACHE_PORT} from its own security group, nothing else`, vpcId, name: 'cache' });
 
   t.resource('ReplicationGroup', {
     Type: 'AWS::ElastiCache::ReplicationGroup',

@@ -7,6 +7,7 @@ import { SHOP_SERVICES, type Environment, type ServiceCatalogue } from '../envir
 import { fromOutput, pascal, StackBuilder, stackOutputs, subnetList, VPC_ID, type OutputRef, type RenderedStack } from './lib/stack.js';
 import { NETWORK } from './network.js';
 import { getAtt, join, ref, sub } from './lib/template.js';
+import { noEgressSecurityGroup } from './lib/data-tier.js';
 
 export const MASTER_USERNAME = 'dbadmin';
 
@@ -65,16 +66,7 @@ export function renderDatabase(inv: Environment, services: ServiceCatalogue = SH
       Tags: t.tags(),
     },
   });
-  t.resource('DatabaseSecurityGroup', {
-    Type: 'AWS::EC2::SecurityGroup',
-    Properties: {
-      GroupDescription: 'MySQL: each service stack adds ingress on 3306 from its own security group, nothing else',
-      VpcId: vpcId,
-      // RDS starts no connections: an egress rule that matches nothing replaces the default allow-all.
-      SecurityGroupEgress: [{ IpProtocol: 'icmp', FromPort: 252, ToPort: 86, CidrIp: '255.255.255.255/32', Description: 'No outbound traffic' }],
-      Tags: t.tags({ Name: t.prefixed('database') }),
-    },
-  });
+  noEgressSecurityGroup(t, 'DatabaseSecurityGroup', { description: 'MySQL: each service stack adds ingress on 3306 from its own security group, nothing else', vpcId, name: 'database' });
 
   t.resource('Database', {
     Type: 'AWS::RDS::DBInstance',
