@@ -134,7 +134,8 @@ export async function capacityCommand(argv: string[], ctx: CapacityContext): Pro
         runId: `${runId}-s${i + 1}`,
         progress,
         skipSetup: i > 0,
-        ...(sessions ? { sessions } : {}),
+        // the first step starts with every account signed in: its verdict is about its rate
+        ...(sessions ? { sessions, signIn: i === 0 } : {}),
       });
       const stepDir = join(dir, `step-${String(i + 1).padStart(2, '0')}-${rate}`);
       await mkdir(stepDir, { recursive: true });

@@ -17,7 +17,7 @@ import { Recorder } from './recorder.js';
 import { phaseResults, type ProcessInfo, type RunResult, type SetupResult } from './result.js';
 import { Schedule, SINGLE, type Shard } from './schedule.js';
 import { Scheduler } from './scheduler.js';
-import { SessionStore } from './sessions.js';
+import { SessionStore, type SessionsSpec } from './sessions.js';
 import type { Target } from './target.js';
 import { checkAbort, evaluate } from './thresholds/index.js';
 import { formatMs, formatSeconds } from './units.js';
@@ -38,6 +38,12 @@ export interface RunOptions {
   skipSetup?: boolean;
   /** the sessions to use (a capacity search keeps its accounts signed in from step to step) */
   sessions?: SessionStore;
+  /**
+   * with `sessions`: sign every account of the sessions' feeder in after the setup, before the
+   * phases (a capacity search's first step: its verdict is about its rate, not about every
+   * account's first sign-in)
+   */
+  signIn?: boolean;
 }
 
 export async function runProfile(opts: RunOptions): Promise<RunResult> {
@@ -58,6 +64,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
 
   const setup: SetupResult[] = [];
   for (const task of opts.skipSetup ? [] : profile.setup) setup.push(await runSetup(profile, task, feeders, wire, runId, shardLabel, progress));
+  if (opts.signIn && opts.sessions && profile.sessions) await signInAll(profile, profile.sessions, opts.sessions, feeders, wire, runId, shardLabel, progress);
 
   const skus = profile.oversell ? oversell.watchedSkus(profile.oversell, profile.feeders) : [];
   const stockWatch = profile.oversell ? await oversell.before(target.url, profile.oversell, skus) : undefined;
@@ -248,6 +255,25 @@ async function checkReachable(url: string): Promise<void> {
   });
 }
 
+/**
+ * Signs every account of the sessions' feeder in with the login journey, at the rate of the setup
+ * task that registers them (else 5/s), so the phases start with every session made. An account
+ * whose sign-in fails signs in when a step first needs its token, as without this.
+ */
+async function signInAll(
+  profile: Profile,
+  spec: SessionsSpec,
+  sessions: SessionStore,
+  feeders: Map<string, Feeder>,
+  wire: Wire,
+  runId: string,
+  shardLabel: string,
+  progress: Progress,
+): Promise<void> {
+  const rate = profile.setup.find((task) => task.each === spec.feeder)?.rate ?? 5;
+  await runSetup(profile, { journey: spec.login, each: spec.feeder, rate }, feeders, wire, runId, shardLabel, progress, sessions);
+}
+
 /** Runs a setup task: its journey once per row of a users feeder, at the task's rate. */
 async function runSetup(
   profile: Profile,
@@ -257,13 +283,14 @@ async function runSetup(
   runId: string,
   shardLabel: string,
   progress: Progress,
+  sessions?: SessionStore,
 ): Promise<SetupResult> {
   const feeder = feeders.get(task.each)!;
   const journey = profile.journeys.find((j) => j.name === task.journey)!;
   let done = 0;
   let failed = 0;
   const sink: JourneySink = { request: () => undefined, journeyStarted: () => undefined, journeyDone: () => undefined, sold: () => undefined };
-  const engine = new JourneyEngine(profile, feeders, wire, sink, { runId, shardLabel });
+  const engine = new JourneyEngine(profile, feeders, wire, sink, { runId, shardLabel, ...(sessions ? { sessions } : {}) });
   const t0 = performance.now();
   const finished = new Promise<void>((resolve) => {
     if (feeder.size === 0) resolve();

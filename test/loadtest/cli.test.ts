@@ -72,5 +72,5 @@ t.test('usage errors exit 1 with what to do, never a stack trace', async (t) => 
 t.test('check validates a profile without running it', async (t) => {
   const run = await runCli(['check', '--profile', 'loadtest/profiles/sale-day.yaml']);
   t.equal(run.code, 0);
-  t.match(run.stdout, /sale-day\.yaml: ok \(6 phases, 5 journeys, 9 thresholds\)/);
+  t.match(run.stdout, /sale-day\.yaml: ok \(6 phases, 7 journeys, 13 thresholds\)/);
 });

@@ -69,6 +69,8 @@ export function runInProcess(text: string, url: string, opts: { shard?: Shard; p
     ...(opts.shard ? { shard: opts.shard } : {}),
     ...(opts.startAt ? { startAt: opts.startAt } : {}),
     ...(opts.runId ? { runId: opts.runId } : {}),
+    ...(opts.sessions ? { sessions: opts.sessions } : {}),
+    ...(opts.signIn ? { signIn: opts.signIn } : {}),
   });
 }
 

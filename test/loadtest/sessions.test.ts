@@ -111,6 +111,20 @@ t.test('a login storm: every session is dropped at the sale’s start and the ac
   t.ok(perSecond[1]! + perSecond[2]! <= 4, 'and hardly at all in the calm seconds before it, when every account had its session');
 });
 
+t.test('signIn (a capacity search’s first step): every account signs in before the phases, none in them', async (t) => {
+  const shop = await startFakeShop(t);
+  const text = sessionsProfile({ phases: '  - { name: shopping, duration: 2s, rate: 30 }', sessions: '  login: sign-in', signInWeight: 1 });
+  const profile = parseProfile(text, 'sessions.yaml');
+  const sessions = new SessionStore(profile.sessions!, profile.seed, 0);
+  const r = await runInProcess(text, shop.url, { runId: 's5', sessions, signIn: true });
+  t.equal(r.passed, true, r.verdicts.map((v) => v.measured).join('; '));
+  t.equal(sessions.size, 10, 'every account has its session');
+  const inPhases = r.recording.endpoints[LOGIN]?.requests ?? 0;
+  t.equal(inPhases, r.recording.journeys['sign-in']!.started, 'the only logins in the phases are the sign-in journeys');
+  t.equal(shop.hits.get(LOGIN)!, 10 + inPhases, 'each account signed in once before them');
+  t.ok(r.recording.journeys.buyer!.completed > 20, 'and the buyers used those sessions');
+});
+
 const spec = (storms: SessionsSpec['storms']): SessionsSpec => ({ feeder: 'user', login: 'sign-in', refresh: undefined, renewBeforeMs: 10_000, ttlMs: undefined, storms });
 
 t.test('the store: validity, renew-before, storms hitting a fixed share of the accounts', (t) => {

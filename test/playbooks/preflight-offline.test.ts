@@ -148,16 +148,18 @@ t.test('capacity: a profile peak the fleet cannot reach, and one it can', async 
   const profile = parseProfile(await readFile(file, 'utf8'), file);
   const inv = load('local');
   const peak = profilePeak(profile, SHOP_SERVICES.map((d) => d.pathPrefix));
-  t.equal(peak.journeysPerSecond, 30);
+  t.equal(peak.journeysPerSecond, 150);
   t.equal(peak.phase, 'flash-spike');
-  // catalog per journey: browse 0.6×3 + search 0.15×3 + buyer 0.2×1 = 2.45; ×30/s ×60 = 4410 req/min
-  t.equal(Math.round(peak.requestsPerMinute['/api/catalog']!), 4410);
+  // catalog per journey: browse 0.4×3 + product 0.2×2 + search 0.1×3 + buyer 0.29×1 = 2.19; ×150/s ×60 = 19710 req/min
+  t.equal(Math.round(peak.requestsPerMinute['/api/catalog']!), 19710);
+  // orders per journey: buyer 0.29×2 = 0.58; ×150/s ×60 = 5220 req/min
+  t.equal(Math.round(peak.requestsPerMinute['/api/orders']!), 5220);
   const demand = { profile: peak.profile, phase: peak.phase, journeysPerSecond: peak.journeysPerSecond, requestsPerMinute: Object.fromEntries(SHOP_SERVICES.map((d) => [d.name, peak.requestsPerMinute[d.pathPrefix]!])) };
   const r = checkCapacity(inv, demand);
   t.same(errorsIn([r]), [], 'the local fleet reaches the local profile');
-  t.match(r.summary, [/sale-day: peak 30 journeys\/s in flash-spike/, /^users: /, /^catalog: peak 4410 req\/min needs 2 × 2400; the fleet reaches 3 × 2400 = 7200 req\/min$/]);
+  t.match(r.summary, [/sale-day: peak 150 journeys\/s in flash-spike/, /^users: /, /^catalog: peak 19710 req\/min needs 3 × 7200; the fleet reaches 3 × 7200 = 21600 req\/min$/]);
   const small = checkCapacity(load('local', [['services', 'catalog', 'scaling', 'max'], 1]), demand);
-  t.match(errors(small), [{ subject: 'services.catalog.scaling.max', detail: /sends 4410 requests\/min to catalog; 1 instances at requestsPerTarget 2400 reach 2400 \(2 instances needed\)/, fix: /at least 2/ }]);
+  t.match(errors(small), [{ subject: 'services.catalog.scaling.max', detail: /sends 19710 requests\/min to catalog; 1 instances at requestsPerTarget 7200 reach 7200 \(3 instances needed\)/, fix: /at least 3/ }]);
   t.same(errors(checkCapacity(load('production'), demand)), [], 'production reaches the local profile');
   t.same(checkCapacity(inv, undefined).findings, []);
   t.end();

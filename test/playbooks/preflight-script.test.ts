@@ -71,7 +71,7 @@ t.test('production: the database connection budget, printed with its numbers', a
 t.test('--profile: the fleet against a load profile\'s peak; a bad profile is a usage-style message', async (t) => {
   const r = await preflight(['-i', 'playbooks/inventories/local.yaml', '--profile', 'loadtest/profiles/sale-day.yaml']);
   t.equal(r.code, 0);
-  t.match(r.stdout, /ok: \[preflight capacity\] profile sale-day: peak 30 journeys\/s in flash-spike\n {4}users: peak \d+ req\/min/);
+  t.match(r.stdout, /ok: \[preflight capacity\] profile sale-day: peak 150 journeys\/s in flash-spike\n {4}users: peak \d+ req\/min/);
   const bad = await preflight(['-i', 'playbooks/inventories/local.yaml', '--profile', join(home, 'nope.yaml')]);
   t.equal(bad.code, 2);
   t.match(bad.stdout, /failed: \[preflight profile\] --profile .*nope\.yaml/);
