@@ -9,21 +9,15 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import mysql from 'mysql2/promise';
 import type { LocalState } from '../environment/index.js';
+import { gatewayDir } from '../localcloud/local-paths.js';
 import type { Benchmark } from './run.js';
-import { alternate, benchPairs, benchSeconds, writeResult, type BenchResult, type LoadFigures } from './lib.js';
+import { alternate, benchPairs, benchSeconds, comparison, loadAverage, medianCpu, processTree, runAutocannon, withCpu, writeResult, type BenchResult, type CpuFigures } from './lib.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const HOT_SKU = 'SKU-000042';
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-/** autocannon (the issue's measuring tool, and no extra one to install) for `seconds`. */
-async function runAutocannon(url: string, seconds: number): Promise<LoadFigures> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
-  return { rate: r.requests.average, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
-}
 
 function playbook(name: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -68,24 +62,31 @@ export const gatewayBenchmark: Benchmark = {
       const check = await fetch(`${state.gatewayUrl}${path}`);
       if (check.status !== 200) throw new Error(`${path} answered ${check.status} through the gateway`);
       const seconds = benchSeconds(10);
-      const through = () => runAutocannon(`${state.gatewayUrl}${path}`, seconds);
-      const direct = () => runAutocannon(`http://127.0.0.1:${worker.port}${path}`, seconds);
-      await direct(); // warm-up: the catalog's cache and the JIT, for both sides alike
+      // CPU per request by process: HAProxy (master and worker), the catalog worker, and this
+      // process (autocannon). On 2 shared cores the rate follows the sum, so HAProxy's share is
+      // what the ratio costs; and it is far steadier than the rate on a loaded machine.
+      const gw = JSON.parse(await readFile(join(gatewayDir(dir), 'gateway.json'), 'utf8')) as { haproxy: { pid: number } };
+      const groups = { haproxy: await processTree(gw.haproxy.pid), catalog: [worker.pid] };
+      const throughRounds: CpuFigures[] = [];
+      const directRounds: CpuFigures[] = [];
+      const round = (url: string, secs: number) => () => withCpu(groups, secs, () => runAutocannon(url, CONNECTIONS, secs));
+      const through = async () => (throughRounds.push(await round(`${state.gatewayUrl}${path}`, seconds)()), throughRounds.at(-1)!);
+      const direct = async () => (directRounds.push(await round(`http://127.0.0.1:${worker.port}${path}`, seconds)()), directRounds.at(-1)!);
+      // Warm-up of both paths alike (the worker's cache and JIT, HAProxy's connections to it), not counted.
+      await round(`http://127.0.0.1:${worker.port}${path}`, Math.min(3, seconds))();
+      await round(`${state.gatewayUrl}${path}`, Math.min(3, seconds))();
+      const loadBefore = loadAverage();
       const r = await alternate(benchPairs(3), through, direct);
-      const result: BenchResult = {
-        name: 'gateway-hot-product',
-        value: r.subject.rate,
-        baseline: r.baseline.rate,
-        ratio: r.subject.rate / r.baseline.rate,
-        unit: 'req/s',
-        p99: r.subject.p99Ms,
-        baselineP99: r.baseline.p99Ms,
-        errors: r.subject.errors + r.baseline.errors,
-        rounds: r.ratios,
+      const cpu = { through: medianCpu(throughRounds), direct: medianCpu(directRounds) };
+      say(`  CPU µs per request: through ${JSON.stringify(cpu.through)}, direct ${JSON.stringify(cpu.direct)}; load average ${loadBefore} → ${loadAverage()}`);
+      const result = comparison('gateway-hot-product', r, {
         connections: CONNECTIONS,
+        seconds,
         target: 0.8,
+        cpuUsPerRequest: cpu,
+        loadAverage: [...throughRounds, ...directRounds].map((x) => x.load),
         gateway: 'HAProxy (Debian), localcloud/gateway.ts',
-      };
+      });
       say(`  wrote ${await writeResult({ ...result, name: 'gateway' })}`);
       return [result];
     } finally {

@@ -12,13 +12,12 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { parseProfile } from '../loadtest/lib/profile/load.js';
 import { Progress } from '../loadtest/lib/progress.js';
 import { decode } from '../loadtest/lib/recorder.js';
 import type { RunResult } from '../loadtest/lib/result.js';
 import { runProfile } from '../loadtest/lib/runner.js';
-import { alternate, benchPairs, benchSeconds, runWrk, writeResult, type BenchResult, type LoadFigures } from './lib.js';
+import { alternate, benchPairs, benchSeconds, comparison, cpuMs, loadAverage, machineBusyMs, median, processTree, runAutocannon, runWrk, sampleTree, writeResult, type BenchResult, type LoadFigures } from './lib.js';
 import type { Benchmark } from './run.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -46,7 +45,7 @@ async function answers(port: number): Promise<boolean> {
 }
 
 /** A private nginx (Debian's) on a free port, with its own config, pid, logs and temp paths. */
-async function startNginx(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startNginx(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'saleday-nginx-'));
   const www = join(dir, 'www');
   await mkdir(www);
@@ -93,6 +92,7 @@ http {
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGQUIT');
       await exited;
@@ -101,9 +101,31 @@ http {
   };
 }
 
-async function plainAutocannon(url: string, seconds: number): Promise<LoadFigures> {
-  const r = await autocannon({ url: `${url}/index.html`, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
-  return { rate: r.requests.total / r.duration, p99Ms: r.latency.p99, errors: r.errors + r.non2xx };
+const plainAutocannon = (url: string, seconds: number): Promise<LoadFigures> => runAutocannon(`${url}/index.html`, CONNECTIONS, seconds);
+
+/** Where the CPU went in a round: per request, the generators' and nginx's µs, and the machine's busy cores (anyone's). */
+interface CpuShare {
+  generatorsUs: number;
+  nginxUs: number;
+  machineBusyCores: number;
+  load: number;
+}
+
+/** Runs a round and says where the CPU went (`generators`: the tree of what the round started). */
+async function cpuShare<T extends LoadFigures>(nginxPid: number, seconds: number, round: () => Promise<{ figures: T; generatorsMs: number }>): Promise<T & CpuShare> {
+  const nginx = await processTree(nginxPid);
+  const sum = async () => (await Promise.all(nginx.map(cpuMs))).reduce((a, b) => a + b, 0);
+  const [n0, m0, t0] = [await sum(), await machineBusyMs(), Date.now()];
+  const { figures, generatorsMs } = await round();
+  const [n1, m1, t1] = [await sum(), await machineBusyMs(), Date.now()];
+  const requests = Math.max(1, figures.rate * seconds);
+  return {
+    ...figures,
+    generatorsUs: Math.round((generatorsMs * 1000) / requests),
+    nginxUs: Math.round(((n1 - n0) * 1000) / requests),
+    machineBusyCores: Number(((m1 - m0) / (t1 - t0)).toFixed(2)),
+    load: loadAverage(),
+  };
 }
 
 function ceilingProfile(seconds: number, rate: number): string {
@@ -138,7 +160,8 @@ async function harness(url: string, seconds: number, rate: number): Promise<Load
 const RUN_MJS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'loadtest', 'run.mjs');
 
 /** ./loadtest/run.mjs --generators N as a user runs it (N = 1 is one process), its merged result read back. */
-async function harnessProcesses(url: string, seconds: number, rate: number, generators: number): Promise<LoadFigures> {
+/** …and the CPU ms its processes used (run.mjs and its generators, startup included). */
+async function harnessProcesses(url: string, seconds: number, rate: number, generators: number): Promise<{ figures: LoadFigures; generatorsMs: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'saleday-bench-generators-'));
   try {
     const file = join(dir, 'ceiling.yaml');
@@ -146,12 +169,14 @@ async function harnessProcesses(url: string, seconds: number, rate: number, gene
     await writeFile(file, ceilingProfile(seconds, rate));
     const out = join(dir, 'out');
     const child = spawn(process.execPath, [RUN_MJS, '--profile', file, '--target', url, '--out', out, '--quiet', '--generators', String(generators)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const cpu = sampleTree(child.pid!);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const generatorsMs = await cpu.stop();
     const [run] = await readdir(out).catch(() => []);
     if (!run) throw new Error(`run.mjs --generators ${generators} wrote no result (exit ${String(code)}): ${stderr.trim()}`);
-    return figures(JSON.parse(await readFile(join(out, run, 'result.json'), 'utf8')) as RunResult, seconds);
+    return { figures: figures(JSON.parse(await readFile(join(out, run, 'result.json'), 'utf8')) as RunResult, seconds), generatorsMs };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -159,7 +184,7 @@ async function harnessProcesses(url: string, seconds: number, rate: number, gene
 
 export const loadtestBenchmark: Benchmark = {
   name: 'loadtest',
-  description: `the load harness's ceiling against nginx, as a ratio to plain autocannon (${CONNECTIONS} connections), wrk beside it`,
+  description: `the load harness's ceiling against nginx, as a ratio to plain autocannon (${CONNECTIONS} connections), wrk beside it; --generators 2 against 1`,
   async run(): Promise<BenchResult[]> {
     const seconds = benchSeconds(10);
     const pairs = benchPairs(3);
@@ -169,56 +194,53 @@ export const loadtestBenchmark: Benchmark = {
       // Far more than it can start, so that it is always saturated even when the machine is noisy.
       const rate = Math.max(20_000, calibration.rate * 4);
       process.stdout.write(`  calibration: plain autocannon ${calibration.rate.toFixed(0)} req/s; the harness is scheduled at ${rate.toFixed(0)} journeys/s\n`);
-      const { subject, baseline, ratios } = await alternate(
+      const ceiling = await alternate(
         pairs,
         () => harness(nginx.url, seconds, rate),
         () => plainAutocannon(nginx.url, seconds),
       );
-      // Every local core: two generator processes against one, both through run.mjs, in the same run.
-      const multi = await alternate(
-        pairs,
-        () => harnessProcesses(nginx.url, seconds, rate, 2),
-        () => harnessProcesses(nginx.url, seconds, rate, 1),
-      );
-      // wrk shows the machine's ceiling; the bench goes on without it when it is not installed.
-      const wrk = await runWrk({ url: `${nginx.url}/index.html`, connections: CONNECTIONS, durationSeconds: seconds, threads: 2 }).catch((err: Error) => {
-        process.stdout.write(`  wrk (reference): not run (${err.message.split('\n')[0]}): apt-get install wrk\n`);
+      // Every local core: two generator processes against one, both through run.mjs, in the same
+      // run, each scheduled far above what it can start (run.mjs splits the rate between them).
+      // Where the CPU went is kept per round: on 2 cores shared with nginx, two generators can
+      // only gain what one left idle.
+      const rounds: Record<1 | 2, Array<LoadFigures & CpuShare>> = { 1: [], 2: [] };
+      // Rounds 3× as long: each starts processes (Node, fork, setup, a 1 s start barrier), whose CPU
+      // counts with the generators' and must stay a small part of it.
+      const processSeconds = seconds * 3;
+      const processes = (n: 1 | 2) => async () => {
+        const r = await cpuShare(nginx.pid, processSeconds, () => harnessProcesses(nginx.url, processSeconds, rate * n, n));
+        rounds[n].push(r);
+        process.stdout.write(`    --generators ${n}: ${r.rate.toFixed(0)} req/s, p99 ${r.p99Ms.toFixed(2)} ms; CPU µs/request: generators ${r.generatorsUs}, nginx ${r.nginxUs}; machine busy ${r.machineBusyCores} cores; load ${r.load}\n`);
+        return r;
+      };
+      const multi = await alternate(pairs, processes(2), processes(1));
+      // wrk (C, 2 threads) beside the same nginx shows what the machine itself can do; the bench goes on without it.
+      const wrk = await cpuShare(nginx.pid, seconds, async () => ({
+        figures: await runWrk({ url: `${nginx.url}/index.html`, connections: CONNECTIONS, durationSeconds: seconds, threads: 2 }),
+        generatorsMs: 0, // wrk's own CPU is not read (the machine's busy cores say it)
+      })).catch((err: Error) => {
+        process.stdout.write(`  wrk (the machine's ceiling): not run (${err.message.split('\n')[0]}): apt-get install wrk\n`);
         return undefined;
       });
-      if (wrk) process.stdout.write(`  wrk (reference): ${wrk.rate.toFixed(0)} req/s, p99 ${wrk.p99Ms.toFixed(2)} ms\n`);
-      const result: BenchResult = {
-        name: 'loadtest-ceiling',
-        value: subject.rate,
-        baseline: baseline.rate,
-        ratio: subject.rate / baseline.rate,
-        unit: 'req/s',
-        p99: subject.p99Ms,
-        baselineP99: baseline.p99Ms,
-        target: 0.8,
-        connections: CONNECTIONS,
-        seconds,
-        pairs,
-        roundRatios: ratios,
-        ...(wrk ? { wrk: wrk.rate, wrkP99: wrk.p99Ms } : {}),
-        errors: subject.errors + baseline.errors,
-      };
+      if (wrk) process.stdout.write(`  wrk (the machine's ceiling): ${wrk.rate.toFixed(0)} req/s, p99 ${wrk.p99Ms.toFixed(2)} ms; nginx ${wrk.nginxUs} CPU µs/request; machine busy ${wrk.machineBusyCores} cores\n`);
+      const wrkFigures = wrk ? { wrk: wrk.rate, wrkP99: wrk.p99Ms, wrkNginxCpuUsPerRequest: wrk.nginxUs } : {};
+      const share = (xs: Array<LoadFigures & CpuShare>) => ({
+        generatorsCpuUsPerRequest: median(xs.map((x) => x.generatorsUs)),
+        nginxCpuUsPerRequest: median(xs.map((x) => x.nginxUs)),
+        machineBusyCores: median(xs.map((x) => x.machineBusyCores)),
+        loadAverage: xs.map((x) => x.load),
+      });
+      const result = comparison('loadtest-ceiling', ceiling, { target: 0.8, connections: CONNECTIONS, seconds, pairs, ...wrkFigures });
       await writeResult(result);
-      const generators: BenchResult = {
-        name: 'loadtest-generators',
-        value: multi.subject.rate,
-        baseline: multi.baseline.rate,
-        ratio: multi.subject.rate / multi.baseline.rate,
-        unit: 'req/s',
-        p99: multi.subject.p99Ms,
-        baselineP99: multi.baseline.p99Ms,
+      const generators = comparison('loadtest-generators', multi, {
         target: 1.3,
-        connections: CONNECTIONS,
-        seconds,
+        connectionsPerGenerator: CONNECTIONS,
+        seconds: processSeconds,
         pairs,
-        roundRatios: multi.ratios,
-        ...(wrk ? { wrk: wrk.rate, wrkP99: wrk.p99Ms } : {}),
-        errors: multi.subject.errors + multi.baseline.errors,
-      };
+        two: share(rounds[2]),
+        one: share(rounds[1]),
+        ...wrkFigures,
+      });
       await writeResult(generators);
       return [result, generators];
     } finally {

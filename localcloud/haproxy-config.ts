@@ -69,6 +69,10 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     `  stats socket ${s.runtimeSocket} mode 600 level admin expose-fd listeners`,
     `  server-state-file ${s.stateFile}`,
     '  maxconn 4000',
+    // One thread: on the local target HAProxy shares its cores with the workers and the load
+    // generator, and a second thread only adds wakeups and cross-thread handoffs there (bench
+    // gateway: its CPU per request is the figure to watch). An ALB is not this process anyway.
+    '  nbthread 1',
     '  hard-stop-after 60s',
     '',
     'defaults',

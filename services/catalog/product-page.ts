@@ -12,12 +12,10 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { caseWhen } from '../kit/sql.js';
 import { renderProduct, toProduct, type ProductRow } from './product.js';
+import type { Representation } from './representation.js';
 
 /** What the product page serves: the JSON bytes and their strong ETag. */
-export interface ProductPage {
-  body: Buffer;
-  etag: string;
-}
+export type ProductPage = Representation;
 
 /**
  * The product as one JSON value, built by the database (MariaDB answers it as text, MySQL 8 as a

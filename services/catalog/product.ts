@@ -1,7 +1,7 @@
 // The product as the API answers it (a contract: orders reads prices from it), and its rendered
 // form: the JSON bytes and a strong ETag computed from exactly those bytes, so every instance gives
 // the same ETag for the same representation and a changed product always gets a new one.
-import { hash } from 'node:crypto';
+import { strongEtag } from './representation.js';
 
 export interface Product {
   sku: string;
@@ -55,5 +55,5 @@ export function toProduct(row: ProductRow): Product {
 
 export function renderProduct(product: Product): RenderedProduct {
   const body = Buffer.from(JSON.stringify(product));
-  return { product, body, etag: `"${hash('sha1', body, 'base64url')}"` };
+  return { product, body, etag: strongEtag(body) };
 }

@@ -3,16 +3,14 @@
 import type { Request, Response, Server } from 'restify';
 import { authenticate, type TokenVerifier } from '../kit/auth.js';
 import { ApiError, notFound } from '../kit/errors.js';
-import { noneMatchHits } from './conditional.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { renderProduct } from './product.js';
 import type { ProductPage } from './product-page.js';
 import type { ProductCache } from './product-cache.js';
 import type { ProductStore } from './products.js';
+import { represent, sendPublicRead } from './representation.js';
 import { CategoryCreate, DEFAULT_LIMIT, MAX_LIMIT, NoBody, ProductCreate, ProductListQuery, ProductUpdate, isSku } from './schemas.js';
 
-/** A CDN may keep a product page for a few seconds and serve it stale while it revalidates. */
-export const PRODUCT_CACHE_CONTROL = 'public, max-age=5, stale-while-revalidate=30';
 const CATEGORIES_CACHE_CONTROL = 'public, max-age=60';
 
 export interface CatalogRoutesDeps {
@@ -27,17 +25,13 @@ function skuParam(req: Request): string {
   return sku;
 }
 
-/** A read is cacheable and conditional (If-None-Match → 304); a write's answer is neither. */
-function sendProduct(req: Request, res: Response, rendered: ProductPage, kind: 'read' | 'created' | 'updated'): void {
-  if (kind === 'read' && noneMatchHits(req.headers['if-none-match'], rendered.etag)) {
-    res.sendRaw(304, '', { ETag: rendered.etag, 'Cache-Control': PRODUCT_CACHE_CONTROL });
-    return;
-  }
+/** A write's answer: the product with its ETag, neither cacheable nor conditional (reads: sendPublicRead). */
+function sendWritten(res: Response, rendered: ProductPage, kind: 'created' | 'updated'): void {
   res.sendRaw(kind === 'created' ? 201 : 200, rendered.body, {
     'Content-Type': 'application/json',
     'Content-Length': String(rendered.body.length),
     ETag: rendered.etag,
-    'Cache-Control': kind === 'read' ? PRODUCT_CACHE_CONTROL : 'no-store',
+    'Cache-Control': 'no-store',
   });
 }
 
@@ -48,7 +42,7 @@ export function registerCatalogRoutes(server: Server, { store, cache, verifier }
     const hit = cache.peek(sku);
     const rendered = hit === undefined ? await cache.get(sku) : hit;
     if (!rendered) throw notFound(`no product with sku ${sku}`);
-    sendProduct(req, res, rendered, 'read');
+    sendPublicRead(req, res, rendered);
   });
 
   server.get('/api/catalog/products', async (req: Request, res: Response) => {
@@ -60,7 +54,8 @@ export function registerCatalogRoutes(server: Server, { store, cache, verifier }
     const rows = await store.list({ ...filters, afterSku, limit: limit + 1 });
     const items = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1]!.sku, filters) : null;
-    res.send(200, { items, nextCursor });
+    // Listings and search are public reads like the product page: the edge keys them by their query.
+    sendPublicRead(req, res, represent({ items, nextCursor }));
   });
 
   server.get('/api/catalog/categories', async (_req: Request, res: Response) => {
@@ -80,7 +75,7 @@ export function registerCatalogRoutes(server: Server, { store, cache, verifier }
     const product = await store.create(ProductCreate(req.body));
     cache.invalidate(product.sku);
     res.header('Location', `/api/catalog/products/${product.sku}`);
-    sendProduct(req, res, renderProduct(product), 'created');
+    sendWritten(res, renderProduct(product), 'created');
   });
 
   server.patch('/api/catalog/products/:sku', async (req: Request, res: Response) => {
@@ -90,7 +85,7 @@ export function registerCatalogRoutes(server: Server, { store, cache, verifier }
     const ifMatch = req.headers['if-match'];
     const product = await store.update(sku, patch, typeof ifMatch === 'string' ? ifMatch : undefined);
     cache.invalidate(sku);
-    sendProduct(req, res, renderProduct(product), 'updated');
+    sendWritten(res, renderProduct(product), 'updated');
   });
 
   server.post('/api/catalog/products/:sku/deactivate', async (req: Request, res: Response) => {
@@ -99,6 +94,6 @@ export function registerCatalogRoutes(server: Server, { store, cache, verifier }
     if (req.body !== undefined) NoBody(req.body);
     const product = await store.update(sku, { active: false });
     cache.invalidate(sku);
-    sendProduct(req, res, renderProduct(product), 'updated');
+    sendWritten(res, renderProduct(product), 'updated');
   });
 }

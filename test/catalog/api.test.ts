@@ -79,6 +79,31 @@ t.test('listing: keyset pages in sku order cover every active product exactly on
   t.equal(new Set(seen).size, 250, 'no duplicates');
 });
 
+t.test('listing and search: the product page\'s CDN caching, a strong ETag and 304', async (t) => {
+  for (const path of ['/api/catalog/products?limit=5', '/api/catalog/products?category=kitchen&limit=3', `/api/catalog/products?q=${encodeURIComponent(seedProduct(7).name.split(' ').pop()!)}`]) {
+    const res = await api.get(path);
+    t.equal(res.status, 200, path);
+    t.equal(res.headers.get('cache-control'), 'public, max-age=5, stale-while-revalidate=30', `${path}: as the product page`);
+    const etag = res.headers.get('etag');
+    t.match(etag, /^"[A-Za-z0-9_-]+"$/, `${path}: strong ETag (no W/ prefix)`);
+    t.equal((await api.get(path)).headers.get('etag'), etag, `${path}: same answer, same ETag`);
+    const notModified = await api.get(path, { headers: { 'if-none-match': `"other", W/${etag}` } });
+    t.equal(notModified.status, 304, `${path}: If-None-Match (weak comparison) gets 304`);
+    t.equal(notModified.headers.get('etag'), etag);
+    t.equal(notModified.headers.get('cache-control'), 'public, max-age=5, stale-while-revalidate=30');
+    t.equal((await api.get(path, { headers: { 'if-none-match': '"stale"' } })).status, 200, `${path}: a different ETag gets the body`);
+  }
+  const first = await api.get('/api/catalog/products?limit=5');
+  const other = await api.get('/api/catalog/products?limit=6');
+  t.not(other.headers.get('etag'), first.headers.get('etag'), 'another page, another ETag');
+  const changed = await api.patch(`/api/catalog/products/${skusOf(first.body)[4]!}`, { priceCents: 4321 }, { token: admin });
+  t.equal(changed.status, 200);
+  const after = await api.get('/api/catalog/products?limit=5', { headers: { 'if-none-match': first.headers.get('etag')! } });
+  t.equal(after.status, 200, 'a changed product changes the listing\'s ETag');
+  t.equal(after.body.items[4].priceCents, 4321);
+  t.equal((await api.get('/api/catalog/products?limit=0')).headers.get('cache-control'), null, 'refusals are not marked cacheable');
+});
+
 t.test('listing: limit defaults, is capped at 100, and refuses nonsense', async (t) => {
   t.equal((await api.get('/api/catalog/products')).body.items.length, 20);
   t.equal((await api.get('/api/catalog/products?limit=1000')).body.items.length, 100);
