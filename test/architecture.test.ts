@@ -3,7 +3,8 @@
 // and checked against the rules below, and no `as unknown as` glues the renderers to the playbooks.
 //
 //   playbooks/ ──> cloudformation/ (its index.ts only), localcloud/, environment/, services/,
-//                  loadtest/'s profile API (load.ts, peak.ts: the preflight's --profile)
+//                  loadtest/'s public API (profile/load.ts, profile/peak.ts: the preflight's --profile;
+//                  generators/placement.ts: where the loadgen stack puts generators)
 //   cloudformation/ ──> environment/, services/ (declarations and kit/declaration.ts only)
 //   localcloud/ ──> environment/            loadtest/ ──> environment/
 //   environment/ ──> services/*/declaration.ts, services/kit/declaration.ts
@@ -24,7 +25,7 @@ type Part = (typeof PARTS)[number];
  */
 const KNOWN_EXCEPTIONS: ReadonlyArray<{ file: string; target: string; owner: string }> = [];
 
-const LOADTEST_PROFILE_API = ['loadtest/lib/profile/load.ts', 'loadtest/lib/profile/peak.ts'];
+const LOADTEST_PUBLIC_API = ['loadtest/lib/profile/load.ts', 'loadtest/lib/profile/peak.ts', 'loadtest/lib/generators/placement.ts'];
 
 const DECLARATION = /^services\/([a-z-]+\/declaration|kit\/declaration)\.ts$/;
 
@@ -49,10 +50,10 @@ function violation(from: Part, target: string): string | undefined {
     case 'playbooks':
       if (to === 'cloudformation' || to === 'environment') return onlyIndex(to);
       if (to === 'localcloud' || to === 'services') return undefined;
-      // The preflight compares a fleet with a load profile's peak: it reads the profile through the
-      // loadtest's public profile API and nothing else of the loadtest.
-      if (LOADTEST_PROFILE_API.includes(target)) return undefined;
-      return `playbooks/ never imports ${to}/${to === 'loadtest' ? ` (only ${LOADTEST_PROFILE_API.join(', ')})` : ''}`;
+      // The preflight compares a fleet with a load profile's peak, and the loadgen play prepares where
+      // generators run: they use the loadtest's public API (profile, placement) and nothing else of it.
+      if (LOADTEST_PUBLIC_API.includes(target)) return undefined;
+      return `playbooks/ never imports ${to}/${to === 'loadtest' ? ` (only ${LOADTEST_PUBLIC_API.join(', ')})` : ''}`;
     case 'bench':
       return undefined;
   }

@@ -2,9 +2,9 @@
 // workers) and appends one line per scaling activity to .saleday/local/activity.jsonl; both are
 // the contract between the local fleet and this harness (their types: environment/local-state.ts).
 import { readFile } from 'node:fs/promises';
+import pidusage from 'pidusage';
 import { join } from 'node:path';
 import { LOCAL_ACTIVITY_FILE, LOCAL_STATE_FILE, type LocalState } from '../../../environment/index.js';
-import { forgetCpuTimes, readCpuTimes, type CpuSample } from '../../../localcloud/cpu-metric.js';
 import type { FleetSize, ScalingActivity, ScalingProbe, TargetMetrics } from './probe.js';
 
 /** the shortest window a CPU figure is computed over: a few hundred clock ticks */
@@ -38,7 +38,7 @@ export class LocalProbe implements ScalingProbe {
   readonly intervalMs = 1000;
   private last: Record<string, FleetSize> = {};
   /** each worker's cumulative CPU time at the last sample, for the CPU since then */
-  private cpuTimes = new Map<number, CpuSample>();
+  private cpuTimes = new Map<number, { at: number; cpuMs: number }>();
 
   constructor(private readonly dir: string) {}
 
@@ -68,7 +68,11 @@ export class LocalProbe implements ScalingProbe {
   /** Average CPU per service of its in-service workers since the last sample (as the local fleet measures it: from outside the process). */
   private async cpu(state: LocalState): Promise<Record<string, number>> {
     const pids = Object.values(state.services).flatMap((s) => (Array.isArray(s.workers) ? s.workers.filter((w) => w.state === 'in-service' && Number.isInteger(w.pid)).map((w) => w.pid) : []));
-    const now = await readCpuTimes(pids);
+    // Read from outside the process as the local fleet does (localcloud/cpu-metric.ts; the harness
+    // imports nothing of localcloud, so these few lines stand here too).
+    const now = new Map<number, { at: number; cpuMs: number }>();
+    const settled = await Promise.allSettled(pids.map((pid) => pidusage(pid)));
+    settled.forEach((r, i) => r.status === 'fulfilled' && now.set(pids[i]!, { at: r.value.timestamp, cpuMs: r.value.ctime }));
     const out: Record<string, number> = {};
     for (const [name, s] of Object.entries(state.services)) {
       const usages = (Array.isArray(s.workers) ? s.workers : []).flatMap((w) => {
@@ -85,7 +89,7 @@ export class LocalProbe implements ScalingProbe {
       if (usages.length) out[name] = Number((usages.reduce((x, y) => x + y, 0) / usages.length).toFixed(1));
     }
     this.cpuTimes = now;
-    if (now.size < pids.length) forgetCpuTimes();
+    if (settled.some((r) => r.status === 'rejected')) pidusage.clear();
     return out;
   }
 
