@@ -16,7 +16,7 @@ import type { Profile } from '../profile/types.js';
 import type { Progress } from '../progress.js';
 import type { RunResult } from '../result.js';
 import { evaluate } from '../thresholds/index.js';
-import { formatSeconds } from '../units.js';
+import { formatMs } from '../units.js';
 import { UsageError } from '../usage-error.js';
 import { retryThrottled, type LoadgenEcs, type ObjectStore, type TaskState } from './aws-api.js';
 import { inFolder, RESULT_FILE, runFolder, s3Url, shardFolder, START_FILE, STATUS_FILE, type S3Location, type ShardStatus, type StartSignal } from './aws-layout.js';
@@ -154,7 +154,7 @@ export async function runAwsGenerators(opts: AwsGeneratorsOptions): Promise<RunR
         progress.line(`${alive.length} generator${alive.length > 1 ? 's' : ''} ready (run ${runId}): the schedule starts at ${at}`);
       } else if (alive.length && clock.now() > readyBy) {
         const late = alive.filter((g) => !ready.includes(g));
-        for (const g of late) g.failure = `not ready within ${formatSeconds((opts.readyTimeoutMs ?? 15 * 60_000) / 1000)} (task ${g.task?.lastStatus ?? 'unknown'}, harness ${g.status?.state ?? 'silent'}); it was stopped`;
+        for (const g of late) g.failure = `not ready within ${formatMs(opts.readyTimeoutMs ?? 15 * 60_000)} (task ${g.task?.lastStatus ?? 'unknown'}, harness ${g.status?.state ?? 'silent'}); it was stopped`;
         await stop(late, `saleday run ${runId}: not ready in time`);
       } else {
         const counts = new Map<string, number>();
@@ -168,7 +168,7 @@ export async function runAwsGenerators(opts: AwsGeneratorsOptions): Promise<RunR
       const s = aggregateStatus(gens.map((g) => g.status?.status), alive.length);
       if (s) progress.update(s);
       if (clock.now() > deadline) {
-        for (const g of alive) g.failure = `still running ${formatSeconds((opts.overrunMs ?? 5 * 60_000) / 1000)} after the profile's end plus drain; the watchdog stopped it`;
+        for (const g of alive) g.failure = `still running ${formatMs(opts.overrunMs ?? 5 * 60_000)} after the profile's end plus drain; the watchdog stopped it`;
         await stop(alive, `saleday run ${runId}: ran past the profile's end`);
       }
     }
