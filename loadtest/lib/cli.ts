@@ -4,12 +4,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { S3Client } from '@aws-sdk/client-s3';
 import { capacityCommand } from './capacity-command.js';
-import { objectStore } from './generators/aws-api.js';
-import { runOnAws } from './generators/aws-command.js';
 import { parseS3Url, type S3Location } from './generators/aws-layout.js';
-import { ShardReporter } from './generators/aws-task.js';
+import type { ShardReporter } from './generators/aws-task.js';
 import { awsGeneratorCount, generatorCount } from './generators/count.js';
 import { runLocalGenerators } from './generators/local.js';
 import { mergeResults } from './merge.js';
@@ -157,7 +154,8 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
     if (shard || startAt || startSignal || resultsS3) throw new UsageError('--on aws gives every task its shard, start and results folder itself: drop --shard, --start-at and --results-s3');
   }
   // A generator task on AWS reports to S3 from the start, so that a bad profile or target is told too.
-  const reporter = resultsS3 ? new ShardReporter({ store: objectStore(new S3Client({})), folder: resultsS3 }) : undefined;
+  // The AWS parts load only when asked for: every other run starts without the ECS and S3 clients.
+  const reporter = resultsS3 ? await shardReporter(resultsS3) : undefined;
   await reporter?.begin();
   let result: RunResult;
   try {
@@ -176,6 +174,7 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
     const progress = new Progress(err, v.quiet ?? false);
     const runId = v['run-id'] ?? Date.now().toString(36);
     if (on === 'aws') {
+      const { runOnAws } = await import('./generators/aws-command.js');
       return runOnAws({ root: ctx.root, profileFile: v.profile!, profile, target, count: generators, runId, inventoryFile: v.inventory!, spot: v.spot ?? false, yes: v.yes ?? false, progress });
     }
     if (generators > 1) return runLocalGenerators({ profileFile: resolve(v.profile!), target: v.target!, targetOptions, count: generators, runId, progress });
@@ -194,6 +193,11 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
   printVerdict(result, dir, out);
   if (shard && shard.count > 1) out.write(`merge the shards with: ./loadtest/run.mjs merge <the ${shard.count} result folders>\n`);
   return result.passed ? EXIT_PASS : EXIT_THRESHOLDS;
+}
+
+async function shardReporter(folder: S3Location): Promise<ShardReporter> {
+  const [{ S3Client }, { objectStore }, { ShardReporter }] = await Promise.all([import('@aws-sdk/client-s3'), import('./generators/aws-api.js'), import('./generators/aws-task.js')]);
+  return new ShardReporter({ store: objectStore(new S3Client({})), folder });
 }
 
 async function readResult(path: string): Promise<RunResult> {
