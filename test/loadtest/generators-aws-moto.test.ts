@@ -7,7 +7,7 @@
 // in generators-aws.test.ts.
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import t from 'tap';
 import { ecsApi, objectStore } from '../../loadtest/lib/generators/aws-api.js';
 import { parseS3Url } from '../../loadtest/lib/generators/aws-layout.js';
@@ -21,7 +21,7 @@ import type { RunResult } from '../../loadtest/lib/result.js';
 import { runProfile } from '../../loadtest/lib/runner.js';
 import { parseShard } from '../../loadtest/lib/schedule.js';
 import { startMoto } from '../helpers/moto.js';
-import { json, startServer, until } from './helpers.js';
+import { json, runCli, startServer, tempDir, until, writeProfile } from './helpers.js';
 
 const PROFILE = `name: aws-moto\nseed: 9\nmaxInFlight: 8\ndrain: 2s\nphases:\n  - { name: flat, duration: 2s, rate: 30 }\njourneys:\n  - name: one\n    weight: 100\n    steps:\n      - name: get\n        request: GET /thing\nthresholds:\n  - { metric: errorRate, max: 1% }\n`;
 const RUN = 'motorun1';
@@ -148,4 +148,24 @@ t.test('two generator tasks on a moto ECS cluster: launched with their shares, r
   t.match(merged.generators![0]!.where, /^task [0-9a-f-]+/);
   t.equal(merged.passed, true, JSON.stringify(merged.verdicts));
   t.match(lines.join('\n'), new RegExp(`2 generators ready \\(run ${RUN}\\): the schedule starts at `));
+});
+
+t.test('a generator task\'s command line: --results-s3 and --start-at s3:// through ./loadtest/run.mjs against moto\'s S3', async (t) => {
+  const moto = await startMoto(t);
+  const s3 = new S3Client(moto.clientConfig());
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+  // The launcher's part: the start is already there (a moment ago), so the shard starts at once.
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `loadgen-results/${RUN}/start-at.json`, Body: JSON.stringify({ at: new Date().toISOString() }) }));
+  const { url } = await startServer(t, (_req, res) => json(res, 200, { ok: true }));
+  const file = await writeProfile(t, PROFILE);
+  const out = await tempDir(t);
+  const env = { ...moto.env, PATH: process.env.PATH ?? '' };
+  const run = await runCli(
+    ['--profile', file, '--target', url, '--shard', '2/2', '--run-id', RUN, '--start-at', `s3://${BUCKET}/loadgen-results/${RUN}/start-at.json`, '--results-s3', `s3://${BUCKET}/loadgen-results/${RUN}/2-of-2/`, '--out', out, '--quiet'],
+    env,
+  );
+  t.equal(run.code, 0, run.stderr + run.stdout);
+  const read = async (key: string): Promise<unknown> => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `loadgen-results/${RUN}/2-of-2/${key}` }))).Body!.transformToString());
+  t.match(await read('status.json'), { state: 'done' });
+  t.match(await read('result.json'), { runId: RUN, processes: [{ shard: '2/2' }] });
 });
