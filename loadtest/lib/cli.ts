@@ -5,7 +5,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capacityCommand } from './capacity-command.js';
-import { generatorCount } from './generators/count.js';
+import { parseS3Url, type S3Location } from './generators/aws-layout.js';
+import type { ShardReporter } from './generators/aws-task.js';
+import { awsGeneratorCount, generatorCount } from './generators/count.js';
 import { runLocalGenerators } from './generators/local.js';
 import { mergeResults } from './merge.js';
 import { loadProfile, ProfileError } from './profile/load.js';
@@ -31,8 +33,18 @@ options:
   --generators N     run the profile as N shard processes on this machine, started together and
                      merged into one result (default: one per core when the profile's peak needs
                      more than one generator; 1 runs in this process)
+  --on local|aws     where the generators run (default local); aws: N ECS Fargate tasks on the
+                     loadgen stack of the inventory given with -i (default N: the profile's peak
+                     over one generator's comfortable rate), started together, merged as one run
+  -i <inventory>     the AWS environment whose loadgen stack runs the generators (--on aws)
+  --spot             run the generator tasks on Fargate Spot (cheaper; a task may be interrupted,
+                     and a generator that stops early fails the run)
+  --yes              approve the loadgen stack's change set without asking (--on aws)
   --shard i/n        run the i-th of n shares of the profile (merge the results with "merge")
-  --start-at <time>  ISO time at which the schedule starts (give every shard the same one)
+  --start-at <time>  ISO time at which the schedule starts (give every shard the same one), or
+                     s3://bucket/key: wait for the start an AWS launcher writes there
+  --results-s3 <s3://bucket/folder/>  also put this shard's status.json (live) and result.json
+                     there (what a generator task on AWS is given)
   --run-id <id>      names the run ({{run}} in profiles); shards of one run share it
   --url <url>        load this URL instead of the one the inventory gives
   --load-balancer <app/name/id>  the ALB whose CloudWatch figures go in the report (aws)
@@ -75,6 +87,11 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
         profile: { type: 'string' },
         target: { type: 'string' },
         generators: { type: 'string' },
+        on: { type: 'string' },
+        inventory: { type: 'string', short: 'i' },
+        spot: { type: 'boolean' },
+        yes: { type: 'boolean' },
+        'results-s3': { type: 'string' },
         shard: { type: 'string' },
         'start-at': { type: 'string' },
         'run-id': { type: 'string' },
@@ -118,31 +135,69 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
   const shard = v.shard === undefined ? undefined : parseShard(v.shard);
   if (v.shard !== undefined && !shard) throw new UsageError(`--shard ${v.shard} is not i/n with 1 ≤ i ≤ n (e.g. --shard 1/2)`);
   let startAt: Date | undefined;
-  if (v['start-at'] !== undefined) {
+  let startSignal: S3Location | undefined;
+  if (v['start-at']?.startsWith('s3://')) {
+    startSignal = parseS3Url(v['start-at']);
+    if (!startSignal) throw new UsageError(`--start-at ${v['start-at']} is not s3://<bucket>/<key>`);
+  } else if (v['start-at'] !== undefined) {
     startAt = new Date(v['start-at']);
     if (Number.isNaN(startAt.getTime())) throw new UsageError(`--start-at ${v['start-at']} is not an ISO time (e.g. 2025-11-28T09:00:00Z)`);
   }
-  const profile = loadProfile(v.profile);
-  const generators = generatorCount(v.generators, profile, { shard: !!shard, startAt: !!startAt });
-  const targetOptions = { stateDir: resolve(v['state-dir'] ?? join(ctx.root, '.saleday', 'local')), ...(v.url ? { url: v.url } : {}), ...(v['load-balancer'] ? { loadBalancer: v['load-balancer'] } : {}) };
-  const target = await resolveTarget(v.target, targetOptions);
-  const progress = new Progress(err, v.quiet ?? false);
-  const result =
-    generators > 1
-      ? await runLocalGenerators({ profileFile: resolve(v.profile), target: v.target, targetOptions, count: generators, runId: v['run-id'] ?? Date.now().toString(36), progress })
-      : await runProfile({
-          profile,
-          target,
-          ...(shard ? { shard } : {}),
-          ...(v['run-id'] ? { runId: v['run-id'] } : {}),
-          ...(startAt ? { startAt } : {}),
-          progress,
-        });
+  const resultsS3 = v['results-s3'] === undefined ? undefined : parseS3Url(v['results-s3']);
+  if (v['results-s3'] !== undefined && !resultsS3) throw new UsageError(`--results-s3 ${v['results-s3']} is not s3://<bucket>/<folder>/`);
+  if (startSignal && !resultsS3) throw new UsageError(`--start-at s3://… is how a generator task on AWS waits for its launcher: give --results-s3 too (or an ISO time)`);
+  const on = v.on ?? 'local';
+  if (on !== 'local' && on !== 'aws') throw new UsageError(`--on ${on} is not local or aws`);
+  if (on === 'local' && (v.inventory !== undefined || v.spot || v.yes)) throw new UsageError(`-i, --spot and --yes choose where generators run on AWS: add --on aws (or drop them)`);
+  if (on === 'aws') {
+    if (!v.inventory) throw new UsageError(`--on aws needs -i <inventory.yaml>: the AWS environment whose loadgen stack runs the generators (e.g. -i playbooks/inventories/staging.yaml)`);
+    if (shard || startAt || startSignal || resultsS3) throw new UsageError('--on aws gives every task its shard, start and results folder itself: drop --shard, --start-at and --results-s3');
+  }
+  // A generator task on AWS reports to S3 from the start, so that a bad profile or target is told too.
+  // The AWS parts load only when asked for: every other run starts without the ECS and S3 clients.
+  const reporter = resultsS3 ? await shardReporter(resultsS3) : undefined;
+  await reporter?.begin();
+  let result: RunResult;
+  try {
+    result = await run();
+  } catch (e) {
+    await reporter?.fail(e, e instanceof UsageError || e instanceof ProfileError);
+    throw e;
+  }
+  await reporter?.finish(result);
+
+  async function run(): Promise<RunResult> {
+    const profile = loadProfile(v.profile!);
+    const generators = on === 'aws' ? awsGeneratorCount(v.generators, profile) : generatorCount(v.generators, profile, { shard: !!shard, startAt: !!startAt || !!startSignal });
+    const targetOptions = { stateDir: resolve(v['state-dir'] ?? join(ctx.root, '.saleday', 'local')), ...(v.url ? { url: v.url } : {}), ...(v['load-balancer'] ? { loadBalancer: v['load-balancer'] } : {}) };
+    const target = await resolveTarget(v.target!, targetOptions);
+    const progress = new Progress(err, v.quiet ?? false);
+    const runId = v['run-id'] ?? Date.now().toString(36);
+    if (on === 'aws') {
+      const { runOnAws } = await import('./generators/aws-command.js');
+      return runOnAws({ root: ctx.root, profileFile: v.profile!, profile, target, count: generators, runId, inventoryFile: v.inventory!, spot: v.spot ?? false, yes: v.yes ?? false, progress });
+    }
+    if (generators > 1) return runLocalGenerators({ profileFile: resolve(v.profile!), target: v.target!, targetOptions, count: generators, runId, progress });
+    return runProfile({
+      profile,
+      target,
+      ...(shard ? { shard } : {}),
+      ...(v['run-id'] ? { runId: v['run-id'] } : {}),
+      ...(startAt ? { startAt } : {}),
+      ...(reporter && startSignal ? { ready: () => reporter.ready(startSignal) } : {}),
+      progress: reporter ? reporter.progress(progress) : progress,
+    });
+  }
   const suffix = shard && shard.count > 1 ? `-shard-${shard.index + 1}-of-${shard.count}` : '';
   const dir = await writeResult(result, outRoot, renderReport(result), suffix);
   printVerdict(result, dir, out);
   if (shard && shard.count > 1) out.write(`merge the shards with: ./loadtest/run.mjs merge <the ${shard.count} result folders>\n`);
   return result.passed ? EXIT_PASS : EXIT_THRESHOLDS;
+}
+
+async function shardReporter(folder: S3Location): Promise<ShardReporter> {
+  const [{ S3Client }, { objectStore }, { ShardReporter }] = await Promise.all([import('@aws-sdk/client-s3'), import('./generators/aws-api.js'), import('./generators/aws-task.js')]);
+  return new ShardReporter({ store: objectStore(new S3Client({})), folder });
 }
 
 async function readResult(path: string): Promise<RunResult> {

@@ -60,6 +60,14 @@ t.test('usage errors exit 1 with what to do, never a stack trace', async (t) => 
     ['nothing listening', ['--profile', good, '--target', 'http://127.0.0.1:1'], /nothing answers at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/],
     ['no local target', ['--profile', good, '--target', 'local', '--state-dir', emptyState], /state\.json does not exist: the local shop is not running \(bring it up with \.\/playbooks\/deploy\.mjs\)/],
     ['unknown target', ['--profile', good, '--target', 'staging'], /not local, an http\(s\) URL or an inventory file/],
+    ['--on elsewhere', ['--profile', good, '--target', url, '--on', 'mars'], /--on mars is not local or aws/],
+    ['--on aws without -i', ['--profile', good, '--target', url, '--on', 'aws'], /--on aws needs -i <inventory\.yaml>/],
+    ['-i without --on aws', ['--profile', good, '--target', url, '-i', 'playbooks/inventories/staging.yaml'], /add --on aws/],
+    ['--on aws with --shard', ['--profile', good, '--target', url, '--on', 'aws', '-i', 'playbooks/inventories/staging.yaml', '--shard', '1/2'], /drop --shard, --start-at and --results-s3/],
+    ['--on aws, a profile outside the repository', ['--profile', good, '--target', 'https://shop.example.com', '--on', 'aws', '-i', 'playbooks/inventories/staging.yaml'], /is outside the repository; .*copy the profile into loadtest\/profiles\//],
+    ['--on aws, this machine as target', ['--profile', 'loadtest/profiles/smoke.yaml', '--target', 'http://127.0.0.1:1', '--on', 'aws', '-i', 'playbooks/inventories/staging.yaml'], /generators on AWS cannot reach http:\/\/127\.0\.0\.1:1/],
+    ['--start-at s3 without --results-s3', ['--profile', good, '--target', url, '--shard', '1/2', '--start-at', 's3://bucket/run/start-at.json'], /give --results-s3 too/],
+    ['bad --results-s3', ['--profile', good, '--target', url, '--results-s3', 'bucket/run/'], /--results-s3 bucket\/run\/ is not s3:\/\/<bucket>\/<folder>\//],
   ];
   for (const [name, args, message] of cases) {
     const run = await runCli([...args, '--out', out, '--quiet']);

@@ -29,3 +29,11 @@ export function generatorCount(value: string | undefined, profile: Profile, othe
   if (n > 1 && others.startAt) throw new UsageError('--generators agrees the start itself once every generator is ready: drop --start-at');
   return n;
 }
+
+/** `--generators N` on AWS, or as many tasks as the profile's peak needs (one vCPU each). */
+export function awsGeneratorCount(value: string | undefined, profile: Profile): number {
+  if (value === undefined) return Math.max(1, Math.ceil(peakRequestRate(profile) / REQUESTS_PER_GENERATOR));
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new UsageError(`--generators ${value} is not a whole number ≥ 1 (e.g. --generators 4)`);
+  return n;
+}
