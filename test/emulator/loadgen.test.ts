@@ -85,8 +85,8 @@ t.test('the first call deploys the stack and uploads the harness; what it return
   t.ok(container, 'the task definition has the container the placement names');
   t.equal(container?.image, LOADGEN_IMAGE);
   t.same((container?.environment ?? []).map((e) => [e.name, e.value]).sort(), [['ARTIFACT_BUCKET', EMULATOR_ARTIFACTS], ['RESULTS_BUCKET', EMULATOR_ARTIFACTS]]);
-  // (moto 5.2.1 keeps only the family, containers, volumes and memory of a template's task
-  // definition: its roles, network mode and CPU are checked in the rendered template, test/cloudformation/loadgen.test.ts.)
+  // (launcher fix ecs-task-definition-properties: moto alone drops all of these)
+  t.match(td, { networkMode: 'awsvpc', cpu: '1024', requiresCompatibilities: ['FARGATE'], taskRoleArn: /:role\//, executionRoleArn: /:role\// }, 'a Fargate task definition with its two roles');
   const groups = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: placement.securityGroups }));
   t.equal(groups.SecurityGroups?.length, 1, 'the security group exists');
   const network = (await cfn.send(new DescribeStacksCommand({ StackName: `${EMULATOR_PREFIX}network` }))).Stacks![0]!;
