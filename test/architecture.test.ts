@@ -3,7 +3,8 @@
 // and checked against the rules below, and no `as unknown as` glues the renderers to the playbooks.
 //
 //   playbooks/ ──> cloudformation/ (its index.ts only), localcloud/, environment/, services/,
-//                  loadtest/'s profile API (load.ts, peak.ts: the preflight's --profile)
+//                  loadtest/'s profile API (load.ts, peak.ts: the preflight's --profile) and the
+//                  loadgen contract (generators/placement.ts: what prepareLoadgen returns)
 //   cloudformation/ ──> environment/, services/ (declarations and kit/declaration.ts only)
 //   localcloud/ ──> environment/            loadtest/ ──> environment/
 //   environment/ ──> services/*/declaration.ts, services/kit/declaration.ts
@@ -25,6 +26,8 @@ type Part = (typeof PARTS)[number];
 const KNOWN_EXCEPTIONS: ReadonlyArray<{ file: string; target: string; owner: string }> = [];
 
 const LOADTEST_PROFILE_API = ['loadtest/lib/profile/load.ts', 'loadtest/lib/profile/peak.ts'];
+/** The contract prepareLoadgen (playbooks) fulfils for the AWS launcher (loadtest): types only. */
+const LOADTEST_LOADGEN_CONTRACT = 'loadtest/lib/generators/placement.ts';
 
 const DECLARATION = /^services\/([a-z-]+\/declaration|kit\/declaration)\.ts$/;
 
@@ -51,8 +54,8 @@ function violation(from: Part, target: string): string | undefined {
       if (to === 'localcloud' || to === 'services') return undefined;
       // The preflight compares a fleet with a load profile's peak: it reads the profile through the
       // loadtest's public profile API and nothing else of the loadtest.
-      if (LOADTEST_PROFILE_API.includes(target)) return undefined;
-      return `playbooks/ never imports ${to}/${to === 'loadtest' ? ` (only ${LOADTEST_PROFILE_API.join(', ')})` : ''}`;
+      if (LOADTEST_PROFILE_API.includes(target) || target === LOADTEST_LOADGEN_CONTRACT) return undefined;
+      return `playbooks/ never imports ${to}/${to === 'loadtest' ? ` (only ${[...LOADTEST_PROFILE_API, LOADTEST_LOADGEN_CONTRACT].join(', ')})` : ''}`;
     case 'bench':
       return undefined;
   }
