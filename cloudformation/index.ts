@@ -30,3 +30,5 @@ export { CLOUDFRONT_ORIGIN_PREFIX_LIST, internalTargetGroupArn, LOAD_BALANCER, t
 export { ORIGIN_HEADER_NAME, ORIGIN_HEADER_SECRET } from './lib/origin-header.js';
 export { autoScalingGroupName, serviceStackName } from './service.js';
 export { CLOUDFRONT_HOSTED_ZONE_ID, STATIC_SITE } from './static-site.js';
+export { LOADGEN, LOADGEN_ARTIFACT, LOADGEN_CONTAINER, LOADGEN_IMAGE, LOADGEN_RESULTS_PREFIX } from './loadgen.js';
+export { LOADGEN_BOOTSTRAP } from './lib/loadgen-bootstrap.js';

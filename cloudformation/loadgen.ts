@@ -4,18 +4,17 @@
 // sha256 (lib/loadgen-bootstrap.ts), a task role that may read the harness artifacts and write
 // the results prefix and nothing else, an execution role that may write the log group and nothing
 // else, the log group, and a security group with HTTPS out only. Tasks run in the private app
-// subnets (network stack). The launcher gives each task its artifact key, sha256 and harness
-// arguments at run time.
+// subnets (network stack). The launcher gives each task its artifact key, sha256, harness
+// arguments and results prefix at run time; results land in s3://<bucket>/loadgen-results/....
 import type { Environment, ServiceCatalogue } from '../environment/index.js';
-import { LOADGEN_BOOTSTRAP } from './lib/loadgen-bootstrap.js';
+import { LOADGEN_BOOTSTRAP, LOADGEN_RESULTS_PREFIX } from './lib/loadgen-bootstrap.js';
 import { ARTIFACT_BUCKET, StackBuilder, stackOutputs, subnetList, VPC_ID, type RenderedStack } from './lib/stack.js';
 import { getAtt, ref, sub } from './lib/template.js';
 import { NETWORK } from './network.js';
 
 /** The harness's artifact, built and uploaded like a service's: artifacts/loadgen/<sha256>.tgz. */
 export const LOADGEN_ARTIFACT = 'loadgen';
-/** Where generator tasks write their results: <prefix><run id>/<shard>/... */
-export const LOADGEN_RESULTS_PREFIX = 'loadgen-results/';
+export { LOADGEN_RESULTS_PREFIX };
 /** A stock image: Node.js on Debian (tar included), from the ECR Public mirror of Docker's official images. */
 export const LOADGEN_IMAGE = 'public.ecr.aws/docker/library/node:22-bookworm-slim';
 export const LOADGEN_CONTAINER = 'generator';
@@ -79,7 +78,7 @@ export function renderLoadgen(inv: Environment, _services: ServiceCatalogue): Re
         PolicyDocument: {
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'ReadHarness', Effect: 'Allow', Action: 's3:GetObject', Resource: sub(`arn:\${AWS::Partition}:s3:::\${ArtifactBucket}/artifacts/${LOADGEN_ARTIFACT}/*`) },
+            { Sid: 'ReadHarness', Effect: 'Allow', Action: 's3:GetObject', Resource: sub(`arn:\${AWS::Partition}:s3:::\${ArtifactBucket}/${inv.artifacts.keyPrefix}${LOADGEN_ARTIFACT}/*`) },
             { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: sub(`arn:\${AWS::Partition}:s3:::\${ArtifactBucket}/${LOADGEN_RESULTS_PREFIX}*`) },
           ],
         },
@@ -104,10 +103,14 @@ export function renderLoadgen(inv: Environment, _services: ServiceCatalogue): Re
         Image: LOADGEN_IMAGE,
         Essential: true,
         Command: ['node', '-e', LOADGEN_BOOTSTRAP],
+        // The launcher adds ARTIFACT_KEY, ARTIFACT_SHA256, HARNESS_ARGS and RESULTS_KEY_PREFIX per
+        // task (containerOverrides); the bootstrap's header says what each means.
         Environment: [
           { Name: 'ARTIFACT_BUCKET', Value: bucket },
-          { Name: 'RESULTS_PREFIX', Value: LOADGEN_RESULTS_PREFIX },
+          { Name: 'RESULTS_BUCKET', Value: bucket },
         ],
+        // Time after SIGTERM (a Spot interruption, StopTask) for the harness to write its result and the bootstrap to put it in S3.
+        StopTimeout: 60,
         ReadonlyRootFilesystem: false,
         LogConfiguration: {
           LogDriver: 'awslogs',

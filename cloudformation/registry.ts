@@ -11,6 +11,7 @@ import { renderDatabase } from './database.js';
 import type { RenderedStack } from './lib/stack.js';
 import { toYaml } from './lib/template.js';
 import { renderLoadBalancer } from './load-balancer.js';
+import { renderLoadgen } from './loadgen.js';
 import { renderMonitoring } from './monitoring.js';
 import { renderNetwork } from './network.js';
 import { renderService } from './service.js';
@@ -28,7 +29,10 @@ export type StackRegistration =
       readonly renderPerService: (inv: Environment, service: ServiceDeclaration, services: ServiceCatalogue, context: RenderContext) => RenderedStack;
     };
 
-/** The shop's stacks. */
+/**
+ * The shop's stacks, and loadgen: where a rehearsal's load generators run (deployed with the shop,
+ * idle it costs nothing; cloudformation/README.md, "The loadgen stack").
+ */
 export const SHOP_STACKS: readonly StackRegistration[] = [
   { source: 'network', render: renderNetwork },
   { source: 'database', render: renderDatabase },
@@ -38,6 +42,7 @@ export const SHOP_STACKS: readonly StackRegistration[] = [
   { source: 'service', renderPerService: renderService },
   { source: 'static-site', render: renderStaticSite },
   { source: 'monitoring', render: renderMonitoring },
+  { source: 'loadgen', render: renderLoadgen },
 ];
 
 /** What a renderer takes besides the inventory: the time, given by the caller (renderers read no clock). */

@@ -12,7 +12,7 @@ export interface ResolvedParameters {
 /** Where input values come from during a run. */
 export interface InputSources {
   outputs(stack: string): Record<string, string> | undefined;
-  artifact(service: string): Record<'bucket' | 'key' | 'sha256', string> | undefined;
+  artifact(service: string): Partial<Record<'bucket' | 'key' | 'sha256', string>> | undefined;
   secret(name: string): string | undefined;
   /** A secret's version id at a stage ('' for a stage no version has). */
   secretVersion(name: string, stage: SecretStage): string | undefined;

@@ -1,7 +1,8 @@
-// The loadgen stack (cloudformation/loadgen.ts), rendered beside the shop's stacks for every
+// The loadgen stack (cloudformation/loadgen.ts), registered beside the shop's stacks, for every
 // shipped inventory: the project's spec, security and wiring checks and cfn-lint find nothing; the
-// task role reads the harness artifacts and writes the results prefix, nothing else; the bootstrap
-// a task runs is valid JavaScript. Not registered in SHOP_STACKS yet (issue 17, part 3).
+// task role reads the harness artifacts and writes the results prefix, nothing else; the execution
+// role writes its log group only; the container carries what the launcher does not give per task;
+// the bootstrap a task runs is valid JavaScript (its behaviour: test/emulator/loadgen-bootstrap.test.ts).
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,19 +10,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { loadEnvironment } from '../../environment/index.js';
-import { renderEnvironment, SHOP_STACKS, validateStacks } from '../../cloudformation/index.js';
+import { renderEnvironment, validateStacks } from '../../cloudformation/index.js';
 import { LOADGEN_BOOTSTRAP } from '../../cloudformation/lib/loadgen-bootstrap.js';
-import { LOADGEN_RESULTS_PREFIX, renderLoadgen } from '../../cloudformation/loadgen.js';
+import { LOADGEN_RESULTS_PREFIX } from '../../cloudformation/loadgen.js';
 import { repoFile } from './fixtures.js';
 
 const exec = promisify(execFile);
 const out = await mkdtemp(join(tmpdir(), 'saleday-loadgen-'));
 t.teardown(() => rm(out, { recursive: true, force: true }));
-const stacks = [...SHOP_STACKS, { source: 'loadgen', render: renderLoadgen }];
 
 for (const name of ['local', 'staging', 'production']) {
   const inv = await loadEnvironment(repoFile(`playbooks/inventories/${name}.yaml`));
-  const files = renderEnvironment(inv, { stacks, now: new Date('2026-12-01T00:00:00Z') });
+  const files = renderEnvironment(inv, { now: new Date('2026-12-01T00:00:00Z') });
   const loadgen = files.find((f) => f.stack.name === 'loadgen')!;
 
   t.test(`${name}: spec, security and wiring checks`, async (t) => {
@@ -51,6 +51,12 @@ for (const name of ['local', 'staging', 'production']) {
     t.match(statements, new RegExp(`"Action":"s3:PutObject","Resource":\\{"Fn::Sub":"arn:\\$\\{AWS::Partition\\}:s3:::\\$\\{ArtifactBucket\\}/${LOADGEN_RESULTS_PREFIX}\\*"\\}`));
     t.equal((statements.match(/"Effect"/g) ?? []).length, 2, 'two statements, nothing else');
     t.same(loadgen.stack.inputs.ArtifactBucket, { from: 'artifact', service: 'loadgen', field: 'bucket' });
+    const policies = (res.ExecutionRole!.Properties as { Policies: Array<{ PolicyDocument: { Statement: unknown[] } }> }).Policies;
+    t.same(policies.flatMap((p) => p.PolicyDocument.Statement), [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::Sub': '${LogGroup.Arn}' } }], 'the execution role writes its log group, nothing else');
+    t.notOk((res.ExecutionRole!.Properties as Record<string, unknown>).ManagedPolicyArns, 'no managed policies');
+    const task = res.TaskDefinition!.Properties as { ContainerDefinitions: Array<{ Environment: Array<{ Name: string }>; Command: string[] }> };
+    t.same(task.ContainerDefinitions[0]!.Environment.map((e) => e.Name), ['ARTIFACT_BUCKET', 'RESULTS_BUCKET'], 'the rest comes per task (containerOverrides)');
+    t.equal(task.ContainerDefinitions[0]!.Command[0], 'node');
     t.end();
   });
 }

@@ -58,11 +58,11 @@ t.test('render.mjs writes every stack, a service stack per service, the same byt
   t.equal(first.code, 0, first.stderr);
   const dir = join(out, 'staging');
   const files = (await readdir(dir)).sort();
-  t.same(files, ['bootstrap.yaml', 'cache.yaml', 'database.yaml', 'load-balancer.yaml', 'monitoring.yaml', 'network.yaml', 'service-catalog.yaml', 'service-inventory.yaml', 'service-orders.yaml', 'service-users.yaml', 'static-site.yaml']);
+  t.same(files, ['bootstrap.yaml', 'cache.yaml', 'database.yaml', 'load-balancer.yaml', 'loadgen.yaml', 'monitoring.yaml', 'network.yaml', 'service-catalog.yaml', 'service-inventory.yaml', 'service-orders.yaml', 'service-users.yaml', 'static-site.yaml']);
   t.match(first.stdout, /^PLAY \[render staging · aws eu-west-1\]/);
   t.match(first.stdout, /^ +changed .*service-catalog\.yaml \(\d+ resources/m);
-  t.match(first.stdout, /ok: \[render templates\] 11 stacks rendered( \(\d+s\))?\n/);
-  t.match(first.stdout, /changed: \[write templates\] 11 files written under /);
+  t.match(first.stdout, /ok: \[render templates\] 12 stacks rendered( \(\d+s\))?\n/);
+  t.match(first.stdout, /changed: \[write templates\] 12 files written under /);
   t.match(first.stdout, /PLAY RECAP/);
   const bytes = await Promise.all(files.map((f) => readFile(join(dir, f))));
 
@@ -116,9 +116,9 @@ t.test('render.mjs defaults to production and validates on request', async (t) =
   const run = await render('-o', out, '--validate');
   t.equal(run.code, 0, run.stderr);
   t.match(run.stdout, /^PLAY \[render production · aws eu-west-1\]/);
-  t.match(run.stdout, /ok: \[validate templates\] 11 templates valid( \(\d+s\))?\n/);
-  t.match(run.stdout, /changed: \[write templates\] 11 files written under /);
-  t.same((await readdir(join(out, 'production'))).length, 11);
+  t.match(run.stdout, /ok: \[validate templates\] 12 templates valid( \(\d+s\))?\n/);
+  t.match(run.stdout, /changed: \[write templates\] 12 files written under /);
+  t.same((await readdir(join(out, 'production'))).length, 12);
 });
 
 t.test('render.mjs refuses bad input with one line and exit 1', async (t) => {

@@ -23,6 +23,7 @@ import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-clo
 import { CreateBucketCommand, HeadObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeRulesCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { MOTO_LAUNCHER, type Moto, startMoto, withoutFixes } from '../helpers/moto.js';
 
 const moto = await startMoto(t);
@@ -34,6 +35,7 @@ interface Aws {
   cloudfront: CloudFrontClient;
   autoscaling: AutoScalingClient;
   elbv2: ElasticLoadBalancingV2Client;
+  ecs: ECSClient;
 }
 
 function clients(m: Moto, without: string[]): Aws {
@@ -45,6 +47,7 @@ function clients(m: Moto, without: string[]): Aws {
     cloudfront: new CloudFrontClient(config),
     autoscaling: new AutoScalingClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
+    ecs: new ECSClient(config),
   };
   if (without.length) Object.values(aws).forEach((c: Aws[keyof Aws]) => withoutFixes(c, without));
   t.teardown(() => Object.values(aws).forEach((c: Aws[keyof Aws]) => c.destroy()));
@@ -204,6 +207,26 @@ const SCENARIOS: Record<string, (aws: Aws, name: string) => Promise<void>> = {
     await aws.cfn.send(new UpdateStackCommand({ StackName: name, TemplateBody: json(template('2')) }));
     const after = (await outputs(aws, name)).Group;
     must(before === after, `the group was ${before}, is ${after}`);
+  },
+  'ecs-task-definition-properties': async (aws, name) => {
+    const role = (n: string) => `arn:aws:iam::123456789012:role/${n}`;
+    await createStack(aws, name, {
+      Resources: {
+        Task: {
+          Type: 'AWS::ECS::TaskDefinition',
+          Properties: {
+            Family: name, RequiresCompatibilities: ['FARGATE'], NetworkMode: 'awsvpc', Cpu: '1024', Memory: '2048',
+            RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'ARM64' }, TaskRoleArn: role('task'), ExecutionRoleArn: role('execution'),
+            ContainerDefinitions: [{ Name: 'generator', Image: 'node:22', Essential: true }],
+          },
+        },
+      },
+      Outputs: { Arn: { Value: { Ref: 'Task' } } },
+    });
+    const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: (await outputs(aws, name)).Arn }))).taskDefinition;
+    const got = { taskRoleArn: td?.taskRoleArn, executionRoleArn: td?.executionRoleArn, networkMode: td?.networkMode, cpu: td?.cpu, compat: td?.requiresCompatibilities, arch: td?.runtimePlatform?.cpuArchitecture };
+    const want = { taskRoleArn: role('task'), executionRoleArn: role('execution'), networkMode: 'awsvpc', cpu: '1024', compat: ['FARGATE'], arch: 'ARM64' };
+    must(JSON.stringify(got) === JSON.stringify(want), `DescribeTaskDefinition: ${JSON.stringify(got)}`);
   },
   'kms-key-cloudformation-tags': async (aws, name) => {
     await createStack(aws, name, { Resources: kmsKey });

@@ -825,6 +825,39 @@ def _delete_stack_deletes_route_tables() -> None:
     RouteTable.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)  # type: ignore[assignment]
 
 
+@fix("ecs-task-definition-properties",
+     "An AWS::ECS::TaskDefinition in a template is registered with its TaskRoleArn, ExecutionRoleArn, NetworkMode, "
+     "RequiresCompatibilities, Cpu and RuntimePlatform, as DescribeTaskDefinition then reports them "
+     "(AWS::ECS::TaskDefinition reference); moto registers only the family, containers, volumes and memory.")
+def _ecs_task_definition_properties() -> None:
+    # Without them a Fargate task definition reads as bridge-mode EC2 with no roles: RunTask with
+    # awsvpc networking and the task's credentials cannot be shown against it.
+    from moto.ecs.models import TaskDefinition, ecs_backends
+    from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+
+    original = TaskDefinition.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
+                                        region_name: str, **kwargs: Any) -> Any:
+        if not active("ecs-task-definition-properties"):
+            return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        p = cloudformation_json["Properties"]
+        return ecs_backends[account_id][region_name].register_task_definition(
+            family=p.get("Family", resource_name),
+            container_definitions=remap_nested_keys(p.get("ContainerDefinitions", []), pascal_to_camelcase),
+            volumes=remap_nested_keys(p.get("Volumes", []), pascal_to_camelcase),
+            memory=p.get("Memory"),
+            cpu=p.get("Cpu"),
+            network_mode=p.get("NetworkMode"),
+            requires_compatibilities=p.get("RequiresCompatibilities"),
+            task_role_arn=p.get("TaskRoleArn"),
+            execution_role_arn=p.get("ExecutionRoleArn"),
+            runtime_platform=remap_nested_keys(p["RuntimePlatform"], pascal_to_camelcase) if p.get("RuntimePlatform") else None,
+        )
+
+    TaskDefinition.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")

@@ -73,7 +73,7 @@ t.test('inventory schema: an inventory with the new service validates, one witho
 t.test('rendered stacks: its own service stack, and its place in the shared ones; all valid', async (t) => {
   const inv = parseEnvironment(withReviews(), file, { services });
   const stacks = renderStacks(inv, { services });
-  t.same(stacks.map((s) => s.name), ['network', 'database', 'cache', 'bootstrap', 'load-balancer', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'service-reviews', 'static-site', 'monitoring']);
+  t.same(stacks.map((s) => s.name), ['network', 'database', 'cache', 'bootstrap', 'load-balancer', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'service-reviews', 'static-site', 'monitoring', 'loadgen']);
   const stack = (name: string) => stacks.find((s) => s.name === name)!;
   const own = stack('service-reviews');
   t.equal(own.stackName, 'saleday-staging-service-reviews');

@@ -15,7 +15,7 @@ import { ROOT, runNode, type CommandResult } from './processes.js';
 /** test/fixtures/inventories/emulator.yaml: staging under the name `emulator`, every stack kind. */
 export const EMULATOR_INVENTORY = join(ROOT, 'test/fixtures/inventories/emulator.yaml');
 export const EMULATOR_PREFIX = 'saleday-emulator-';
-export const EMULATOR_STACKS = ['network', 'database', 'cache', 'bootstrap', 'load-balancer', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'static-site', 'monitoring'];
+export const EMULATOR_STACKS = ['network', 'database', 'cache', 'bootstrap', 'load-balancer', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'static-site', 'monitoring', 'loadgen'];
 export const EMULATOR_ARTIFACTS = `saleday-artifacts-${MOTO_ACCOUNT}-eu-west-1`;
 
 export interface EmulatorWorld {

@@ -33,11 +33,11 @@ t.test('staging from the real renderers: deployed in order, then nothing to chan
   t.equal(first.code, 0, 'first deploy');
   const stacks = w.cfn.mock.commandCalls(CreateChangeSetCommand).map((c) => c.args[0].input.StackName);
   t.equal(stacks[0], 'saleday-staging-network');
-  t.same(stacks.slice(1, 4).sort(), ['saleday-staging-cache', 'saleday-staging-database', 'saleday-staging-load-balancer'], 'then the database, the cache and the load balancer');
+  t.same(stacks.slice(1, 5).sort(), ['saleday-staging-cache', 'saleday-staging-database', 'saleday-staging-load-balancer', 'saleday-staging-loadgen'], 'then the database, the cache, the load balancer and loadgen');
   // The bootstrap, the services and the static site share a wave (the bootstrap first in it, so its
   // function runs before the service stacks; the rest in parallel, in any order); monitoring is last.
-  t.equal(stacks[4], 'saleday-staging-bootstrap');
-  t.same(stacks.slice(5, -1).sort(), ['saleday-staging-service-catalog', 'saleday-staging-service-inventory', 'saleday-staging-service-orders', 'saleday-staging-service-users', 'saleday-staging-static-site']);
+  t.equal(stacks[5], 'saleday-staging-bootstrap');
+  t.same(stacks.slice(6, -1).sort(), ['saleday-staging-service-catalog', 'saleday-staging-service-inventory', 'saleday-staging-service-orders', 'saleday-staging-service-users', 'saleday-staging-static-site']);
   t.equal(stacks.at(-1), 'saleday-staging-monitoring');
   const second = await run('deploy', ['-i', 'staging.yaml', '--yes'], env);
   t.match(second.text, /changed=0 {2}skipped=0 {2}failed=0/, 'second run: every task ok');

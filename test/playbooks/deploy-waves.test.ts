@@ -36,7 +36,7 @@ t.test('waves: each stack after the stacks whose outputs it takes, in registrati
   const names = (waves: RenderedStack[][]) => waves.map((w) => w.map((s) => s.name));
   t.same(names(deployWaves(renderStacks(inv, { stacks }))), [
     ['network'],
-    ['database', 'cache', 'load-balancer', 'audit-log'],
+    ['database', 'cache', 'load-balancer', 'loadgen', 'audit-log'],
     ['bootstrap', 'service-users', 'service-catalog', 'service-inventory', 'service-orders', 'static-site'],
     ['monitoring'],
   ]);
@@ -59,7 +59,7 @@ t.test('a registered stack that takes a network output deploys in the wave after
   const r = await run('deploy', ['-i', 'staging.yaml', '--yes'], { inventory: inv, source: renderedStacks(inv, root, { stacks }), root });
   if (r.code !== 0) t.comment(r.text);
   t.equal(r.code, 0, 'deployed');
-  t.match(r.text, /ok: \[deploy order\] 4 waves: network \| database, cache, load-balancer, audit-log \| bootstrap, service-users, .*, static-site \| monitoring/);
+  t.match(r.text, /ok: \[deploy order\] 4 waves: network \| database, cache, load-balancer, loadgen, audit-log \| bootstrap, service-users, .*, static-site \| monitoring/);
   t.match(r.text, /changed: \[stack audit-log\] created: 1 added/);
 
   const calls = w.cfn.calls();

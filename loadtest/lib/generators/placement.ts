@@ -12,7 +12,19 @@ export interface LoadgenPlacement {
   securityGroups: string[];
   /** the harness as a content-addressed artifact: s3://bucket/key, checked against sha256 by the task */
   artifact: { bucket: string; key: string; sha256: string };
-  /** results go to s3://bucket/<prefix><run id>/<shard index>-of-<count>/ (result.json, partial status) */
+  /**
+   * results go to s3://bucket/<prefix><run id>/<shard index>-of-<count>/. Each task is given, in
+   * RunTask's containerOverrides for `container`, the environment its bootstrap reads
+   * (cloudformation/lib/loadgen-bootstrap.ts): ARTIFACT_KEY and ARTIFACT_SHA256 (from `artifact`),
+   * HARNESS_ARGS (./loadtest/run.mjs's arguments, a JSON array of strings) and RESULTS_KEY_PREFIX
+   * (`<prefix><run id>/<shard>-of-<count>/`, ending in /; anything outside `prefix` is refused);
+   * the task definition sets ARTIFACT_BUCKET and RESULTS_BUCKET (= bucket). The harness runs with
+   * RESULTS_DIR set: it writes RESULTS_DIR/result.json at its end and may rewrite
+   * RESULTS_DIR/status.json while it runs. Under the task's prefix land status.json (each time it
+   * changed, looked at every 5 s), result.json (after the harness exits, if written) and, last and
+   * always, exit.json `{code, signal, error?, stderr}` (also when the artifact was refused): the
+   * task is done when exit.json is there.
+   */
   results: { bucket: string; prefix: string };
   logGroup: string;
 }

@@ -6,14 +6,17 @@
 // artifacts/<service>/<sha256>.tgz, uploaded only when absent. EC2 user-data unpacks it and runs
 // the service's main program (environment programPath) with only Node.js installed. The database
 // bootstrap function's artifact is built the same way from its handler and every service's operator
-// commands, as a zip (what Lambda takes): artifacts/bootstrap/<sha256>.zip.
+// commands, as a zip (what Lambda takes): artifacts/bootstrap/<sha256>.zip. The load harness's
+// (artifacts/loadgen/<sha256>.tgz) holds loadtest/run.mjs, every compiled file of the harness
+// (dist/loadtest: its generator workers are started by path, not imported), the profiles, and
+// what those import: a loadgen task unpacks it and runs ./loadtest/run.mjs with only Node.js.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { create as createTar } from 'tar';
 import { ZipFile } from 'yazl';
-import { BOOTSTRAP_ARTIFACT, BOOTSTRAP_HANDLER_PROGRAM } from '../../../cloudformation/index.js';
+import { BOOTSTRAP_ARTIFACT, BOOTSTRAP_HANDLER_PROGRAM, LOADGEN_ARTIFACT } from '../../../cloudformation/index.js';
 import { programPath, SHOP_SERVICES, type ServiceCatalogue } from '../../../environment/index.js';
 import type { S3Api } from '../aws/s3.js';
 import { RefusedError } from '../errors.js';
@@ -75,6 +78,10 @@ function resolveInLock(packages: Record<string, LockPackage>, from: string, name
   }
 }
 
+/** The harness's entry point and the compiled CLI it loads (by path, so not followed as an import). */
+const LOADGEN_ENTRY = 'loadtest/run.mjs';
+const LOADGEN_CLI = 'dist/loadtest/lib/cli.js';
+
 /** The compiled files an artifact starts from: a service's folder, or the bootstrap's handler and every declared command. */
 async function startFiles(root: string, name: string, services: ServiceCatalogue): Promise<string[]> {
   if (name === BOOTSTRAP_ARTIFACT) {
@@ -82,6 +89,14 @@ async function startFiles(root: string, name: string, services: ServiceCatalogue
     const missing = programs.find((p) => !existsSync(join(root, p)));
     if (missing) throw new RefusedError(`${missing} is missing: build first (npm run build)`);
     return programs;
+  }
+  if (name === LOADGEN_ARTIFACT) {
+    const harness: string[] = [];
+    await walk(root, 'dist/loadtest', harness);
+    if (!harness.includes(LOADGEN_CLI)) throw new RefusedError(`${LOADGEN_CLI} is missing: build the harness first (npm run build)`);
+    const profiles: string[] = [];
+    await walk(root, 'loadtest/profiles', profiles);
+    return [LOADGEN_ENTRY, ...harness.filter((f) => f.endsWith('.js')), ...profiles];
   }
   const main = programPath(name);
   const own: string[] = [];
@@ -99,6 +114,7 @@ export async function artifactFiles(root: string, service: string, services: Ser
     const file = queue.pop()!;
     if (files.has(file)) continue;
     files.add(file);
+    if (!/\.[cm]?js$/.test(file)) continue;
     const text = await readFile(join(root, file), 'utf8');
     for (const m of text.matchAll(IMPORT)) {
       const spec = m[1]!;

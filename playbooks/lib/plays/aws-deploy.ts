@@ -67,7 +67,8 @@ export interface AwsDeployConfig {
   rotationWait?: ((ms: number) => Promise<void>) | undefined;
 }
 
-type ArtifactFields = Record<'bucket' | 'key' | 'sha256', string>;
+/** An artifact's fields in this run: only the bucket for an artifact no stack of the run takes more of. */
+type ArtifactFields = { bucket: string } & Partial<Record<'key' | 'sha256', string>>;
 
 export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void> {
   const o = play.options;
@@ -210,7 +211,16 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     }
   };
   const artifactsFor = async (wave: RenderedStack[]): Promise<void> => {
-    const services = [...new Set(wave.flatMap((s) => Object.values(s.inputs).flatMap((i) => (i.from === 'artifact' && !artifactsDone.has(i.service) ? [i.service] : []))))];
+    const inputs = wave.flatMap((s) => Object.values(s.inputs).flatMap((i) => (i.from === 'artifact' && !artifactsDone.has(i.service) ? [i] : [])));
+    // A stack that takes only an artifact's bucket (loadgen: its tasks fetch the harness a rehearsal
+    // uploads) needs nothing built: the bucket is the run's.
+    for (const i of inputs) {
+      if (!inputs.some((j) => j.service === i.service && j.field !== 'bucket')) {
+        artifactsDone.add(i.service);
+        artifacts.set(i.service, { bucket: bucket! });
+      }
+    }
+    const services = [...new Set(inputs.flatMap((i) => (artifactsDone.has(i.service) ? [] : [i.service])))];
     const outcomes = await play.parallel(
       services.map((service) => ({
         name: `artifact ${service}`,
