@@ -18,6 +18,8 @@ export { LOADGEN_RESULTS_PREFIX };
 /** A stock image: Node.js on Debian (tar included), from the ECR Public mirror of Docker's official images. */
 export const LOADGEN_IMAGE = 'public.ecr.aws/docker/library/node:22-bookworm-slim';
 export const LOADGEN_CONTAINER = 'generator';
+/** The run's start object the launcher writes under <results prefix><run id>/ once every task is ready. */
+export const LOADGEN_START_FILE = 'start-at.json';
 
 export const LOADGEN = stackOutputs('loadgen', ['ClusterName', 'TaskDefinitionArn', 'SecurityGroupId', 'SubnetIds', 'LogGroupName']);
 
@@ -80,6 +82,16 @@ export function renderLoadgen(inv: Environment, _services: ServiceCatalogue): Re
           Statement: [
             { Sid: 'ReadHarness', Effect: 'Allow', Action: 's3:GetObject', Resource: sub(`arn:\${AWS::Partition}:s3:::\${ArtifactBucket}/${inv.artifacts.keyPrefix}${LOADGEN_ARTIFACT}/*`) },
             { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: sub(`arn:\${AWS::Partition}:s3:::\${ArtifactBucket}/${LOADGEN_RESULTS_PREFIX}*`) },
+            // The launcher's start signal: a task waits for its run's start object and reads nothing
+            // else there. Listing the results prefix makes a not-yet-written object a 404, not a 403.
+            { Sid: 'ReadStart', Effect: 'Allow', Action: 's3:GetObject', Resource: sub(`arn:\${AWS::Partition}:s3:::\${ArtifactBucket}/${LOADGEN_RESULTS_PREFIX}*/${LOADGEN_START_FILE}`) },
+            {
+              Sid: 'ListResults',
+              Effect: 'Allow',
+              Action: 's3:ListBucket',
+              Resource: sub('arn:${AWS::Partition}:s3:::${ArtifactBucket}'),
+              Condition: { StringLike: { 's3:prefix': `${LOADGEN_RESULTS_PREFIX}*` } },
+            },
           ],
         },
       }],

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { START_FILE } from '../../loadtest/lib/generators/aws-layout.js';
 import { loadEnvironment } from '../../environment/index.js';
 import { renderEnvironment, validateStacks } from '../../cloudformation/index.js';
 import { LOADGEN_BOOTSTRAP } from '../../cloudformation/lib/loadgen-bootstrap.js';
-import { LOADGEN_RESULTS_PREFIX } from '../../cloudformation/loadgen.js';
+import { LOADGEN_RESULTS_PREFIX, LOADGEN_START_FILE } from '../../cloudformation/loadgen.js';
 import { repoFile } from './fixtures.js';
 
 const exec = promisify(execFile);
@@ -49,7 +50,10 @@ for (const name of ['local', 'staging', 'production']) {
     const statements = JSON.stringify((res.TaskRole!.Properties as { Policies: unknown }).Policies);
     t.match(statements, /"Action":"s3:GetObject","Resource":\{"Fn::Sub":"arn:\$\{AWS::Partition\}:s3:::\$\{ArtifactBucket\}\/artifacts\/loadgen\/\*"\}/);
     t.match(statements, new RegExp(`"Action":"s3:PutObject","Resource":\\{"Fn::Sub":"arn:\\$\\{AWS::Partition\\}:s3:::\\$\\{ArtifactBucket\\}/${LOADGEN_RESULTS_PREFIX}\\*"\\}`));
-    t.equal((statements.match(/"Effect"/g) ?? []).length, 2, 'two statements, nothing else');
+    t.match(statements, new RegExp(`"Action":"s3:GetObject","Resource":\\{"Fn::Sub":"arn:\\$\\{AWS::Partition\\}:s3:::\\$\\{ArtifactBucket\\}/${LOADGEN_RESULTS_PREFIX}\\*/start-at\\.json"\\}`), 'reads its run\'s start object only');
+    t.match(statements, new RegExp(`"Action":"s3:ListBucket".*"s3:prefix":"${LOADGEN_RESULTS_PREFIX}\\*"`), 'lists the results prefix only (a missing start object is a 404)');
+    t.equal((statements.match(/"Effect"/g) ?? []).length, 4, 'four statements, nothing else');
+    t.equal(LOADGEN_START_FILE, START_FILE, 'the role names the start object the launcher writes');
     t.same(loadgen.stack.inputs.ArtifactBucket, { from: 'artifact', service: 'loadgen', field: 'bucket' });
     const policies = (res.ExecutionRole!.Properties as { Policies: Array<{ PolicyDocument: { Statement: unknown[] } }> }).Policies;
     t.same(policies.flatMap((p) => p.PolicyDocument.Statement), [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::Sub': '${LogGroup.Arn}' } }], 'the execution role writes its log group, nothing else');

@@ -84,7 +84,7 @@ t.test('tasks go PROVISIONING → PENDING → RUNNING → STOPPED: one start onc
   t.notOk(runs[0]!.capacityProviderStrategy, 'on-demand: no Spot capacity provider');
   const env = Object.fromEntries(runs[1]!.overrides!.containerOverrides![0]!.environment!.map((e) => [e.name, e.value]));
   t.equal(runs[1]!.overrides!.containerOverrides![0]!.name, 'generator');
-  t.match(env, { ARTIFACT_BUCKET: 'saleday-artifacts', ARTIFACT_KEY: 'artifacts/loadgen/abc.tgz', ARTIFACT_SHA256: 'abc' });
+  t.match(env, { ARTIFACT_BUCKET: 'saleday-artifacts', ARTIFACT_KEY: 'artifacts/loadgen/abc.tgz', ARTIFACT_SHA256: 'abc', RESULTS_KEY_PREFIX: `loadgen-results/${RUN}/2-of-2/` }, 'the bootstrap is told where this shard\'s results go');
   t.same(JSON.parse(env.HARNESS_ARGS ?? '[]'), [
     '--profile', 'loadtest/profiles/aws-shards.yaml', '--target', 'https://shop.example.com',
     '--shard', '2/2', '--run-id', RUN,

@@ -105,7 +105,7 @@ export async function runAwsGenerators(opts: AwsGeneratorsOptions): Promise<RunR
         subnets: placement.subnets,
         securityGroups: placement.securityGroups,
         container: placement.container,
-        environment: { ARTIFACT_BUCKET: placement.artifact.bucket, ARTIFACT_KEY: placement.artifact.key, ARTIFACT_SHA256: placement.artifact.sha256, HARNESS_ARGS: JSON.stringify(args) },
+        environment: { ARTIFACT_BUCKET: placement.artifact.bucket, ARTIFACT_KEY: placement.artifact.key, ARTIFACT_SHA256: placement.artifact.sha256, HARNESS_ARGS: JSON.stringify(args), RESULTS_KEY_PREFIX: g.folder.key },
         startedBy: `saleday-${runId}`,
       });
       if ('arn' in out) g.arn = out.arn;
