@@ -11,7 +11,7 @@
 // connection attempt refused for its credentials is retried as sequelize.query retries it
 // (`retry` in db.ts), and errors are Sequelize's (UniqueConstraintError, DatabaseError …).
 import { createRequire } from 'node:module';
-import { AccessDeniedError, type Sequelize, type Transaction } from 'sequelize';
+import { AccessDeniedError, Transaction, type Sequelize } from 'sequelize';
 import type * as SequelizeSql from 'sequelize/lib/utils/sql';
 
 // A CommonJS module whose named exports Node's ESM loader cannot see.
@@ -75,6 +75,49 @@ function send(db: Sequelize, connection: PooledConnection, sql: string): Promise
       reject(new (internals(db).dialect.Query)(connection, db, {}).formatError(err));
     });
   });
+}
+
+/** What a Sequelize Transaction holds at run time beyond its typings. */
+interface TransactionInternals {
+  id: string;
+  connection?: PooledConnection & { uuid?: string };
+  finished?: string;
+  cleanup(): void;
+  forceCleanup(): Promise<void>;
+  _afterCommitHooks: Array<(t: Transaction) => unknown>;
+}
+
+/**
+ * Runs fn in a transaction on one pooled connection, like sequelize.transaction(fn) (rolled back
+ * when fn throws, the connection destroyed when COMMIT fails), with START TRANSACTION and COMMIT
+ * sent like the statements above. fn gets a genuine Sequelize Transaction, so models may use it.
+ */
+export async function inTransaction<T>(db: Sequelize, fn: (t: Transaction) => Promise<T>): Promise<T> {
+  const t = new Transaction(db, {});
+  const state = t as unknown as TransactionInternals;
+  const connection = (await internals(db).connectionManager.getConnection({ type: 'write' })) as NonNullable<TransactionInternals['connection']>;
+  state.connection = connection;
+  connection.uuid = state.id;
+  let result: T;
+  try {
+    await send(db, connection, 'START TRANSACTION');
+    result = await fn(t);
+  } catch (err) {
+    await t.rollback().catch(() => undefined);
+    throw err;
+  }
+  try {
+    await send(db, connection, 'COMMIT');
+    state.cleanup();
+  } catch (err) {
+    // The outcome is unknown: Sequelize's own commit kills such a connection, and so does this.
+    await state.forceCleanup().catch(() => undefined);
+    throw err;
+  } finally {
+    state.finished = 'commit';
+    for (const hook of state._afterCommitHooks) await hook(t);
+  }
+  return result;
 }
 
 export async function selectRows<T extends object>(db: Sequelize, sql: string, params: Params = [], transaction?: Transaction): Promise<T[]> {
