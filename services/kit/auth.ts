@@ -5,6 +5,10 @@
 // signer signs with whatever is current in the (periodically re-read) secret; the verifier
 // accepts the current, next and unexpired previous keys, and a kid it does not know makes it
 // re-read the secret once (coalesced, at most once per interval) before it answers 401.
+// A token verified once is remembered until it expires, for as long as the key that verified it is
+// still accepted: the same answer jose would give again, without an ECDSA verification (a thread-
+// pool job through WebCrypto) on every request of a customer's session.
+import { LRUCache } from 'lru-cache';
 import { SignJWT, jwtVerify, importPKCS8, importSPKI, decodeProtectedHeader, errors as joseErrors, type CryptoKey } from 'jose';
 import type { Request } from 'restify';
 import { forbidden, unauthorized } from './errors.js';
@@ -28,6 +32,8 @@ const ALG = JWT_ALG;
 export const TOKEN_TTL_ENV = 'TOKEN_TTL_SECONDS';
 /** The longest default lifetime users has had: what a rotation assumes when the inventory does not set TOKEN_TTL_SECONDS. */
 export const TOKEN_TTL_ASSUMED_SECONDS = 3600;
+/** Tokens a verifier remembers as verified (about 0.5 KiB each). */
+const VERIFIED_TOKENS = 10_000;
 /** A verifier re-reads its secret for an unknown kid at most this often. */
 const UNKNOWN_KID_REFETCH_MS = 1_000;
 
@@ -120,6 +126,8 @@ export class TokenSigner {
 
 export class TokenVerifier {
   private readonly keys = new KeyTable(false);
+  /** token → what verifying it gave, the key that verified it and its expiry (ms). */
+  private readonly verified = new LRUCache<string, { principal: Principal; kid: string | undefined; key: CryptoKey; expiresAtMs: number }>({ max: VERIFIED_TOKENS });
   private lastRefetch = 0;
 
   private constructor(
@@ -170,6 +178,9 @@ export class TokenVerifier {
 
   /** Returns the principal, or throws 401 (missing, malformed, expired or forged token, or a retired key). */
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    // jose refuses a token once its exp (seconds) is not after the current second.
+    if (known && Date.now() < known.expiresAtMs && (await this.candidates(known.kid))?.includes(known.key)) return { ...known.principal };
     let kid: string | undefined;
     try {
       const header = decodeProtectedHeader(token);
@@ -188,7 +199,9 @@ export class TokenVerifier {
         if (typeof payload.sub !== 'string' || typeof payload.email !== 'string' || !ROLES.includes(role as Role)) {
           throw unauthorized('invalid token');
         }
-        return { id: payload.sub, email: payload.email, role: role as Role };
+        const principal: Principal = { id: payload.sub, email: payload.email, role: role as Role };
+        this.verified.set(token, { principal, kid, key, expiresAtMs: payload.exp! * 1000 });
+        return { ...principal };
       } catch (err) {
         lastError = err;
       }

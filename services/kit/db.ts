@@ -5,6 +5,7 @@
 // the service recovers without restarting.
 import { AccessDeniedError, QueryTypes, Sequelize, type Options, type Transaction } from 'sequelize';
 import type { Logger } from './log.js';
+import { inTransaction } from './sql.js';
 import { assertDbSecret, type DbSecret, type SecretSource } from './secrets.js';
 
 export type TlsMode = 'auto' | 'on' | 'off';
@@ -111,7 +112,7 @@ export async function connectDatabase(opts: DatabaseOptions): Promise<Database> 
     async transaction(fn, { retries = 5 } = {}) {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await sequelize.transaction((t) => fn(t));
+          return await inTransaction(sequelize, fn);
         } catch (err) {
           if (attempt >= retries || !isRetryableTransactionError(err)) throw err;
           opts.log?.debug({ attempt, err: (err as Error).name }, 'retrying transaction');

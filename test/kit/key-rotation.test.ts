@@ -113,6 +113,32 @@ t.test('verifiers: next and previous accepted, an unknown kid re-read once, a re
   t.equal(await signer.currentKid(), promoted.keys.find((k) => k.status === 'current')!.kid, 'the signer follows the promoted key');
 });
 
+t.test('a verifier remembers a verified token only while jose would verify it again', async (t) => {
+  const jwt = await newKeySetSecret();
+  await write({ jwt, 'jwt-public': await publicKeySet(jwt) });
+  const source = new SecretSource<Record<string, unknown>>(`file:${file}#jwt-public`);
+  const verifier = await TokenVerifier.fromSource(source, { refetchIntervalMs: 60_000 });
+  const token = await (await TokenSigner.fromSecret(jwt, 600)).sign(principal);
+  const first = await verifier.verify(token);
+  t.same(first, principal);
+  first.role = 'admin';
+  t.same(await verifier.verify(token), principal, 'answered again, and a caller changing its answer changes nothing');
+
+  // Its key retired (rotated twice, the previous key's grace over): the remembered token is refused.
+  const once = (await promoteNextKey((await stageNextKey(jwt)).secret, soon(60))).secret;
+  const twice = (await promoteNextKey((await stageNextKey(once)).secret, new Date(Date.now() - 1))).secret;
+  await write({ jwt: twice, 'jwt-public': await publicKeySet(twice) });
+  await source.refresh();
+  t.equal(await statusOf(verifier.verify(token)), 401, 'a remembered token of a retired key is refused');
+
+  // Expired: a remembered token is refused from its exp on, as jose refuses it.
+  const brief = await (await TokenSigner.fromSecret(twice, 1)).sign(principal);
+  t.same(await verifier.verify(brief), principal);
+  const exp = (JSON.parse(Buffer.from(brief.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+  while (Date.now() < exp) await new Promise((r) => setTimeout(r, Math.max(1, exp - Date.now())));
+  t.equal(await statusOf(verifier.verify(brief)), 401, 'a remembered token is refused once it has expired');
+});
+
 t.test('the service credential: stages, accepted set, previous grace', async (t) => {
   const first = { token: 'a'.repeat(32) };
   const staged = stageNextCredential(first);
