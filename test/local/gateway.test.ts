@@ -304,7 +304,7 @@ t.test('retries only when safe', async (t) => {
   const g = await servingGateway(a, b);
 
   const gets = await Promise.all(Array.from({ length: 6 }, () => get(g, '/api/s/flaky')));
-  t.same(gets.map((r) => r.status), [200, 200, 200, 200, 200, 200], `GET dropped by a worker is retried on the other (${JSON.stringify(gets.map((r) => [r.status, r.json]))})`);
+  t.same(gets.map((r) => r.status), [200, 200, 200, 200, 200, 200], `GET dropped by a worker is retried on the other (${JSON.stringify(gets.map((r): unknown[] => [r.status, r.json as unknown]))})`);
   t.ok(a.hits.filter((h) => h.method === 'GET').length > 0, 'some GETs did reach the dropping worker');
 
   // Each POST on a connection of its own: HAProxy answers 502 when a worker drops the first request
