@@ -100,6 +100,11 @@ t.test('the command line says what to type', (t) => {
   t.throws(() => parseCli(['--profile', 'p.yaml', '--generators', 'lots'], 'rehearse'), { message: /--generators expects a whole number ≥ 1/ });
   t.throws(() => parseCli(['--keep'], 'deploy'), { message: /Unknown option '--keep'; see --help/ });
   t.same(loadArgs({ root: '/r', profile: '/p.yaml', target: 'inv.yaml', outDir: '/o', runId: 'x', url: 'https://shop' }).slice(1), ['--profile', '/p.yaml', '--target', 'inv.yaml', '--out', '/o', '--run-id', 'x', '--url', 'https://shop']);
+  t.same(
+    loadArgs({ root: '/r', profile: '/p.yaml', target: 'inv.yaml', outDir: '/o', runId: 'x', generators: '4', generatorsOn: { aws: 'inv.yaml' } }).slice(1),
+    ['--profile', '/p.yaml', '--target', 'inv.yaml', '--out', '/o', '--run-id', 'x', '--generators', '4', '--on', 'aws', '-i', 'inv.yaml', '--yes'],
+    'an AWS rehearsal loads from generators on AWS',
+  );
   t.end();
 });
 
@@ -109,4 +114,13 @@ t.test('instance-hours from fleet samples', (t) => {
   t.same(h, { total: 4, byService: { a: 4 }, spanS: 7200, samples: 3 }, 'each sample counts until the next, in time order');
   t.equal(formatInstanceHours(h), '4.000 instance-hours (a 4.000) from 3 fleet samples over 7200 s of load');
   t.end();
+});
+
+t.test('an AWS environment is loaded from generators on AWS (its loadgen stack), not from this machine', async (t) => {
+  const staging = await loadEnvironment(join(ROOT, 'playbooks/inventories/staging.yaml'), { overrides: {} });
+  const r = await rehearse(['--profile', 'p.yaml', '--generators', '3', '--keep', '--yes'], { inventory: staging });
+  t.equal(r.code, 0, r.text);
+  t.same(r.steps, ['deploy'], '--keep: deployed, not destroyed');
+  t.match(r.calls[0]!.join(' '), / --generators 3 --on aws -i inv\.yaml --yes$/);
+  t.notOk(r.calls[0]!.includes('--state-dir'), 'no local state');
 });

@@ -17,6 +17,8 @@ export interface LoadRunArgs {
   stateDir?: string | undefined;
   url?: string | undefined;
   generators?: string | undefined;
+  /** run the generators as ECS Fargate tasks of this AWS inventory's loadgen stack (--on aws -i) */
+  generatorsOn?: { aws: string } | undefined;
   outDir: string;
   runId: string;
 }
@@ -54,6 +56,9 @@ export function loadArgs(a: LoadRunArgs): string[] {
     ...(a.stateDir ? ['--state-dir', a.stateDir] : []),
     ...(a.url ? ['--url', a.url] : []),
     ...(a.generators ? ['--generators', a.generators] : []),
+    // The loadgen stack was reviewed and approved with the rest of the environment by the deploy
+    // just before: its change set is empty now, so --yes approves nothing new.
+    ...(a.generatorsOn ? ['--on', 'aws', '-i', a.generatorsOn.aws, '--yes'] : []),
   ];
 }
 

@@ -68,6 +68,8 @@ export function rehearsal(target: TargetModule, deps: RehearsalDeps = {}): Targe
               stateDir: inv.target === 'local' ? localApis(root).dir : undefined,
               url: inv.target === 'aws' && inv.domain?.aliases[0] ? `https://${inv.domain.aliases[0]}` : undefined,
               generators: o.generators,
+              // An AWS environment is loaded from generators beside it (ECS Fargate), not from this machine.
+              generatorsOn: inv.target === 'aws' ? { aws: run.inventoryFile } : undefined,
               outDir: o.results ? resolve(o.results) : resolve(root, 'build', 'loadtest'),
               runId: `rehearsal-${inv.environment}-${stamp}`,
             },
