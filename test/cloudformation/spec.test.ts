@@ -15,7 +15,7 @@ for (const env of ENVIRONMENTS) envs.set(env, await rendered(env));
 
 t.test('every stack of every environment matches the resource specification', (t) => {
   for (const [env, r] of envs) {
-    t.equal(r.stacks.length, 11, `${env}: eleven stacks (network, database, cache, bootstrap, load-balancer, four services, static-site, monitoring)`);
+    t.equal(r.stacks.length, 12, `${env}: twelve stacks (network, database, cache, bootstrap, load-balancer, four services, static-site, monitoring, loadgen)`);
     for (const s of r.stacks) {
       const findings = checkAgainstSpec(s.template, spec, `${env}/${s.name}`);
       t.same(findings.map(formatFinding), [], `${env}/${s.name}: no findings`);
