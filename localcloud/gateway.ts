@@ -21,6 +21,9 @@ import { gatewayDir, socketIn } from './local-paths.js';
 import { minimalEnv } from './process-env.js';
 import { endProcesses, isSameProcess, pause, shopProcesses, startTimeOf, type ShopProcess } from './shop-processes.js';
 
+/** How long a reload may take before the master is signalled again. */
+const RELOAD_RESEND_MS = 4000;
+
 export interface GatewayOptions {
   host: string;
   port: number;
@@ -402,12 +405,21 @@ export class Gateway {
     const before = infoPid(await runtimeCommand(this.runtimeSocket, 'show info'));
     const states = await runtimeCommand(this.runtimeSocket, 'show servers state');
     await writeFile(join(this.files, 'servers.state'), states, { mode: 0o600 });
-    process.kill(this.record.haproxy.pid, 'SIGUSR2');
-    const deadline = Date.now() + 15_000;
+    // A master still finishing its own start can miss the signal (seen once on a loaded CI machine:
+    // no new worker within 15 s), so it is sent again every few seconds; a second reload of the
+    // same configuration is harmless.
+    const pid0 = this.record.haproxy.pid;
+    process.kill(pid0, 'SIGUSR2');
+    const deadline = Date.now() + 30_000;
+    let resendAt = Date.now() + RELOAD_RESEND_MS;
     for (;;) {
       const pid = infoPid(await runtimeCommand(this.runtimeSocket, 'show info', 2000).catch(() => ''));
       if (pid !== undefined && pid !== before) break;
       if (Date.now() > deadline) throw new Error(`the gateway did not reload; see ${join(this.files, 'haproxy.log')}`);
+      if (Date.now() > resendAt) {
+        process.kill(pid0, 'SIGUSR2');
+        resendAt = Date.now() + RELOAD_RESEND_MS;
+      }
       await pause(25);
     }
     this.record.port = port;
