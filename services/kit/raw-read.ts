@@ -61,6 +61,9 @@ export class RawReader {
   }
 
   private async recover<T>(err: Failure, pools: Pool[], sql: string, values: readonly unknown[], attempt: number): Promise<T[]> {
+    // A rotation retired the pool this read was waiting on (queued, or connecting with the old
+    // password): mysql2 fails it with "Pool is closed."; the current pools answer it instead.
+    if (pools !== this.pools && this.pools !== undefined && !this.closed && attempt < ATTEMPTS) return this.attempt(sql, values, attempt + 1);
     if (isAccessDenied(err) && attempt < ATTEMPTS) {
       // Rotated: fetch the secret again and reconnect with it (once for concurrent readers).
       if (this.pools === pools) await this.build(true);
