@@ -17,7 +17,8 @@ export interface JourneySink {
   request(endpoint: string, intendedAt: number, res: WireResponse, ok: boolean, label?: string): void;
   journeyStarted(journey: string, sentAt: number): void;
   journeyDone(journey: string, intendedAt: number, doneAt: number, ok: boolean): void;
-  sold(sku: string, qty: number): void;
+  /** units a sale step bought (2xx), or may have bought: `unanswered` when it got no answer or a 5xx */
+  sold(sku: string, qty: number, unanswered?: boolean): void;
 }
 
 export interface JourneyContext {
@@ -173,7 +174,9 @@ export class JourneyEngine {
       }
     }
     this.sink.request(step.endpoint, intendedAt, res, ok, label);
-    if (ok && step.sale && res.status >= 200 && res.status < 300) this.recordSale(body);
+    if (ok && step.sale && res.status >= 200 && res.status < 300) this.recordSale(body, false);
+    // No answer (a timeout, a reset) or a 5xx: the shop may have placed the order all the same.
+    else if (step.sale && (res.status === 0 || res.status >= 500)) this.recordSale(body, true);
     const last = endsHere || index === state.journey.steps.length - 1;
     if (!ok || last) {
       this.finish(state, res.doneAt, ok);
@@ -281,11 +284,11 @@ export class JourneyEngine {
     });
   }
 
-  private recordSale(body: unknown): void {
+  private recordSale(body: unknown, unanswered: boolean): void {
     const items = (body as { items?: unknown } | undefined)?.items;
     if (!Array.isArray(items)) return;
     for (const item of items as Array<{ sku?: unknown; qty?: unknown }>) {
-      if (typeof item?.sku === 'string' && typeof item.qty === 'number') this.sink.sold(item.sku, item.qty);
+      if (typeof item?.sku === 'string' && typeof item.qty === 'number') this.sink.sold(item.sku, item.qty, unanswered);
     }
   }
 

@@ -62,13 +62,15 @@ function mergeRecordings(recs: Recording[]): Recording {
     };
   }
   const sales: Record<string, number> = {};
+  const unansweredSales: Record<string, number> = {};
   for (const r of recs) for (const [sku, n] of Object.entries(r.sales)) sales[sku] = (sales[sku] ?? 0) + n;
+  for (const r of recs) for (const [sku, n] of Object.entries(r.unansweredSales ?? {})) unansweredSales[sku] = (unansweredSales[sku] ?? 0) + n;
   const phaseCount = Math.max(...recs.map((r) => r.phases.length));
   const phases = Array.from({ length: phaseCount }, (_, i) => ({
     started: recs.reduce((a, r) => a + (r.phases[i]?.started ?? 0), 0),
     dropped: recs.reduce((a, r) => a + (r.phases[i]?.dropped ?? 0), 0),
   }));
-  return { seconds, endpoints, journeys, latency: addEncoded(recs.map((r) => r.latency)), serviceTime: addEncoded(recs.map((r) => r.serviceTime)), sales, phases };
+  return { seconds, endpoints, journeys, latency: addEncoded(recs.map((r) => r.latency)), serviceTime: addEncoded(recs.map((r) => r.serviceTime)), sales, unansweredSales, phases };
 }
 
 function mergeOversell(results: RunResult[]): OversellResult | undefined {
@@ -82,6 +84,7 @@ function mergeOversell(results: RunResult[]): OversellResult | undefined {
     before: s.before,
     after: last.skus.find((x) => x.sku === s.sku)?.after ?? null,
     sold: all.reduce((a, o) => a + (o.skus.find((x) => x.sku === s.sku)?.sold ?? 0), 0),
+    unanswered: all.reduce((a, o) => a + (o.skus.find((x) => x.sku === s.sku)?.unanswered ?? 0), 0),
   }));
   return { skus, error: all.find((o) => o.error)?.error, readBefore: first.readBefore, readAfter: last.readAfter };
 }

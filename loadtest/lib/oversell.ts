@@ -1,6 +1,8 @@
 // The oversell check: the shop must sell exactly what it has. Stock of the watched skus (the hot
 // set by default) is read before the run and after it; the units the harness's successful sale
-// steps bought must equal the stock decrease, and stock must never be negative. After the run the
+// steps bought must equal the stock decrease, and stock must never be negative. A checkout that
+// got no answer (a timeout, a reset) or a 5xx may still have been placed, so the decrease may
+// exceed the answered sales by at most those units, never more and never fall short. After the run the
 // check polls until the two agree or the settle time passes (a reservation held by a failed
 // checkout is released by the shop's sweeper, not at once).
 import { performance } from 'node:perf_hooks';
@@ -9,6 +11,7 @@ import { hotSkus, type FeederSpec } from './feeders/index.js';
 import type { OversellCheck } from './profile/types.js';
 import type { OversellResult } from './result.js';
 import { fillPlaceholders } from './placeholders.js';
+import { balanced } from './thresholds/oversell.js';
 
 export function watchedSkus(check: OversellCheck, feeders: Record<string, FeederSpec>): string[] {
   if (check.skus !== 'hot') return check.skus;
@@ -52,9 +55,22 @@ export async function before(baseUrl: string, check: OversellCheck, skus: string
 }
 
 /** Reads stock after the run; with `settle`, polls until it matches the sales or settleMs passes. */
-export async function after(baseUrl: string, check: OversellCheck, watch: OversellWatch, sales: Record<string, number>, settle: boolean): Promise<OversellResult> {
+export async function after(
+  baseUrl: string,
+  check: OversellCheck,
+  watch: OversellWatch,
+  sales: { sold: Record<string, number>; unanswered: Record<string, number> },
+  settle: boolean,
+): Promise<OversellResult> {
+  const row = (sku: string, after: Map<string, number> | undefined) => ({
+    sku,
+    before: watch.before?.get(sku) ?? null,
+    after: after?.get(sku) ?? null,
+    sold: sales.sold[sku] ?? 0,
+    unanswered: sales.unanswered[sku] ?? 0,
+  });
   const result = (after: Map<string, number> | undefined, error: string | undefined): OversellResult => ({
-    skus: watch.skus.map((sku) => ({ sku, before: watch.before?.get(sku) ?? null, after: after?.get(sku) ?? null, sold: sales[sku] ?? 0 })),
+    skus: watch.skus.map((sku) => row(sku, after)),
     error,
     readBefore: watch.readBefore,
     readAfter: new Date().toISOString(),
@@ -68,8 +84,7 @@ export async function after(baseUrl: string, check: OversellCheck, watch: Overse
     } catch (err) {
       return result(undefined, (err as Error).message);
     }
-    const balanced = watch.skus.every((sku) => watch.before!.get(sku)! - stock.get(sku)! === (sales[sku] ?? 0));
-    if (balanced || performance.now() >= deadline) return result(stock, undefined);
+    if (watch.skus.every((sku) => balanced(row(sku, stock))) || performance.now() >= deadline) return result(stock, undefined);
     await delay(500);
   }
 }

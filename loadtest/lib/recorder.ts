@@ -101,6 +101,11 @@ export interface Recording {
   serviceTime: string;
   /** units sold per sku by successful sale steps */
   sales: Record<string, number>;
+  /**
+   * units per sku of sale steps that got no answer or a 5xx: the shop may have sold them (a
+   * checkout that timed out at the harness can still complete); absent in older results
+   */
+  unansweredSales?: Record<string, number>;
   /** journeys started (first request written) and dropped in each phase, by when it happened; one more entry for after the last phase */
   phases: Array<{ started: number; dropped: number }>;
 }
@@ -156,6 +161,7 @@ export class Recorder implements Snapshot {
   private readonly seconds: SecondRecord[] = [];
   private current = 0;
   readonly sales: Record<string, number> = {};
+  readonly unansweredSales: Record<string, number> = {};
   /** The last closed second and its p99 in ms, for the live view. */
   lastSecond: SecondRecord | undefined;
   lastP99Ms: number | undefined;
@@ -251,8 +257,9 @@ export class Recorder implements Snapshot {
     this.journey(journey).dropped += count;
   }
 
-  sold(sku: string, qty: number): void {
-    this.sales[sku] = (this.sales[sku] ?? 0) + qty;
+  sold(sku: string, qty: number, unanswered = false): void {
+    const into = unanswered ? this.unansweredSales : this.sales;
+    into[sku] = (into[sku] ?? 0) + qty;
   }
 
   private journey(name: string): LiveJourney {
@@ -340,6 +347,6 @@ export class Recorder implements Snapshot {
     for (const [name, j] of this.journeyStats) {
       journeys[name] = { started: j.started, completed: j.completed, failed: j.failed, dropped: j.dropped, duration: encode(j.duration) };
     }
-    return { seconds, endpoints, journeys, latency: encode(this.total((e) => e.latency)), serviceTime: encode(this.total((e) => e.serviceTime)), sales: { ...this.sales }, phases: this.phaseCounts.map((p) => ({ ...p })) };
+    return { seconds, endpoints, journeys, latency: encode(this.total((e) => e.latency)), serviceTime: encode(this.total((e) => e.serviceTime)), sales: { ...this.sales }, unansweredSales: { ...this.unansweredSales }, phases: this.phaseCounts.map((p) => ({ ...p })) };
   }
 }

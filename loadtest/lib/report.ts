@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { decode, summarize, type LatencySummary } from './recorder.js';
 import type { RunResult } from './result.js';
+import { balanced } from './thresholds/oversell.js';
 import { formatMs, formatPercent, formatSeconds } from './units.js';
 
 const require = createRequire(import.meta.url);
@@ -93,10 +94,10 @@ export function renderReport(result: RunResult): string {
     )
     .join('');
   const oversell = result.oversell
-    ? `<h2>Oversell check</h2>${result.oversell.error ? `<p class="fail">${esc(result.oversell.error)}</p>` : ''}<table><tr><th>sku</th><th>stock before</th><th>stock after</th><th>decrease</th><th>units sold</th></tr>${result.oversell.skus
+    ? `<h2>Oversell check</h2>${result.oversell.error ? `<p class="fail">${esc(result.oversell.error)}</p>` : ''}<table><tr><th>sku</th><th>stock before</th><th>stock after</th><th>decrease</th><th>units sold</th><th>unanswered (may have sold)</th></tr>${result.oversell.skus
         .map((s) => {
           const dec = s.before !== null && s.after !== null ? s.before - s.after : null;
-          return `<tr class="${dec === s.sold && (s.after ?? 0) >= 0 ? '' : 'fail'}"><td>${esc(s.sku)}</td><td>${s.before ?? '?'}</td><td>${s.after ?? '?'}</td><td>${dec ?? '?'}</td><td>${s.sold}</td></tr>`;
+          return `<tr class="${balanced(s) ? '' : 'fail'}"><td>${esc(s.sku)}</td><td>${s.before ?? '?'}</td><td>${s.after ?? '?'}</td><td>${dec ?? '?'}</td><td>${s.sold}</td><td>${s.unanswered ?? 0}</td></tr>`;
         })
         .join('')}</table>`
     : '';

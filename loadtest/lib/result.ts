@@ -27,7 +27,8 @@ export interface Verdict {
 }
 
 export interface OversellResult {
-  skus: Array<{ sku: string; before: number | null; after: number | null; sold: number }>;
+  /** `sold`: units of answered sales; `unanswered`: units of sale steps with no answer or a 5xx, which may have sold (absent in older results) */
+  skus: Array<{ sku: string; before: number | null; after: number | null; sold: number; unanswered?: number }>;
   /** why stock could not be read, when it could not */
   error: string | undefined;
   /** when the stock was read before and after, for merging shards */

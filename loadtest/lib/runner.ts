@@ -180,7 +180,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   await sampleOnce();
   progress.clear();
 
-  const oversellResult = profile.oversell && stockWatch ? await oversell.after(target.url, profile.oversell, stockWatch, recorder.sales, shard.count === 1) : undefined;
+  const oversellResult = profile.oversell && stockWatch ? await oversell.after(target.url, profile.oversell, stockWatch, { sold: recorder.sales, unanswered: recorder.unansweredSales }, shard.count === 1) : undefined;
 
   const endedAt = new Date();
   let activities: RunResult['fleet']['activities'] = [];

@@ -4,6 +4,8 @@
 // stock it does not have, for the oversell check to catch. `tokenTtlSeconds` makes access tokens
 // expire (401 after), `refreshTokens` adds a refresh token to login's answer and
 // POST /api/users/refresh (each refresh token is spent when used), as the users service does.
+// `unansweredCheckouts` places orders whose answer never reaches the harness (a proxy's 504, a
+// dropped connection), as a checkout that times out at the gateway and completes behind it.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { skuName } from '../../loadtest/lib/feeders/index.js';
@@ -17,6 +19,8 @@ export interface FakeShopOptions {
   oversell?: boolean;
   tokenTtlSeconds?: number;
   refreshTokens?: boolean;
+  /** the first N checkouts that sell are placed but their answer is lost: a 504, or the connection dropped (alternately) */
+  unansweredCheckouts?: number;
 }
 
 export interface FakeShop {
@@ -47,6 +51,7 @@ export async function startFakeShop(t: TestTap, opts: FakeShopOptions = {}): Pro
     spentRefreshes: 0,
   };
   const byKey = new Map<string, string>();
+  let lost = 0;
   // With a lifetime, tokens are tok-<id>.<n>, each known until it expires.
   const tokens = new Map<string, { id: string; expiresAt: number }>();
   const refreshTokens = new Map<string, string>();
@@ -140,6 +145,12 @@ export async function startFakeShop(t: TestTap, opts: FakeShopOptions = {}): Pro
       const order = { id: randomUUID(), owner, items };
       shop.orders.set(order.id, order);
       byKey.set(key, order.id);
+      if (lost < (opts.unansweredCheckouts ?? 0)) {
+        lost++;
+        if (lost % 2 === 1) return json(res, 504, { code: 'UPSTREAM_TIMEOUT', message: 'no answer in time' });
+        req.socket.destroy();
+        return;
+      }
       return json(res, 201, order);
     }
     const order = /^\/api\/orders\/([\w-]+)$/.exec(path);

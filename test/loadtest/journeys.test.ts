@@ -80,3 +80,34 @@ t.test('an oversold sku fails the oversell check', async (t) => {
   t.match(v.measured, /SKU-00000[12]: sold \d+, stock 2 → -\d+/);
   t.equal(r.passed, false);
 });
+
+t.test('checkouts placed behind a lost answer (504, dropped connection) are not an oversell', async (t) => {
+  const lossy = await startFakeShop(t, { unansweredCheckouts: 4, stock: { 'SKU-000001': 50, 'SKU-000002': 50 } });
+  const r = await runInProcess(
+    shopProfile({ name: 'lost-answers', phases: '  - { name: shopping, duration: 2s, rate: 40 }', hot: 2, share: '100%', thresholds: '  - { metric: oversell }', extra: 'oversell: { settle: 1s }' }),
+    lossy.url,
+    { runId: 'jt3' },
+  );
+  const checkout = r.recording.endpoints['POST /api/orders']!;
+  t.equal(checkout.statuses['504'], 2, 'two checkouts answered 504');
+  t.equal(checkout.errors, 4, 'two more got their connection dropped');
+  const unanswered = r.oversell!.skus.reduce((a, s) => a + (s.unanswered ?? 0), 0);
+  t.equal(unanswered, 4, 'their units are counted as may-have-sold');
+  const decrease = r.oversell!.skus.reduce((a, s) => a + (s.before! - s.after!), 0);
+  const sold = r.oversell!.skus.reduce((a, s) => a + s.sold, 0);
+  t.equal(decrease, sold + 4, 'the shop sold them all the same');
+  const v = r.verdicts.find((x) => x.kind === 'oversell')!;
+  t.equal(v.ok, true, v.measured);
+  t.match(v.measured, /4 units of checkouts that got no answer or a 5xx/);
+});
+
+t.test('the oversell rule: stock decrease between the answered sales and those plus the unanswered', async (t) => {
+  const { balanced } = await import('../../loadtest/lib/thresholds/oversell.js');
+  t.ok(balanced({ before: 10, after: 7, sold: 3 }), 'decrease = sold');
+  t.ok(balanced({ before: 10, after: 5, sold: 3, unanswered: 2 }), 'two unanswered checkouts sold too');
+  t.ok(balanced({ before: 10, after: 7, sold: 3, unanswered: 2 }), 'two unanswered checkouts did not sell');
+  t.notOk(balanced({ before: 10, after: 4, sold: 3, unanswered: 2 }), 'a decrease beyond every checkout sent is an oversell');
+  t.notOk(balanced({ before: 10, after: 8, sold: 3, unanswered: 2 }), 'answered sales the stock never lost');
+  t.notOk(balanced({ before: 2, after: -1, sold: 3 }), 'stock below zero');
+  t.notOk(balanced({ before: null, after: 7, sold: 3 }), 'stock unread');
+});

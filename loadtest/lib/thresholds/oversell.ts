@@ -30,6 +30,13 @@ export const oversell: ThresholdKind<OversellThreshold> = defineThreshold({
   judge: judgeOversell,
 });
 
+/** Whether a sku's stock decrease is accounted for: at least the answered sales, at most those plus the unanswered ones; stock never negative. */
+export function balanced(s: { before: number | null; after: number | null; sold: number; unanswered?: number }): boolean {
+  if (s.before === null || s.after === null || s.after < 0) return false;
+  const decrease = s.before - s.after;
+  return decrease >= s.sold && decrease <= s.sold + (s.unanswered ?? 0);
+}
+
 function judgeOversell(t: OversellThreshold, result: RunResult): Verdict {
   const o = result.oversell;
   const base = { path: t.path, label: t.label, kind: t.kind };
@@ -41,11 +48,15 @@ function judgeOversell(t: OversellThreshold, result: RunResult): Verdict {
     return { ...base, ok: true, measured: `judged when the ${shards} shards are merged (this shard sold ${sold} units)` };
   }
   if (o.error) return { ...base, ok: false, measured: `stock could not be read: ${o.error}` };
-  const bad = o.skus.filter((s) => s.before === null || s.after === null || s.after < 0 || s.before - s.after !== s.sold);
+  const bad = o.skus.filter((s) => !balanced(s));
   const sold = o.skus.reduce((a, s) => a + s.sold, 0);
-  const show = (s: (typeof o.skus)[number]) => `${s.sku}: sold ${s.sold}, stock ${s.before ?? '?'} → ${s.after ?? '?'}`;
+  const unanswered = o.skus.reduce((a, s) => a + (s.unanswered ?? 0), 0);
+  const show = (s: (typeof o.skus)[number]) => `${s.sku}: sold ${s.sold}${s.unanswered ? ` (+ up to ${s.unanswered} unanswered)` : ''}, stock ${s.before ?? '?'} → ${s.after ?? '?'}`;
   if (bad.length) return { ...base, ok: false, measured: bad.slice(0, 5).map(show).join('; ') };
-  return { ...base, ok: true, measured: `${sold} units sold over ${o.skus.length} skus, each matching its stock decrease (${o.skus.slice(0, 3).map(show).join('; ')}${o.skus.length > 3 ? '; …' : ''})` };
+  const matching = unanswered
+    ? `each stock decrease within its answered sales plus the ${unanswered} units of checkouts that got no answer or a 5xx`
+    : 'each matching its stock decrease';
+  return { ...base, ok: true, measured: `${sold} units sold over ${o.skus.length} skus, ${matching} (${o.skus.slice(0, 3).map(show).join('; ')}${o.skus.length > 3 ? '; …' : ''})` };
 }
 
 // --- the oversell: section --------------------------------------------------------------------------
