@@ -1,19 +1,24 @@
 // Target tracking on CPU for every group: samples each warmed worker's CPU time every tick,
 // keeps an evaluation window of samples per worker, and asks the group to scale when
-// decideScaling says so. A group busy with a launch, drain or rollout is left alone that tick
+// decideScaling says so. Groups whose policy names requestsPerTarget are also tracked on the
+// gateway's requests to them (the ASG's second policy, ALBRequestCountPerTarget). A group busy with a launch, drain or rollout is left alone that tick
 // (an ASG suspends scaling during a rolling update too).
 import { CpuHistory, forgetCpuTimes, readCpuTimes } from './cpu-metric.js';
+import { RequestHistory } from './request-metric.js';
 import type { ServiceGroup } from './service-group.js';
 import { decideScaling, type ScalingDecision } from './target-tracking.js';
 
 export interface AutoscalerOptions {
   groups(): Iterable<ServiceGroup>;
   sampleIntervalMs(): number;
+  /** Cumulative requests the gateway has sent to each service's group (absent or failing: CPU alone). */
+  requestTotals?(): Promise<Map<string, number>>;
   onDecision?(service: string, decision: ScalingDecision, metric: number | undefined): void;
 }
 
 export class Autoscaler {
   private readonly history = new CpuHistory();
+  private readonly requests = new RequestHistory();
   private readonly known = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -63,6 +68,13 @@ export class Autoscaler {
     this.known.clear();
     for (const id of live) this.known.add(id);
     if (++this.ticks % 60 === 0) forgetCpuTimes();
+    const tracksRequests = groups.some((g) => g.policy.requestsPerTarget !== undefined);
+    const totals = tracksRequests && this.opts.requestTotals ? await this.opts.requestTotals().catch(() => undefined) : undefined;
+    const countedAt = Date.now();
+    for (const g of groups) {
+      const total = totals?.get(g.name);
+      if (total !== undefined) this.requests.record(g.name, total, countedAt, g.policy.evaluationSeconds * 1000 + 2 * this.opts.sampleIntervalMs());
+    }
 
     for (const g of groups) {
       if (g.busy || g.stopped) continue;
@@ -73,6 +85,7 @@ export class Autoscaler {
         contributing: contributing.length,
         warming: Math.max(g.desired, g.size) - contributing.length,
         metric,
+        requestsPerMinute: this.requests.perMinute(g.name, g.policy.evaluationSeconds * 1000, this.opts.sampleIntervalMs() / 2),
         lastScalingAt: g.lastScalingAt,
         now,
       });

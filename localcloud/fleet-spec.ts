@@ -13,6 +13,8 @@ export const ScalingPolicySchema = Type.Object(
     desired: Type.Integer({ minimum: 1, maximum: 64 }),
     /** Average CPU of the group, in percent of one core per worker. */
     cpuTarget: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+    /** Requests per minute per worker (the ASG's ALBRequestCountPerTarget policy); absent: CPU alone. */
+    requestsPerTarget: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     warmupSeconds: Seconds('a new worker counts toward the metric only after this long in service'),
     cooldownSeconds: Seconds('no scale-in within this long of the previous scaling activity'),
     evaluationSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600 }),

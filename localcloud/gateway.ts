@@ -15,7 +15,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { backendOf, errorPages, renderHaproxyConfig, SLOTS, slotName, type HaproxySettings } from './haproxy-config.js';
-import { currentSessions, infoPid, serversUp, runtimeCommand, usedSlots } from './haproxy-runtime.js';
+import { backendRequests, currentSessions, infoPid, serversUp, runtimeCommand, usedSlots } from './haproxy-runtime.js';
 import { HealthCheck } from './health-check.js';
 import { gatewayDir, socketIn } from './local-paths.js';
 import { minimalEnv } from './process-env.js';
@@ -216,6 +216,17 @@ export class Gateway {
     return [...this.targets.values()]
       .filter((t) => service === undefined || t.service === service)
       .map((t) => ({ id: t.id, service: t.service, port: t.port, healthy: t.check.healthy, draining: t.draining, outstanding: sessions.get(this.server(t)) ?? 0, inRotation: up.has(this.server(t)) }));
+  }
+
+  /** Cumulative requests HAProxy has sent to each service's backend (the request metric of target tracking). */
+  async requestTotals(services: Iterable<string>): Promise<Map<string, number>> {
+    const byBackend = backendRequests(await this.runtime('show stat'));
+    const out = new Map<string, number>();
+    for (const service of services) {
+      const n = byBackend.get(backendOf(service));
+      if (n !== undefined) out.set(service, n);
+    }
+    return out;
   }
 
   /** Stops HAProxy (soft stop: requests in flight finish) and the static origin. */

@@ -37,6 +37,24 @@ export function currentSessions(csv: string): Map<string, number> {
   return out;
 }
 
+/** `show stat` CSV -> every backend's cumulative HTTP requests (`req_tot` of its BACKEND line), by backend name. */
+export function backendRequests(csv: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const lines = csv.split('\n');
+  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
+  const px = header.indexOf('pxname');
+  const sv = header.indexOf('svname');
+  const total = header.indexOf('req_tot');
+  if (total < 0) return out;
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    if (f[sv] !== 'BACKEND' || f[px] === undefined) continue;
+    const n = Number(f[total]);
+    if (Number.isFinite(n) && f[total] !== '') out.set(f[px], n);
+  }
+  return out;
+}
+
 /** `show stat` CSV -> the servers HAProxy routes to now (not MAINT, DRAIN or DOWN), by `backend/server`. */
 export function serversUp(csv: string): Set<string> {
   const out = new Set<string>();

@@ -54,6 +54,7 @@ export class Supervisor {
     this.autoscaler = new Autoscaler({
       groups: () => this.groups.values(),
       sampleIntervalMs: () => this.tuning().sampleIntervalMs,
+      requestTotals: async () => (this.gateway ? this.gateway.requestTotals(this.groups.keys()) : new Map<string, number>()),
       onDecision: (service, decision, metric) => {
         if (decision.action !== 'none') this.log.info({ service, metric, decision }, 'scaling');
         else this.log.debug({ service, metric, reason: decision.reason }, 'no scaling');

@@ -38,6 +38,48 @@ t.test('scale-in: one step, after the cool-down, only if one fewer stays under 9
   t.end();
 });
 
+t.test('requests per target: out on what the busier policy asks, in only when both agree', (t) => {
+  const both = { ...policy, requestsPerTarget: 600 };
+  const lastScalingAt = 1_000_000 - 301_000;
+  t.match(decideScaling(both, view({ metric: 5, requestsPerMinute: 1500 })), { action: 'out', to: 3, cause: /1500 requests\/min against 600 per worker/ }, 'ceil(1500 / 600) = 3 with a cool CPU');
+  t.match(decideScaling(both, view({ metric: 90, requestsPerMinute: 100 })), { action: 'out', to: 2, cause: /^target tracking: average CPU 90%/ }, 'CPU asks for more: CPU decides');
+  t.match(decideScaling(both, view({ metric: 5, requestsPerMinute: 9000 })), { action: 'out', to: 4 }, 'clamped to max');
+  t.match(decideScaling(both, view({ desired: 3, contributing: 3, metric: 5, requestsPerMinute: 1500, lastScalingAt })), { action: 'none' }, 'CPU would scale in, requests hold 3');
+  t.match(decideScaling(both, view({ desired: 3, contributing: 3, metric: 5, requestsPerMinute: 1100, lastScalingAt })), { action: 'none', reason: /one worker fewer/ }, '2 workers would take 917/min each, above 90% of 600');
+  t.match(decideScaling(both, view({ desired: 3, contributing: 3, metric: 5, requestsPerMinute: 1000, lastScalingAt })), { action: 'in', to: 2 }, 'both agree: one step in');
+  t.match(decideScaling(both, view({ metric: 5, requestsPerMinute: undefined })), { action: 'none' }, 'no request window yet: CPU alone');
+  t.match(decideScaling(policy, view({ metric: 5, requestsPerMinute: 100_000 })), { action: 'none' }, 'a policy without requestsPerTarget ignores requests');
+  t.end();
+});
+
+t.test('the request window: per minute over the evaluation window, a counter reset starts again', async (t) => {
+  const { RequestHistory } = await import('../../localcloud/request-metric.js');
+  const h = new RequestHistory();
+  h.record('catalog', 100, 0, 5000);
+  t.equal(h.perMinute('catalog', 2000, 100), undefined, 'one sample: no rate');
+  h.record('catalog', 150, 1000, 5000);
+  h.record('catalog', 200, 2000, 5000);
+  t.equal(h.perMinute('catalog', 2000, 100), 3000, '100 requests in 2 s = 3000/min');
+  h.record('catalog', 10, 3000, 5000);
+  t.equal(h.perMinute('catalog', 2000, 100), undefined, 'a smaller total (HAProxy reloaded) drops the window');
+  t.end();
+});
+
+t.test('backend request totals from show stat', async (t) => {
+  const { backendRequests } = await import('../../localcloud/haproxy-runtime.js');
+  const csv = [
+    '# pxname,svname,qcur,scur,stot,status,req_tot',
+    'gateway,FRONTEND,0,1,9,OPEN,92',
+    'be_catalog,w1,0,0,40,no check,40',
+    'be_catalog,BACKEND,0,0,41,UP,41',
+    'be_users,BACKEND,0,0,7,UP,7',
+    '',
+  ].join('\n');
+  t.same([...backendRequests(csv)], [['be_catalog', 41], ['be_users', 7]]);
+  t.same([...backendRequests('# pxname,svname,stot\n')], [], 'no req_tot column: nothing');
+  t.end();
+});
+
 t.test('decisions always stay within [min, max] and scale in by one', (t) => {
   fc.assert(
     fc.property(

@@ -82,6 +82,7 @@ export async function fleetSpecFor(input: FleetSpecInput, now: FleetNow): Promis
         max,
         desired: Math.min(max, s.scaling.desired),
         cpuTarget: s.scaling.cpuTarget,
+        requestsPerTarget: s.scaling.requestsPerTarget,
         warmupSeconds: s.scaling.warmupSeconds,
         cooldownSeconds: s.scaling.cooldownSeconds,
         evaluationSeconds: local.evaluationSeconds ?? DEFAULT_EVALUATION_SECONDS,
