@@ -3,7 +3,7 @@
 import { int, secretRef, type Env } from '../kit/config.js';
 import { ServiceCredential } from '../kit/service-credential.js';
 import type { ServiceDefinition } from '../kit/service.js';
-import { startExpirySweeper } from './expiry-sweeper.js';
+import { startBatchSweeper } from '../kit/batch-sweeper.js';
 import { migrations } from './migrations/index.js';
 import { ReservationBatcher } from './reservation-batcher.js';
 import { GroupCommit } from './group-commit.js';
@@ -53,7 +53,16 @@ export const inventoryService: ServiceDefinition<InventoryConfig> = {
     registerReservationRoutes(server, { credential, batcher, ledger, commits, defaultTtlSeconds: ctx.config.reservationTtlSeconds });
     registerStockRoutes(server, new StockBook(ctx.db), ctx.verifier);
 
-    const sweeper = startExpirySweeper(ledger, { intervalMs: ctx.config.sweepIntervalMs, batch: ctx.config.sweepBatch, log: ctx.log });
+    // Frees the stock of reservations nobody committed or released in time (a checkout that
+    // crashed between its steps); expireDue is safe from any number of instances.
+    const sweeper = startBatchSweeper({
+      sweep: (batch) => ledger.expireDue(batch),
+      intervalMs: ctx.config.sweepIntervalMs,
+      batch: ctx.config.sweepBatch,
+      log: ctx.log,
+      done: 'expired reservations released',
+      what: 'expiry sweep',
+    });
     ctx.onShutdown(async () => {
       await sweeper.stop();
       await Promise.all([batcher.drained(), commits.drained()]);

@@ -76,6 +76,18 @@ export class RefreshTokens {
     return r.affectedRows;
   }
 
+  /**
+   * Deletes up to `batch` tokens that expired more than `graceSeconds` ago (spent, revoked or
+   * never used alike: none of them can refresh any more). The grace keeps a just-expired token
+   * known for a while, so a spent one presented again still revokes its family (a theft signal).
+   * Safe from any number of instances.
+   */
+  async purgeExpired(batch: number, graceSeconds: number, now = new Date()): Promise<number> {
+    const cutoff = sqlDateTime(new Date(now.getTime() - graceSeconds * 1000));
+    const r = await execute(this.sql, 'DELETE FROM refresh_tokens WHERE expires_at < ? ORDER BY expires_at LIMIT ?', [cutoff, batch]);
+    return r.affectedRows;
+  }
+
   private async revokeFamily(familyId: string, t?: Transaction): Promise<void> {
     await execute(this.sql, 'UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL', [sqlDateTime(new Date()), familyId], t);
   }

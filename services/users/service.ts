@@ -1,5 +1,6 @@
 // The users service: accounts, password login with throttling, and the only signer of tokens.
 import { TokenSigner } from '../kit/auth.js';
+import { startBatchSweeper } from '../kit/batch-sweeper.js';
 import { int, secretRef, type Env } from '../kit/config.js';
 import { ServiceCredential } from '../kit/service-credential.js';
 import type { ServiceDefinition } from '../kit/service.js';
@@ -30,6 +31,9 @@ export interface UsersConfig {
   registerWindowSeconds: number;
   refreshMaxFailuresPerClient: number;
   refreshWindowSeconds: number;
+  /** How often expired refresh tokens are purged, and how long after expiry they go. */
+  refreshPurgeIntervalMs: number;
+  refreshPurgeGraceSeconds: number;
   trustedProxyHops: number;
   /** Where the throttles' counters live (REDIS_URL, REDIS_AUTH_SECRET, REDIS_KEY_PREFIX). */
   sharedStore: SharedStoreConfig;
@@ -54,6 +58,8 @@ export function readUsersConfig(env: Env): UsersConfig {
     registerWindowSeconds: int(env, 'REGISTER_THROTTLE_WINDOW_SECONDS', { default: 3600, min: 1, max: 86_400 }),
     refreshMaxFailuresPerClient: int(env, 'REFRESH_MAX_FAILURES_PER_CLIENT', { default: 30, min: 1, max: 1_000_000 }),
     refreshWindowSeconds: int(env, 'REFRESH_THROTTLE_WINDOW_SECONDS', { default: 900, min: 1, max: 86_400 }),
+    refreshPurgeIntervalMs: int(env, 'REFRESH_PURGE_INTERVAL_MS', { default: 600_000, min: 10, max: 86_400_000 }),
+    refreshPurgeGraceSeconds: int(env, 'REFRESH_PURGE_GRACE_SECONDS', { default: 86_400, min: 0, max: 30 * 86_400 }),
     trustedProxyHops: int(env, 'TRUSTED_PROXY_HOPS', { default: 0, min: 0, max: 10 }),
     sharedStore: readSharedStoreConfig(env),
   };
@@ -81,6 +87,7 @@ export const usersService: ServiceDefinition<UsersConfig> = {
     if (store) ctx.onShutdown(() => store.close());
     else ctx.log.warn(NO_SHARED_STORE, 'no shared store: throttling limits are per instance');
     ctx.readinessDetail('throttle', () => (store ? store.status() : NO_SHARED_STORE));
+    const refreshTokens = new RefreshTokens(ctx.db, cfg.refreshTokenTtlSeconds);
     registerUsersRoutes(server, {
       credential,
       users: new UserStore(ctx.db.sequelize),
@@ -97,8 +104,18 @@ export const usersService: ServiceDefinition<UsersConfig> = {
       }),
       registrations: new RegistrationThrottle({ maxPerClient: cfg.registerMaxPerClient, windowSeconds: cfg.registerWindowSeconds, store }),
       refreshes: new RefreshThrottle({ maxFailuresPerClient: cfg.refreshMaxFailuresPerClient, windowSeconds: cfg.refreshWindowSeconds, store }),
-      refreshTokens: new RefreshTokens(ctx.db, cfg.refreshTokenTtlSeconds),
+      refreshTokens,
       log: ctx.log,
     });
+    // Expired refresh tokens would otherwise stay forever (one row per login and per refresh).
+    const purge = startBatchSweeper({
+      sweep: (batch) => refreshTokens.purgeExpired(batch, cfg.refreshPurgeGraceSeconds),
+      intervalMs: cfg.refreshPurgeIntervalMs,
+      batch: 500,
+      log: ctx.log,
+      done: 'expired refresh tokens purged',
+      what: 'refresh token purge',
+    });
+    ctx.onShutdown(() => purge.stop());
   },
 };
