@@ -22,7 +22,7 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import mysql from 'mysql2/promise';
 import type { Benchmark } from './run.js';
-import { benchPairs, benchSeconds, median, writeResult, type BenchResult } from './lib.js';
+import { benchPairs, benchSeconds, cpuMs, median, writeResult, type BenchResult } from './lib.js';
 import { skuFor } from '../services/catalog/seed-data.js';
 import type { LocalState } from '../environment/index.js';
 
@@ -45,16 +45,6 @@ interface Figures {
   count?: number;
   /** answers by status ("timeout" for requests that got none) */
   statuses?: Record<string, number>;
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); 0 when it is gone. */
-async function cpuMs(pid: number): Promise<number> {
-  try {
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return 0;
-  }
 }
 
 /** The shop's processes: each service's workers and the supervisor (which holds the gateway). */
