@@ -84,6 +84,8 @@ export async function runOnAws(req: AwsRunRequest): Promise<RunResult> {
       spot: req.spot,
       progress: req.progress,
       signal: controller.signal,
+      // …so this machine watches them, with the user's credentials (none for a plain URL).
+      probe: req.target.probe,
     });
   } finally {
     process.removeListener('SIGINT', abort);
