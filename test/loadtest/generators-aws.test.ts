@@ -7,9 +7,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import t from 'tap';
 import { ecsApi, objectStore } from '../../loadtest/lib/generators/aws-api.js';
 import { START_FILE } from '../../loadtest/lib/generators/aws-layout.js';
+import { overridePlacement } from '../../loadtest/lib/generators/aws-command.js';
 import { ShardReporter } from '../../loadtest/lib/generators/aws-task.js';
 import { runAwsGenerators, type AwsGeneratorsOptions } from '../../loadtest/lib/generators/aws.js';
 import type { Clock } from '../../loadtest/lib/generators/clock.js';
+import { parsePlacementOverride, type PlacementOverride } from '../../loadtest/lib/generators/placement.js';
 import type { FleetSize, ScalingActivity, ScalingProbe, TargetMetrics } from '../../loadtest/lib/probes/probe.js';
 import { parseProfile } from '../../loadtest/lib/profile/load.js';
 import { Progress, type Status } from '../../loadtest/lib/progress.js';
@@ -319,4 +321,21 @@ t.test('a probe that fails only adds an error: the run still ends with its resul
   t.equal(launched.progress.lines.filter((l) => l.startsWith('scaling probe:')).length, 1, 'one line for the repeated error');
   t.same(r.generators!.map((g) => g.state), ['ok', 'ok']);
   t.match(r.verdicts.find((v) => v.kind === 'scaleOut'), { ok: false, measured: /the probe saw no service named catalog/ });
+});
+
+t.test('--region and --subnets: checked, and the given subnets replace the stack\'s in RunTask', async (t) => {
+  t.same(parsePlacementOverride(undefined, undefined), {}, 'no flags: the inventory\'s and the stack\'s placement');
+  t.same(parsePlacementOverride('us-gov-west-1', ' subnet-0a1b2c3d, subnet-0123456789abcdef0,subnet-0a1b2c3d'), { region: 'us-gov-west-1', subnets: ['subnet-0a1b2c3d', 'subnet-0123456789abcdef0'] });
+  t.equal(parsePlacementOverride('eu-west', undefined), '--region eu-west is not an AWS region (e.g. --region eu-west-1)');
+  t.match(parsePlacementOverride(undefined, 'subnet-0a1b2c3'), /"subnet-0a1b2c3" is not a subnet id/, 'too short');
+  t.match(parsePlacementOverride(undefined, 'subnet-0a1b2c3d,'), /"" is not a subnet id/, 'an empty id');
+  const override = parsePlacementOverride('eu-central-1', 'subnet-0a1b2c3d,subnet-4e5f6a7b') as PlacementOverride;
+  t.same(overridePlacement(PLACEMENT, {}), PLACEMENT);
+  const fleet = new ScriptedFleet([healthyScript(), healthyScript()], shards, STATUS, RUN);
+  t.teardown(() => fleet.restore());
+  await launch(fleet, { placement: overridePlacement(PLACEMENT, override) }).run;
+  for (const call of fleet.ecs.commandCalls(RunTaskCommand)) {
+    t.same(call.args[0].input.networkConfiguration!.awsvpcConfiguration!.subnets, ['subnet-0a1b2c3d', 'subnet-4e5f6a7b']);
+    t.same(call.args[0].input.networkConfiguration!.awsvpcConfiguration!.securityGroups, ['sg-loadgen'], 'the stack\'s security group stays');
+  }
 });
