@@ -237,6 +237,8 @@ class ScriptedProbe implements ScalingProbe {
   readonly kind = 'aws' as const;
   readonly intervalMs = 2000;
   readonly windows: Array<[Date, Date]> = [];
+  /** called with each sample's seconds since the start */
+  onSample: (s: number) => void = () => undefined;
   constructor(
     private readonly fleet: ScriptedFleet,
     private readonly clock: Clock,
@@ -251,6 +253,7 @@ class ScriptedProbe implements ScalingProbe {
     if (this.fails) return Promise.reject(new Error(this.fails));
     const start = this.fleet.objects.get(`loadgen-results/${RUN}/start-at.json`);
     const s = start ? (this.clock.now() - Date.parse((JSON.parse(start) as { at: string }).at)) / 1000 : -1;
+    this.onSample(s);
     const n = s < 0 ? 1 : this.inService(s);
     return Promise.resolve({ catalog: { inService: n, desired: n, min: 1, max: 4 } });
   }
@@ -269,17 +272,17 @@ function longScript(): Step[] {
   return [...s.slice(0, 5), ...Array.from({ length: 8 }, (): Step => ({ lastStatus: 'RUNNING', harness: 'running' })), ...s.slice(5)];
 }
 
-function watched(inService: (s: number) => number, fails?: string): { fleet: ScriptedFleet; probe: ScriptedProbe; launched: ReturnType<typeof launch> } {
+function watched(inService: (s: number) => number, fails?: string, extra: Partial<AwsGeneratorsOptions> = {}): { fleet: ScriptedFleet; probe: ScriptedProbe; launched: ReturnType<typeof launch> } {
   const fleet = new ScriptedFleet([longScript(), longScript()], shards.map((r) => ({ ...r, profile: { ...r.profile, thresholds: parseProfile(SCALING, 'x.yaml').thresholds } })), STATUS, RUN);
   const clock = virtualClock();
   const probe = new ScriptedProbe(fleet, clock, inService, fails);
-  const launched = launch(fleet, { profile: parseProfile(SCALING, 'loadtest/profiles/aws-shards.yaml'), probe }, clock);
+  const launched = launch(fleet, { profile: parseProfile(SCALING, 'loadtest/profiles/aws-shards.yaml'), probe, ...extra }, clock);
   return { fleet, probe, launched };
 }
 
 t.test('the launcher samples the fleet from the start until the tasks stop, then until scale-in', async (t) => {
-  // catalog: 1, then 2 from 10 s, 3 from 20 s, back to 1 from 90 s
-  const { fleet, probe, launched } = watched((s) => (s >= 90 ? 1 : s >= 20 ? 3 : s >= 10 ? 2 : 1));
+  // catalog (minimum 1): 2 from the start (the profile lasts 2 s: already above its minimum after it), 3 from 20 s, back to 1 from 90 s
+  const { fleet, probe, launched } = watched((s) => (s >= 90 ? 1 : s >= 20 ? 3 : 2));
   t.teardown(() => fleet.restore());
   const r = await launched.run;
   const start = Date.parse((JSON.parse(fleet.objects.get(`loadgen-results/${RUN}/start-at.json`)!) as { at: string }).at);
@@ -287,7 +290,7 @@ t.test('the launcher samples the fleet from the start until the tasks stop, then
   t.ok(r.fleet.samples.length >= 10, `sampled while the tasks ran (${r.fleet.samples.length} samples)`);
   t.ok(r.fleet.samples[0]!.t >= 0, 'from the schedule\'s time 0');
   const sizes = r.fleet.samples.map((s) => s.services.catalog!.inService);
-  t.same(sizes.filter((n, i) => n !== sizes[i - 1]), [1, 2, 3, 1], 'the growth and the return');
+  t.same(sizes.filter((n, i) => n !== sizes[i - 1]), [2, 3, 1], 'the growth and the return');
   const last = r.fleet.samples.at(-1)!;
   t.ok(last.t >= 90 && last.t < 90 + 2 * probe.intervalMs / 1000, `the scale-in wait ended when the fleet was back at its minimum (last sample at ${last.t} s), not at its 2 min`);
   t.equal(r.fleet.samples.filter((s) => s.t >= 90).length, 1, 'no sample after the fleet was back');
@@ -297,7 +300,7 @@ t.test('the launcher samples the fleet from the start until the tasks stop, then
   t.ok(probe.windows[0]![1].getTime() >= start + last.t * 1000, '…to the end of the watch');
   t.same(r.fleet.errors, []);
   t.match(r.verdicts.find((v) => v.kind === 'scaleOut'), { ok: true, measured: /catalog had 3 in service 2\d s after flat began/ });
-  t.match(r.verdicts.find((v) => v.kind === 'scaleIn'), { ok: true, measured: /catalog back to 1 \(its minimum\)/ });
+  t.match(r.verdicts.find((v) => v.kind === 'scaleIn'), { ok: true, measured: /catalog back to 1 \(its minimum\) 8\d s after the last phase/ });
   t.equal(r.passed, true, JSON.stringify(r.verdicts));
   t.ok(launched.progress.updates.some((u) => u.fleet?.catalog && u.generators?.count === 2), 'the live line shows the fleet');
 });
@@ -309,6 +312,21 @@ t.test('a fleet that never grows fails the scale-out threshold', async (t) => {
   t.match(r.verdicts.find((v) => v.kind === 'scaleOut'), { ok: false, measured: 'catalog peaked at 1 in service within 30.0 s of flat (needed 3)' });
   t.match(r.verdicts.find((v) => v.kind === 'scaleIn'), { ok: true });
   t.equal(r.passed, false);
+});
+
+t.test('Ctrl-C during the scale-in wait ends the wait, not the run: the result is kept', async (t) => {
+  const controller = new AbortController();
+  const { fleet, probe, launched } = watched((s) => (s >= 20 ? 3 : 2), undefined, { signal: controller.signal });
+  t.teardown(() => fleet.restore());
+  probe.onSample = (s) => {
+    if (s >= 100) controller.abort();
+  };
+  const r = await launched.run;
+  t.same(fleet.stopped, [], 'the tasks had already stopped by themselves');
+  const last = r.fleet.samples.at(-1)!;
+  t.ok(last.t >= 100 && last.t < 110, `no sample after Ctrl-C (last at ${last.t} s; the wait would run to 122 s)`);
+  t.match(r.verdicts.find((v) => v.kind === 'scaleIn'), { ok: false, measured: /catalog still had 3 in service \(minimum 1\)/ });
+  t.same(r.fleet.activities, [ACTIVITY], 'the activities are still read');
 });
 
 t.test('a probe that fails only adds an error: the run still ends with its result', async (t) => {
