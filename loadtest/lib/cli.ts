@@ -8,6 +8,7 @@ import { capacityCommand } from './capacity-command.js';
 import { parseS3Url, type S3Location } from './generators/aws-layout.js';
 import type { ShardReporter } from './generators/aws-task.js';
 import { awsGeneratorCount, generatorCount } from './generators/count.js';
+import { parsePlacementOverride } from './generators/placement.js';
 import { runLocalGenerators } from './generators/local.js';
 import { mergeResults } from './merge.js';
 import { loadProfile, ProfileError } from './profile/load.js';
@@ -40,6 +41,10 @@ options:
   --spot             run the generator tasks on Fargate Spot (cheaper; a task may be interrupted,
                      and a generator that stops early fails the run)
   --yes              approve the loadgen stack's change set without asking (--on aws)
+  --region <region>  run the loadgen stack and its tasks in this region instead of the inventory's
+                     (--on aws; the environment's network stack must be there)
+  --subnets <id,id>  place the tasks in these subnets instead of the loadgen stack's private ones
+                     (--on aws; subnets of the stack's VPC, whose security group the tasks keep)
   --shard i/n        run the i-th of n shares of the profile (merge the results with "merge")
   --start-at <time>  ISO time at which the schedule starts (give every shard the same one), or
                      s3://bucket/key: wait for the start an AWS launcher writes there
@@ -91,6 +96,8 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
         inventory: { type: 'string', short: 'i' },
         spot: { type: 'boolean' },
         yes: { type: 'boolean' },
+        region: { type: 'string' },
+        subnets: { type: 'string' },
         'results-s3': { type: 'string' },
         shard: { type: 'string' },
         'start-at': { type: 'string' },
@@ -148,7 +155,12 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
   if (startSignal && !resultsS3) throw new UsageError(`--start-at s3://… is how a generator task on AWS waits for its launcher: give --results-s3 too (or an ISO time)`);
   const on = v.on ?? 'local';
   if (on !== 'local' && on !== 'aws') throw new UsageError(`--on ${on} is not local or aws`);
-  if (on === 'local' && (v.inventory !== undefined || v.spot || v.yes)) throw new UsageError(`-i, --spot and --yes choose where generators run on AWS: add --on aws (or drop them)`);
+  if (on === 'local' && (v.inventory !== undefined || v.spot || v.yes || v.region !== undefined || v.subnets !== undefined)) {
+    throw new UsageError(`-i, --spot, --yes, --region and --subnets choose where generators run on AWS: add --on aws (or drop them)`);
+  }
+  const parsedOverride = parsePlacementOverride(v.region, v.subnets);
+  if (typeof parsedOverride === 'string') throw new UsageError(parsedOverride);
+  const override = parsedOverride;
   if (on === 'aws') {
     if (!v.inventory) throw new UsageError(`--on aws needs -i <inventory.yaml>: the AWS environment whose loadgen stack runs the generators (e.g. -i playbooks/inventories/staging.yaml)`);
     if (shard || startAt || startSignal || resultsS3) throw new UsageError('--on aws gives every task its shard, start and results folder itself: drop --shard, --start-at and --results-s3');
@@ -175,7 +187,7 @@ async function dispatch(argv: string[], ctx: CliContext, out: NodeJS.WritableStr
     const runId = v['run-id'] ?? Date.now().toString(36);
     if (on === 'aws') {
       const { runOnAws } = await import('./generators/aws-command.js');
-      return runOnAws({ root: ctx.root, profileFile: v.profile!, profile, target, count: generators, runId, inventoryFile: v.inventory!, spot: v.spot ?? false, yes: v.yes ?? false, progress });
+      return runOnAws({ root: ctx.root, profileFile: v.profile!, profile, target, count: generators, runId, inventoryFile: v.inventory!, spot: v.spot ?? false, yes: v.yes ?? false, override, progress });
     }
     if (generators > 1) return runLocalGenerators({ profileFile: resolve(v.profile!), target: v.target!, targetOptions, count: generators, runId, progress });
     return runProfile({

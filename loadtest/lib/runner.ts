@@ -7,9 +7,9 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createFeeder, type Feeder } from './feeders/index.js';
+import { FleetWatch, scaleInWait } from './fleet-watch.js';
 import { JourneyEngine, type JourneySink } from './journeys.js';
 import * as oversell from './oversell.js';
-import type { FleetSample, FleetSize } from './probes/probe.js';
 import { endpointsOf } from './profile/load.js';
 import type { Profile } from './profile/types.js';
 import { Progress } from './progress.js';
@@ -88,29 +88,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   const scheduler = new Scheduler(schedule, engine, wire, recorder, profile.maxQueued, t0);
 
   // The fleet, sampled while the run goes on.
-  const samples: FleetSample[] = [];
-  const probeErrors: string[] = [];
-  let lastFleet: Record<string, FleetSize> | undefined;
-  let sampling = !!target.probe;
-  const sampleOnce = async (): Promise<void> => {
-    if (!target.probe) return;
-    try {
-      lastFleet = await target.probe.sample();
-      samples.push({ t: (performance.now() - t0) / 1000, services: lastFleet });
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (!probeErrors.includes(msg)) {
-        probeErrors.push(msg);
-        progress.line(`scaling probe: ${msg}`);
-      }
-    }
-  };
-  const sampler = (async () => {
-    while (sampling) {
-      await sampleOnce();
-      await delay(target.probe!.intervalMs);
-    }
-  })();
+  const watch = target.probe ? new FleetWatch({ probe: target.probe, startMs: startedAt.getTime(), progress }) : undefined;
 
   // The live view and abortOnFail, once a second.
   let aborted: RunResult['aborted'];
@@ -141,7 +119,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
         inFlight: wire.inFlight,
         queued: wire.queued,
         dropped: scheduler.droppedCount,
-        fleet: lastFleet,
+        fleet: watch?.last,
         latency: last?.latency,
       });
     if (!aborted) {
@@ -166,33 +144,13 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
   clearInterval(ticker);
 
   // Scale-in: the fleet has `within` seconds after the last phase to return to its minimum.
-  const scaleIns = profile.thresholds.filter((t) => t.kind === 'scaleIn');
-  if (target.probe && scaleIns.length && !aborted) {
-    const until = t0 + profile.durationMs + Math.max(...scaleIns.map((t) => t.withinMs));
-    const atMin = () => scaleIns.every((t) => lastFleet?.[t.service] && lastFleet[t.service]!.inService <= lastFleet[t.service]!.min);
-    while (!atMin() && performance.now() < until) {
-      progress.status(`waiting for ${scaleIns.map((t) => `${t.service} ${lastFleet?.[t.service]?.inService ?? '?'} → ${lastFleet?.[t.service]?.min ?? '?'}`).join(', ')} (${formatSeconds((performance.now() - t0 - profile.durationMs) / 1000)} of ${formatSeconds((until - t0 - profile.durationMs) / 1000)})`);
-      await delay(500);
-    }
-  }
-  sampling = false;
-  await sampler;
-  await sampleOnce();
+  await watch?.stop(aborted ? undefined : scaleInWait(profile, startedAt.getTime()));
   progress.clear();
 
   const oversellResult = profile.oversell && stockWatch ? await oversell.after(target.url, profile.oversell, stockWatch, { sold: recorder.sales, unanswered: recorder.unansweredSales }, shard.count === 1) : undefined;
 
   const endedAt = new Date();
-  let activities: RunResult['fleet']['activities'] = [];
-  let metrics: RunResult['fleet']['metrics'];
-  if (target.probe) {
-    try {
-      activities = await target.probe.activities(startedAt, endedAt);
-      metrics = await target.probe.metrics(startedAt, endedAt);
-    } catch (err) {
-      probeErrors.push((err as Error).message);
-    }
-  }
+  const fleet: RunResult['fleet'] = watch ? await watch.report(startedAt, endedAt) : { probe: null, samples: [], activities: [], metrics: undefined, errors: [] };
   const recording = recorder.finish(performance.now());
   const processInfo: ProcessInfo = {
     shard: shardLabel,
@@ -223,7 +181,7 @@ export async function runProfile(opts: RunOptions): Promise<RunResult> {
     endedAt: endedAt.toISOString(),
     recording,
     phases: phaseResults(profile.phases, perPhase, recording),
-    fleet: { probe: target.probe?.describe() ?? null, samples, activities, metrics, errors: probeErrors },
+    fleet,
     oversell: oversellResult,
     setup,
     aborted,

@@ -126,3 +126,11 @@ t.test('the harness artifact holds what ./loadtest/run.mjs needs on a bare Node.
 t.test('an inventory that is not aws is refused', async (t) => {
   await t.rejects(prepareLoadgen({ inventoryFile: `${ROOT}/playbooks/inventories/local.yaml`, yes: true, line: () => undefined }), /local inventory: generators run on AWS only/);
 });
+
+t.test('--region: the loadgen play works in that region, not the inventory\'s (no network stack there: refused)', async (t) => {
+  const lines: string[] = [];
+  await t.rejects(prepareLoadgen({ inventoryFile: EMULATOR_INVENTORY, yes: true, region: 'us-east-2', line: (l) => lines.push(l) }, { root: ROOT, aws: fast }), /the loadgen stack is not ready/);
+  const text = lines.join('\n');
+  t.match(text, /loadgen \S+ · aws us-east-2/, 'the play runs in the given region');
+  t.match(text, /network is not deployed: deploy the environment first/, 'the network stack is looked for there');
+});

@@ -5,6 +5,8 @@
 // was given from the task's container overrides, and stops the task when its shard is done, as the
 // container's exit would. What moto cannot do (states over time, failures, throttling, Ctrl-C) is
 // in generators-aws.test.ts.
+import { AutoScalingClient, CreateAutoScalingGroupCommand, CreateLaunchConfigurationCommand } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +16,7 @@ import { parseS3Url } from '../../loadtest/lib/generators/aws-layout.js';
 import { ShardReporter } from '../../loadtest/lib/generators/aws-task.js';
 import { runAwsGenerators } from '../../loadtest/lib/generators/aws.js';
 import type { LoadgenPlacement } from '../../loadtest/lib/generators/placement.js';
+import { AwsProbe } from '../../loadtest/lib/probes/aws.js';
 import { parseProfile } from '../../loadtest/lib/profile/load.js';
 import { Progress } from '../../loadtest/lib/progress.js';
 import { decode, newHistogram } from '../../loadtest/lib/recorder.js';
@@ -70,6 +73,25 @@ t.test('two generator tasks on a moto ECS cluster: launched with their shares, r
     results: { bucket: BUCKET, prefix: 'loadgen-results/' },
     logGroup: '/saleday/moto/loadgen',
   };
+  // One service's Auto Scaling group, tagged as the stacks tag theirs: the launcher's probe watches it.
+  const asg = new AutoScalingClient(cfg);
+  await asg.send(new CreateLaunchConfigurationCommand({ LaunchConfigurationName: 'saleday-moto-catalog', ImageId: 'ami-12c6146b', InstanceType: 't3.micro' }));
+  await asg.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: 'saleday-moto-catalog',
+      LaunchConfigurationName: 'saleday-moto-catalog',
+      MinSize: 1,
+      MaxSize: 4,
+      DesiredCapacity: 1,
+      VPCZoneIdentifier: subnet.Subnet!.SubnetId!,
+      Tags: [
+        { Key: 'Project', Value: 'saleday', PropagateAtLaunch: true },
+        { Key: 'Environment', Value: 'moto', PropagateAtLaunch: true },
+        { Key: 'Service', Value: 'catalog', PropagateAtLaunch: true },
+      ],
+    }),
+  );
+  const probe = new AwsProbe({ region: moto.region, environment: 'moto', autoScaling: asg, cloudWatch: new CloudWatchClient(cfg) });
   const { url } = await startServer(t, (_req, res) => json(res, 200, { ok: true }));
   const profile = parseProfile(PROFILE, 'loadtest/profiles/aws-moto.yaml');
 
@@ -90,6 +112,7 @@ t.test('two generator tasks on a moto ECS cluster: launched with their shares, r
     })(process.stderr, true),
     pollMs: 100,
     startMarginMs: 500,
+    probe,
   });
   const failed = launcher.then(() => undefined, (e: unknown) => e);
 
@@ -147,6 +170,10 @@ t.test('two generator tasks on a moto ECS cluster: launched with their shares, r
   t.same(merged.generators!.map((g) => [g.shard, g.state]), [['1/2', 'ok'], ['2/2', 'ok']]);
   t.match(merged.generators![0]!.where, /^task [0-9a-f-]+/);
   t.equal(merged.passed, true, JSON.stringify(merged.verdicts));
+  // The launcher, not the tasks, watched the emulator's group.
+  t.match(merged.fleet, { probe: 'AWS Auto Scaling groups of moto in eu-west-1', errors: [] });
+  t.ok(merged.fleet.samples.length >= 1, 'the launcher sampled the group');
+  t.match(merged.fleet.samples[0]!.services, { catalog: { inService: 1, desired: 1, min: 1, max: 4 } });
   t.match(lines.join('\n'), new RegExp(`2 generators ready \\(run ${RUN}\\): the schedule starts at `));
 });
 

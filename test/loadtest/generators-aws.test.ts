@@ -7,8 +7,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import t from 'tap';
 import { ecsApi, objectStore } from '../../loadtest/lib/generators/aws-api.js';
 import { START_FILE } from '../../loadtest/lib/generators/aws-layout.js';
+import { overridePlacement } from '../../loadtest/lib/generators/aws-command.js';
 import { ShardReporter } from '../../loadtest/lib/generators/aws-task.js';
 import { runAwsGenerators, type AwsGeneratorsOptions } from '../../loadtest/lib/generators/aws.js';
+import type { Clock } from '../../loadtest/lib/generators/clock.js';
+import { parsePlacementOverride, type PlacementOverride } from '../../loadtest/lib/generators/placement.js';
+import type { FleetSize, ScalingActivity, ScalingProbe, TargetMetrics } from '../../loadtest/lib/probes/probe.js';
 import { parseProfile } from '../../loadtest/lib/profile/load.js';
 import { Progress, type Status } from '../../loadtest/lib/progress.js';
 import { decode } from '../../loadtest/lib/recorder.js';
@@ -43,8 +47,7 @@ t.before(async () => {
   for (const index of [0, 1]) shards.push(await runInProcess(PROFILE, url, { shard: { index, count: 2 }, runId: RUN }));
 });
 
-function launch(fleet: ScriptedFleet, extra: Partial<AwsGeneratorsOptions> = {}): { run: Promise<RunResult>; progress: Lines; clock: ReturnType<typeof virtualClock> } {
-  const clock = virtualClock();
+function launch(fleet: ScriptedFleet, extra: Partial<AwsGeneratorsOptions> = {}, clock = virtualClock()): { run: Promise<RunResult>; progress: Lines; clock: ReturnType<typeof virtualClock> } {
   const progress = new Lines();
   const run = runAwsGenerators({
     placement: PLACEMENT,
@@ -106,6 +109,7 @@ t.test('tasks go PROVISIONING → PENDING → RUNNING → STOPPED: one start onc
   t.same(r.generators!.map((g) => [g.shard, g.state, g.where]), [['1/2', 'ok', 'task task1 on FARGATE in eu-west-1a'], ['2/2', 'ok', 'task task2 on FARGATE in eu-west-1b']]);
   t.equal(r.passed, true, JSON.stringify(r.verdicts));
   t.same(fleet.stopped, [], 'tasks that end by themselves are not stopped');
+  t.match(r.fleet, { probe: null, samples: [], activities: [] }, 'a plain URL target: no fleet watched, as before');
 });
 
 t.test('--spot asks for Fargate Spot capacity, not the launch type', async (t) => {
@@ -221,4 +225,135 @@ t.test('the task side: status.json says ready, then the shard waits for the star
   await reporter.finish(shards[0]!);
   t.match(JSON.parse(fleet.objects.get(`loadgen-results/${RUN}/1-of-2/result.json`)!), { runId: RUN });
   t.match(JSON.parse(fleet.objects.get(`loadgen-results/${RUN}/1-of-2/status.json`)!), { state: 'done' });
+});
+
+// The launcher watches the fleet (the tasks' role cannot): a probe whose sizes follow a script over
+// the virtual clock's time since the written start, so the verdicts do not depend on how often
+// the launcher happened to sample.
+const SCALING = `${PROFILE}  - { metric: scaleOut, service: catalog, reaches: 3, within: 30s, phase: flat }\n  - { metric: scaleIn, service: catalog, within: 2m }\n`;
+const ACTIVITY: ScalingActivity = { time: '2026-12-01T10:00:40.000Z', service: 'catalog', from: 1, to: 3, cause: 'target tracking: CPU above 50%' };
+
+class ScriptedProbe implements ScalingProbe {
+  readonly kind = 'aws' as const;
+  readonly intervalMs = 2000;
+  readonly windows: Array<[Date, Date]> = [];
+  /** called with each sample's seconds since the start */
+  onSample: (s: number) => void = () => undefined;
+  constructor(
+    private readonly fleet: ScriptedFleet,
+    private readonly clock: Clock,
+    /** in-service catalog instances s seconds after the start (before it: the minimum) */
+    private readonly inService: (s: number) => number,
+    private readonly fails?: string,
+  ) {}
+  describe(): string {
+    return 'scripted Auto Scaling groups';
+  }
+  sample(): Promise<Record<string, FleetSize>> {
+    if (this.fails) return Promise.reject(new Error(this.fails));
+    const start = this.fleet.objects.get(`loadgen-results/${RUN}/start-at.json`);
+    const s = start ? (this.clock.now() - Date.parse((JSON.parse(start) as { at: string }).at)) / 1000 : -1;
+    this.onSample(s);
+    const n = s < 0 ? 1 : this.inService(s);
+    return Promise.resolve({ catalog: { inService: n, desired: n, min: 1, max: 4 } });
+  }
+  activities(since: Date, until: Date): Promise<ScalingActivity[]> {
+    this.windows.push([since, until]);
+    return Promise.resolve([ACTIVITY]);
+  }
+  metrics(): Promise<TargetMetrics | undefined> {
+    return Promise.resolve(undefined);
+  }
+}
+
+/** Tasks that run a while (the fleet has time to grow while they do). */
+function longScript(): Step[] {
+  const s = healthyScript();
+  return [...s.slice(0, 5), ...Array.from({ length: 8 }, (): Step => ({ lastStatus: 'RUNNING', harness: 'running' })), ...s.slice(5)];
+}
+
+function watched(inService: (s: number) => number, fails?: string, extra: Partial<AwsGeneratorsOptions> = {}): { fleet: ScriptedFleet; probe: ScriptedProbe; launched: ReturnType<typeof launch> } {
+  const fleet = new ScriptedFleet([longScript(), longScript()], shards.map((r) => ({ ...r, profile: { ...r.profile, thresholds: parseProfile(SCALING, 'x.yaml').thresholds } })), STATUS, RUN);
+  const clock = virtualClock();
+  const probe = new ScriptedProbe(fleet, clock, inService, fails);
+  const launched = launch(fleet, { profile: parseProfile(SCALING, 'loadtest/profiles/aws-shards.yaml'), probe, ...extra }, clock);
+  return { fleet, probe, launched };
+}
+
+t.test('the launcher samples the fleet from the start until the tasks stop, then until scale-in', async (t) => {
+  // catalog (minimum 1): 2 from the start (the profile lasts 2 s: already above its minimum after it), 3 from 20 s, back to 1 from 90 s
+  const { fleet, probe, launched } = watched((s) => (s >= 90 ? 1 : s >= 20 ? 3 : 2));
+  t.teardown(() => fleet.restore());
+  const r = await launched.run;
+  const start = Date.parse((JSON.parse(fleet.objects.get(`loadgen-results/${RUN}/start-at.json`)!) as { at: string }).at);
+  t.equal(r.fleet.probe, 'scripted Auto Scaling groups');
+  t.ok(r.fleet.samples.length >= 10, `sampled while the tasks ran (${r.fleet.samples.length} samples)`);
+  t.ok(r.fleet.samples[0]!.t >= 0, 'from the schedule\'s time 0');
+  const sizes = r.fleet.samples.map((s) => s.services.catalog!.inService);
+  t.same(sizes.filter((n, i) => n !== sizes[i - 1]), [2, 3, 1], 'the growth and the return');
+  const last = r.fleet.samples.at(-1)!;
+  t.ok(last.t >= 90 && last.t < 90 + 2 * probe.intervalMs / 1000, `the scale-in wait ended when the fleet was back at its minimum (last sample at ${last.t} s), not at its 2 min`);
+  t.equal(r.fleet.samples.filter((s) => s.t >= 90).length, 1, 'no sample after the fleet was back');
+  t.same(r.fleet.activities, [ACTIVITY]);
+  t.equal(probe.windows.length, 1);
+  t.equal(probe.windows[0]![0].getTime(), start, 'activities from the start…');
+  t.ok(probe.windows[0]![1].getTime() >= start + last.t * 1000, '…to the end of the watch');
+  t.same(r.fleet.errors, []);
+  t.match(r.verdicts.find((v) => v.kind === 'scaleOut'), { ok: true, measured: /catalog had 3 in service 2\d s after flat began/ });
+  t.match(r.verdicts.find((v) => v.kind === 'scaleIn'), { ok: true, measured: /catalog back to 1 \(its minimum\) 8\d s after the last phase/ });
+  t.equal(r.passed, true, JSON.stringify(r.verdicts));
+  t.ok(launched.progress.updates.some((u) => u.fleet?.catalog && u.generators?.count === 2), 'the live line shows the fleet');
+});
+
+t.test('a fleet that never grows fails the scale-out threshold', async (t) => {
+  const { fleet, launched } = watched(() => 1);
+  t.teardown(() => fleet.restore());
+  const r = await launched.run;
+  t.match(r.verdicts.find((v) => v.kind === 'scaleOut'), { ok: false, measured: 'catalog peaked at 1 in service within 30.0 s of flat (needed 3)' });
+  t.match(r.verdicts.find((v) => v.kind === 'scaleIn'), { ok: true });
+  t.equal(r.passed, false);
+});
+
+t.test('Ctrl-C during the scale-in wait ends the wait, not the run: the result is kept', async (t) => {
+  const controller = new AbortController();
+  const { fleet, probe, launched } = watched((s) => (s >= 20 ? 3 : 2), undefined, { signal: controller.signal });
+  t.teardown(() => fleet.restore());
+  probe.onSample = (s) => {
+    if (s >= 100) controller.abort();
+  };
+  const r = await launched.run;
+  t.same(fleet.stopped, [], 'the tasks had already stopped by themselves');
+  const last = r.fleet.samples.at(-1)!;
+  t.ok(last.t >= 100 && last.t < 110, `no sample after Ctrl-C (last at ${last.t} s; the wait would run to 122 s)`);
+  t.match(r.verdicts.find((v) => v.kind === 'scaleIn'), { ok: false, measured: /catalog still had 3 in service \(minimum 1\)/ });
+  t.same(r.fleet.activities, [ACTIVITY], 'the activities are still read');
+});
+
+t.test('a probe that fails only adds an error: the run still ends with its result', async (t) => {
+  const msg = 'DescribeAutoScalingGroups: AWS refused it (AccessDenied); the harness\'s credentials need autoscaling:Describe* and cloudwatch:GetMetricData';
+  const { fleet, launched } = watched(() => 1, msg);
+  t.teardown(() => fleet.restore());
+  const r = await launched.run;
+  t.same(r.fleet.errors, [msg]);
+  t.same(r.fleet.samples, []);
+  t.equal(launched.progress.lines.filter((l) => l.startsWith('scaling probe:')).length, 1, 'one line for the repeated error');
+  t.same(r.generators!.map((g) => g.state), ['ok', 'ok']);
+  t.match(r.verdicts.find((v) => v.kind === 'scaleOut'), { ok: false, measured: /the probe saw no service named catalog/ });
+});
+
+t.test('--region and --subnets: checked, and the given subnets replace the stack\'s in RunTask', async (t) => {
+  t.same(parsePlacementOverride(undefined, undefined), {}, 'no flags: the inventory\'s and the stack\'s placement');
+  t.same(parsePlacementOverride('us-gov-west-1', ' subnet-0a1b2c3d, subnet-0123456789abcdef0,subnet-0a1b2c3d'), { region: 'us-gov-west-1', subnets: ['subnet-0a1b2c3d', 'subnet-0123456789abcdef0'] });
+  t.equal(parsePlacementOverride('eu-west', undefined), '--region eu-west is not an AWS region (e.g. --region eu-west-1)');
+  t.match(parsePlacementOverride(undefined, 'subnet-0a1b2c3'), /"subnet-0a1b2c3" is not a subnet id/, 'too short');
+  t.match(parsePlacementOverride(undefined, 'subnet-0a1b2c3d,'), /"" is not a subnet id/, 'an empty id');
+  const override = parsePlacementOverride('eu-central-1', 'subnet-0a1b2c3d,subnet-4e5f6a7b') as PlacementOverride;
+  t.same(overridePlacement(PLACEMENT, {}), PLACEMENT);
+  const fleet = new ScriptedFleet([healthyScript(), healthyScript()], shards, STATUS, RUN);
+  t.teardown(() => fleet.restore());
+  await launch(fleet, { placement: overridePlacement(PLACEMENT, override) }).run;
+  for (const call of fleet.ecs.commandCalls(RunTaskCommand)) {
+    t.same(call.args[0].input.networkConfiguration!.awsvpcConfiguration!.subnets, ['subnet-0a1b2c3d', 'subnet-4e5f6a7b']);
+    t.same(call.args[0].input.networkConfiguration!.awsvpcConfiguration!.securityGroups, ['sg-loadgen'], 'the stack\'s security group stays');
+  }
 });

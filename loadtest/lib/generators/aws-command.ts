@@ -15,7 +15,7 @@ import type { Target } from '../target.js';
 import { UsageError } from '../usage-error.js';
 import { ecsApi, objectStore } from './aws-api.js';
 import { runAwsGenerators } from './aws.js';
-import type { LoadgenPlacement, PrepareLoadgenOptions } from './placement.js';
+import type { LoadgenPlacement, PlacementOverride, PrepareLoadgenOptions } from './placement.js';
 
 export interface AwsRunRequest {
   /** the repository root: the harness artifact holds its files under the same paths */
@@ -28,6 +28,8 @@ export interface AwsRunRequest {
   inventoryFile: string;
   spot: boolean;
   yes: boolean;
+  /** --region and --subnets, already checked */
+  override?: PlacementOverride;
   progress: Progress;
 }
 
@@ -54,6 +56,11 @@ export function checkReachableFromAws(target: Target): void {
   }
 }
 
+/** The placement with --subnets in place of the stack's subnets (--region went to the loadgen play). */
+export function overridePlacement(placement: LoadgenPlacement, override: PlacementOverride | undefined): LoadgenPlacement {
+  return override?.subnets ? { ...placement, subnets: override.subnets } : placement;
+}
+
 export async function runOnAws(req: AwsRunRequest): Promise<RunResult> {
   const profilePath = profileInArtifact(req.root, req.profileFile);
   checkReachableFromAws(req.target);
@@ -62,11 +69,13 @@ export async function runOnAws(req: AwsRunRequest): Promise<RunResult> {
   const { prepareLoadgen } = (await import(pathToFileURL(play).href)) as { prepareLoadgen: (o: PrepareLoadgenOptions) => Promise<LoadgenPlacement> };
   let placement: LoadgenPlacement;
   try {
-    placement = await prepareLoadgen({ inventoryFile: req.inventoryFile, yes: req.yes, line: (text) => req.progress.line(text) });
+    placement = await prepareLoadgen({ inventoryFile: req.inventoryFile, yes: req.yes, region: req.override?.region, line: (text) => req.progress.line(text) });
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`the loadgen stack is not ready: ${(e as Error).message}`);
   }
+  placement = overridePlacement(placement, req.override);
+  if (req.override?.subnets) req.progress.line(`the tasks go in ${placement.subnets.join(', ')} (--subnets), not the loadgen stack's subnets`);
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   process.once('SIGINT', abort);
@@ -84,6 +93,8 @@ export async function runOnAws(req: AwsRunRequest): Promise<RunResult> {
       spot: req.spot,
       progress: req.progress,
       signal: controller.signal,
+      // …so this machine watches them, with the user's credentials (none for a plain URL).
+      probe: req.target.probe,
     });
   } finally {
     process.removeListener('SIGINT', abort);

@@ -11,7 +11,9 @@
 // some task (it would start late and fall behind) or wastes minutes for all. The tasks are told
 // where the start will be written, and it is written once the last of them is ready, as the local
 // generators do with their parent.
+import { FleetWatch, scaleInWait } from '../fleet-watch.js';
 import { mergeResults } from '../merge.js';
+import type { ScalingProbe } from '../probes/probe.js';
 import type { Profile } from '../profile/types.js';
 import type { Progress } from '../progress.js';
 import type { RunResult } from '../result.js';
@@ -47,6 +49,11 @@ export interface AwsGeneratorsOptions {
   readyTimeoutMs?: number;
   /** how long past the profile's end plus drain a task may run before the watchdog stops it (default 5 min) */
   overrunMs?: number;
+  /**
+   * the target's scaling probe (an inventory's Auto Scaling groups): the launcher watches the
+   * fleet with the user's credentials, the tasks' role cannot; none for a plain URL
+   */
+  probe?: ScalingProbe | undefined;
 }
 
 interface Generator {
@@ -64,6 +71,16 @@ interface Generator {
 export const TASK_RESULTS_DIR = '/tmp/saleday-results';
 
 export async function runAwsGenerators(opts: AwsGeneratorsOptions): Promise<RunResult> {
+  const fleet: { watch: FleetWatch | undefined } = { watch: undefined };
+  try {
+    return await launchAndWatch(opts, fleet);
+  } finally {
+    // A run that failed or was interrupted leaves no probe sleeping.
+    fleet.watch?.cancel();
+  }
+}
+
+async function launchAndWatch(opts: AwsGeneratorsOptions, fleet: { watch: FleetWatch | undefined }): Promise<RunResult> {
   const { placement, ecs, store, count, runId, progress } = opts;
   const clock = opts.clock ?? systemClock;
   const pollMs = opts.pollMs ?? 5000;
@@ -152,6 +169,8 @@ export async function runAwsGenerators(opts: AwsGeneratorsOptions): Promise<RunR
         const at = new Date(startAt).toISOString();
         await retryThrottled(() => store.put(startFile, `${JSON.stringify({ at } satisfies StartSignal)}\n`), clock);
         progress.line(`${alive.length} generator${alive.length > 1 ? 's' : ''} ready (run ${runId}): the schedule starts at ${at}`);
+        // The fleet is watched from here, from the schedule's time 0 on.
+        if (opts.probe) fleet.watch = new FleetWatch({ probe: opts.probe, startMs: startAt, progress, clock });
       } else if (alive.length && clock.now() > readyBy) {
         const late = alive.filter((g) => !ready.includes(g));
         for (const g of late) g.failure = `not ready within ${formatMs(opts.readyTimeoutMs ?? 15 * 60_000)} (task ${g.task?.lastStatus ?? 'unknown'}, harness ${g.status?.state ?? 'silent'}); it was stopped`;
@@ -166,7 +185,7 @@ export async function runAwsGenerators(opts: AwsGeneratorsOptions): Promise<RunR
       }
     } else {
       const s = aggregateStatus(gens.map((g) => g.status?.status), alive.length);
-      if (s) progress.update(s);
+      if (s) progress.update({ ...s, fleet: fleet.watch?.last ?? s.fleet });
       if (clock.now() > deadline) {
         for (const g of alive) g.failure = `still running ${formatMs(opts.overrunMs ?? 5 * 60_000)} after the profile's end plus drain; the watchdog stopped it`;
         await stop(alive, `saleday run ${runId}: ran past the profile's end`);
@@ -200,6 +219,23 @@ export async function runAwsGenerators(opts: AwsGeneratorsOptions): Promise<RunR
     throw new UsageError(`every generator failed: ${gens.map((g) => `${g.shard}: ${failureOf(g) ?? 'no result'}`).join('; ')}`);
   }
   const merged = mergeResults([...results.values()], { partial: true });
+  if (fleet.watch && startAt !== undefined) {
+    // After the tasks, the scale-in: as a single-process run, the fleet has the scaleIn thresholds'
+    // `within` after the last phase to return to its minimum (Ctrl-C ends the wait, not the result).
+    const wait = merged.aborted ? undefined : scaleInWait(opts.profile, startAt);
+    const cancel = (): void => fleet.watch?.cancel();
+    opts.signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      await fleet.watch.stop(wait);
+    } finally {
+      opts.signal?.removeEventListener('abort', cancel);
+    }
+    progress.clear();
+    const endedAt = new Date(Math.max(clock.now(), Date.parse(merged.endedAt)));
+    merged.fleet = await fleet.watch.report(new Date(startAt), endedAt);
+    merged.startedAt = new Date(startAt).toISOString();
+    merged.endedAt = endedAt.toISOString();
+  }
   merged.generators = gens.map((g) => summarizeGenerator(g.shard, where(g), results.get(g), failureOf(g)));
   merged.verdicts = evaluate(merged);
   merged.passed = merged.verdicts.every((v) => v.ok);

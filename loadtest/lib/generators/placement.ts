@@ -32,8 +32,39 @@ export interface LoadgenPlacement {
 export interface PrepareLoadgenOptions {
   /** the AWS inventory file the generators run in */
   inventoryFile: string;
+  /** the region of the loadgen stack and its tasks instead of the inventory's (--region) */
+  region?: string | undefined;
   /** skip the interactive approval of the loadgen stack's change set */
   yes: boolean;
   /** progress lines for the user */
   line: (text: string) => void;
+}
+
+/** What --region and --subnets change in the placement the inventory and the loadgen stack give. */
+export interface PlacementOverride {
+  region?: string;
+  subnets?: string[];
+}
+
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
+
+/**
+ * Checks --region and --subnets (as the command line gives them; undefined when absent) and
+ * returns the override, or a sentence saying what is wrong (the caller makes it a usage error:
+ * this file is the playbooks' contract and throws nothing of the harness's).
+ */
+export function parsePlacementOverride(region: string | undefined, subnets: string | undefined): PlacementOverride | string {
+  const out: PlacementOverride = {};
+  if (region !== undefined) {
+    if (!REGION.test(region)) return `--region ${region} is not an AWS region (e.g. --region eu-west-1)`;
+    out.region = region;
+  }
+  if (subnets !== undefined) {
+    const ids = subnets.split(',').map((s) => s.trim());
+    const bad = ids.filter((id) => !SUBNET.test(id));
+    if (!ids.length || bad.length) return `--subnets ${subnets}: ${bad.map((b) => `"${b}"`).join(', ')} ${bad.length > 1 ? 'are not subnet ids' : 'is not a subnet id'} (give them comma-separated, e.g. --subnets subnet-0a1b2c3d,subnet-4e5f6a7b)`;
+    out.subnets = [...new Set(ids)];
+  }
+  return out;
 }

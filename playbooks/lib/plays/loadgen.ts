@@ -44,6 +44,8 @@ export async function prepareLoadgen(opts: PrepareLoadgenOptions, deps: LoadgenD
     throw new RefusedError(`${opts.inventoryFile}: ${(err as Error).message}`);
   }
   if (environment.target !== 'aws') throw new RefusedError(`${opts.inventoryFile} is a ${environment.target} inventory: generators run on AWS only for an aws inventory`);
+  // --region: the loadgen stack, its artifacts bucket and its tasks in another region than the inventory's.
+  if (opts.region) environment = { ...environment, region: opts.region };
   const options = parseCli(['-i', opts.inventoryFile, ...(opts.yes ? ['--yes'] : [])], 'deploy');
   const output = new LineOutput(opts.line);
   const clients = new AwsClients({ region: environment.region, ...deps.aws });
