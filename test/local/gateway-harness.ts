@@ -22,7 +22,9 @@ export async function upstream(name: string, routes: Record<string, (req: Incomi
   const u = { name, hits: [], ready: true } as unknown as Upstream;
   u.server = createServer((req, res) => {
     if (req.url === '/readyz') {
-      res.writeHead(u.ready ? 200 : 503).end();
+      // (never writeHead(...).end(): with restify loaded in the same process, writeHead returns nothing)
+      res.writeHead(u.ready ? 200 : 503);
+      res.end();
       return;
     }
     let body = '';
@@ -32,7 +34,8 @@ export async function upstream(name: string, routes: Record<string, (req: Incomi
       const route = routes[new URL(req.url ?? '/', 'http://x').pathname.split('/').pop() ?? ''];
       if (route) return route(req, res);
       const text = JSON.stringify({ name, url: req.url, body, xff: req.headers['x-forwarded-for'], rid: req.headers['x-request-id'] });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name }).end(text);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name });
+      res.end(text);
     });
   });
   await new Promise<void>((r) => u.server.listen(0, '127.0.0.1', r));
