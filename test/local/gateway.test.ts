@@ -1,7 +1,8 @@
 // The gateway (HAProxy, driven by localcloud/gateway.ts) on its own, in front of small upstream
 // servers this test controls: routing by prefix, forwarded headers, least outstanding requests,
 // health checks in and out of rotation, retries only when safe, draining, JSON errors, hostile
-// input refused, and static assets with CloudFront-like caching. Needs `npm run build` (the
+// input refused, and static assets with CloudFront-like caching (the cache of the catalog's
+// public reads: gateway-cache.test.ts). Needs `npm run build` (the
 // static origin runs from dist/) and Debian's haproxy.
 import t from 'tap';
 import { Agent, type IncomingMessage } from 'node:http';
