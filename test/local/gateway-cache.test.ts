@@ -205,11 +205,15 @@ t.test('the real catalog: an admin price change through the gateway is seen by t
   const price = (cached.json.priceCents as number) + 111;
   const patched = await get(g, page, { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, 'PATCH', JSON.stringify({ priceCents: price }));
   t.equal(patched.status, 200, patched.text);
-  const after = await get(g, page);
-  t.equal(after.status, 200);
-  t.equal(after.json.priceCents, price, 'the read right after the write has the new price');
-  t.not(after.headers.get('etag'), cached.headers.get('etag'), 'and a new ETag');
-  t.notOk(after.headers.has('age'), 'from the origin');
+  // Right after the write, and on the reads that follow it (which the cache would answer without
+  // the write's bypass, whatever the old entry's age).
+  for (let i = 0; i < 3; i++) {
+    const after = await get(g, page);
+    t.equal(after.status, 200);
+    t.equal(after.json.priceCents, price, 'a read right after the write has the new price');
+    t.not(after.headers.get('etag'), cached.headers.get('etag'), 'and a new ETag');
+    t.notOk(after.headers.has('age'), 'from the origin');
+  }
   const listing = await get(g, '/api/catalog/products?limit=20');
   t.equal((listing.json.items as Array<{ sku: string; priceCents: number }>).find((p) => p.sku === 'SKU-000005')?.priceCents, price, 'listings too');
 });
