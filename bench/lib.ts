@@ -37,9 +37,9 @@ export interface WrkOptions {
   script?: string;
 }
 
-/** autocannon in this process for `seconds`: requests/s over the whole run, p99, errors. */
-export async function runAutocannon(url: string, connections: number, seconds: number): Promise<LoadFigures> {
-  const r = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+/** autocannon in this process for `seconds` (with `headers` on every request): requests/s over the whole run, p99, errors. */
+export async function runAutocannon(url: string, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadFigures> {
+  const r = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });
   return { rate: r.requests.total / r.duration, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
 
@@ -179,7 +179,7 @@ export function medianCpu(rounds: CpuFigures[]): Record<string, number> {
 export function comparison(
   name: string,
   r: { subject: LoadFigures; baseline: LoadFigures; ratios: number[] },
-  extra: Record<string, unknown> & { unit?: string; target: number },
+  extra: Record<string, unknown> & { unit?: string; target?: number },
 ): BenchResult {
   return {
     name,

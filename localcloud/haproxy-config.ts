@@ -1,7 +1,10 @@
 // The gateway's HAProxy configuration and error pages, rendered from the gateway's settings and
 // routes (pure: the same input gives the same text, so the supervisor reloads HAProxy only when
 // the text changed). Workers come and go through the runtime API, never a reload: each service's
-// backend has SLOTS server slots, in maintenance until a worker is put in one.
+// backend has SLOTS server slots, in maintenance until a worker is put in one. The catalog's public
+// reads are cached briefly (edge-cache.ts), as CloudFront does on AWS.
+import { EDGE_CACHE, edgeCacheBackend, edgeCacheGlobal, edgeCacheSection } from './edge-cache.js';
+
 export interface HaproxySettings {
   host: string;
   port: number;
@@ -63,6 +66,7 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     .flatMap(([service, prefixes]) => prefixes.map((prefix) => ({ service, prefix })))
     .sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
   const acl = (i: number) => `route_${i}`;
+  const cached = EDGE_CACHE.service in s.routes;
   const lines = [
     '# Rendered by localcloud/haproxy-config.ts; reloaded by the supervisor when it changes.',
     'global',
@@ -74,7 +78,9 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
     // gateway: its CPU per request is the figure to watch). An ALB is not this process anyway.
     '  nbthread 1',
     '  hard-stop-after 60s',
+    ...(cached ? edgeCacheGlobal() : []),
     '',
+    ...(cached ? [...edgeCacheSection(), ''] : []),
     'defaults',
     '  mode http',
     '  load-server-state-from-file global',
@@ -128,6 +134,7 @@ export function renderHaproxyConfig(s: HaproxySettings): string {
   }
   for (const service of Object.keys(s.routes).sort()) {
     lines.push('', `backend ${backendOf(service)}`, '  balance leastconn');
+    if (service === EDGE_CACHE.service) lines.push(...edgeCacheBackend());
     for (const c of ['502', '503', '504']) lines.push(`  errorfile ${c} ${err(`${service}-${c}.http`)}`);
     for (let n = 1; n <= SLOTS; n++) lines.push(`  server ${slotName(n)} 127.0.0.1:1 disabled`);
   }

@@ -1,74 +1,18 @@
 // The gateway (HAProxy, driven by localcloud/gateway.ts) on its own, in front of small upstream
 // servers this test controls: routing by prefix, forwarded headers, least outstanding requests,
 // health checks in and out of rotation, retries only when safe, draining, JSON errors, hostile
-// input refused, and static assets with CloudFront-like caching. Needs `npm run build` (the
+// input refused, and static assets with CloudFront-like caching (the cache of the catalog's
+// public reads: gateway-cache.test.ts). Needs `npm run build` (the
 // static origin runs from dist/) and Debian's haproxy.
 import t from 'tap';
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage } from 'node:http';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { Gateway } from '../../localcloud/gateway.js';
+import type { Gateway } from '../../localcloud/gateway.js';
 import { send, waitFor } from './fleet-harness.js';
-
-interface Upstream {
-  name: string;
-  port: number;
-  hits: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }>;
-  ready: boolean;
-  server: Server;
-  close(): Promise<void>;
-}
-
-async function upstream(name: string, routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {}): Promise<Upstream> {
-  const u = { name, hits: [], ready: true } as unknown as Upstream;
-  u.server = createServer((req, res) => {
-    if (req.url === '/readyz') {
-      res.writeHead(u.ready ? 200 : 503).end();
-      return;
-    }
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      u.hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const route = routes[new URL(req.url ?? '/', 'http://x').pathname.split('/').pop() ?? ''];
-      if (route) return route(req, res);
-      const text = JSON.stringify({ name, url: req.url, body, xff: req.headers['x-forwarded-for'], rid: req.headers['x-request-id'] });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name }).end(text);
-    });
-  });
-  await new Promise<void>((r) => u.server.listen(0, '127.0.0.1', r));
-  u.port = (u.server.address() as { port: number }).port;
-  u.close = () =>
-    new Promise<void>((r) => {
-      u.server.close(() => r());
-      u.server.closeAllConnections();
-    });
-  t.teardown(() => u.close());
-  return u;
-}
-
-async function gateway(opts: Partial<ConstructorParameters<typeof Gateway>[0]> = {}): Promise<Gateway> {
-  const dir = await mkdtemp(join(tmpdir(), 'sdg-'));
-  const g = new Gateway({ host: '127.0.0.1', port: 0, healthPath: '/readyz', healthIntervalMs: 100, healthyThreshold: 2, unhealthyThreshold: 2, upstreamTimeoutMs: 5000, maxBodyBytes: 1024, dir, ...opts });
-  await g.listen();
-  t.teardown(async () => {
-    await g.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return g;
-}
-
-function register(g: Gateway, service: string, u: Upstream): void {
-  g.addTarget({ id: `${service}-${u.name}`, service, host: '127.0.0.1', port: u.port, onHealth: () => undefined });
-}
-
-async function healthy(g: Gateway, service: string, n: number): Promise<void> {
-  await waitFor(`${n} healthy ${service} target(s)`, async () => (await g.targetsOf(service)).filter((x) => x.healthy && !x.draining).length === n);
-  // In rotation in HAProxy once the health check's answer went through the runtime API.
-  await waitFor('the runtime API caught up', async () => (await g.targetsOf(service)).filter((x) => x.inRotation).length === n);
-}
+import { gateway, get, healthy, register, upstream, type Upstream } from './gateway-harness.js';
 
 /** A gateway routing /api/s to the given workers, once all of them are in service. */
 async function servingGateway(...workers: Upstream[]): Promise<Gateway> {
@@ -78,18 +22,6 @@ async function servingGateway(...workers: Upstream[]): Promise<Gateway> {
   await healthy(g, 's', workers.length);
   return g;
 }
-
-const get = async (g: Gateway, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string) => {
-  const res = await fetch(`${g.url}${path}`, { method, headers, body });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, json, text };
-};
 
 t.test('routes by path prefix on segment boundaries, with forwarded headers', async (t) => {
   const users = await upstream('users');
