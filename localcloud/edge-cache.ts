@@ -42,6 +42,7 @@ export function edgeCacheSection(): string[] {
 export function edgeCacheBackend(): string[] {
   return [
     `  acl edge_read method GET HEAD`,
+    `  acl edge_preflight method OPTIONS`,
     `  acl edge_path path ${EDGE_CACHE.path}`,
     `  acl edge_path path_beg ${EDGE_CACHE.path}/`,
     // Never anything personal (HAProxy already refuses to store a request with Authorization).
@@ -57,8 +58,8 @@ export function edgeCacheBackend(): string[] {
     // Only a 200 the origin declared public, with no cookie of its own; HAProxy also honours
     // no-store, private and no-cache, and stores GET answers only (HEAD is answered from them).
     `  http-response cache-store ${cacheName} if { var(txn.edge_cacheable) -m bool } !edge_after_write { status 200 } { res.hdr(cache-control) -m str public } !{ res.hdr(set-cookie) -m found }`,
-    // Any other method answered for the catalog (even by HAProxy itself: a write that timed out may
-    // still have been applied) starts the bypass window.
-    `  http-after-response set-var(${writeVar}) date(0,ms) unless edge_read`,
+    // A write answered for the catalog (even by HAProxy itself: a write that timed out may still
+    // have been applied) starts the bypass window; OPTIONS (a browser's preflight) does not.
+    `  http-after-response set-var(${writeVar}) date(0,ms) unless edge_read || edge_preflight`,
   ];
 }
