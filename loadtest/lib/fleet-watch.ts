@@ -93,8 +93,15 @@ export class FleetWatch {
       await this.sample();
       if (this.stopping) {
         const wait = this.stopping.wait;
-        if (!wait || this.cancelled || this.atMin(wait) || this.clock.now() >= wait.untilMs) return;
+        if (!wait || this.cancelled) return;
         const now = this.clock.now();
+        // The scale-in verdict reads the samples from the last phase's end on: a run whose last
+        // journeys went out a little early still gets one sample there.
+        if (now < wait.endMs) {
+          await this.nap(wait.endMs - now);
+          continue;
+        }
+        if (this.atMin(wait) || now >= wait.untilMs) return;
         progress.status(`waiting for ${wait.services.map((s) => `${s} ${this.last?.[s]?.inService ?? '?'} → ${this.last?.[s]?.min ?? '?'}`).join(', ')} (${formatSeconds((now - wait.endMs) / 1000)} of ${formatSeconds((wait.untilMs - wait.endMs) / 1000)})`);
         await this.nap(Math.max(0, Math.min(probe.intervalMs, wait.untilMs - now)));
       } else {

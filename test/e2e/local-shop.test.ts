@@ -21,6 +21,10 @@ const shop = await localShop(t, {
     // users scales on scrypt logins: a low target, a short warm-up, cool-down and metric window.
     'services.users.scaling.cpuTarget=30', 'services.users.scaling.warmupSeconds=2', 'services.users.scaling.cooldownSeconds=5',
     'local.evaluationSeconds=3',
+    // This file is about CPU tracking and rolling replacement: the request policy (tested in
+    // test/local/fleet-request-scaling.test.ts) would add catalog workers during the roll under
+    // its load and keep users out under the light load of the scale-in.
+    'services.catalog.scaling.requestsPerTarget=1000000', 'services.users.scaling.requestsPerTarget=1000000',
   ],
 });
 
