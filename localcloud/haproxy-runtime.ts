@@ -21,56 +21,40 @@ export async function runtimeCommand(socketPath: string, command: string, timeou
   });
 }
 
-/** Current sessions per server of every backend (`show stat`, CSV): "backend/server" -> scur. */
-export function currentSessions(csv: string): Map<string, number> {
-  const out = new Map<string, number>();
+/** `show stat` CSV -> one record per line (field name -> value), header names without HAProxy's "# ". */
+function statRows(csv: string): Array<Record<string, string | undefined>> {
   const lines = csv.split('\n');
   const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const px = header.indexOf('pxname');
-  const sv = header.indexOf('svname');
-  const scur = header.indexOf('scur');
-  for (const line of lines.slice(1)) {
-    const f = line.split(',');
-    if (f.length < header.length - 1 || f[sv] === 'FRONTEND' || f[sv] === 'BACKEND') continue;
-    out.set(`${f[px]}/${f[sv]}`, Number(f[scur] ?? 0));
-  }
-  return out;
+  return lines
+    .slice(1)
+    .map((line) => line.split(','))
+    .filter((f) => f.length >= header.length - 1)
+    .map((f) => Object.fromEntries(header.map((name, i) => [name, f[i]])));
+}
+
+const isServer = (r: Record<string, string | undefined>): boolean => r.svname !== 'FRONTEND' && r.svname !== 'BACKEND';
+
+/** Current sessions per server of every backend (`show stat`, CSV): "backend/server" -> scur. */
+export function currentSessions(csv: string): Map<string, number> {
+  return new Map(statRows(csv).filter(isServer).map((r) => [`${r.pxname}/${r.svname}`, Number(r.scur ?? 0)]));
 }
 
 /** `show stat` CSV -> every backend's cumulative HTTP requests (`req_tot` of its BACKEND line), by backend name. */
 export function backendRequests(csv: string): Map<string, number> {
   const out = new Map<string, number>();
-  const lines = csv.split('\n');
-  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const px = header.indexOf('pxname');
-  const sv = header.indexOf('svname');
-  const total = header.indexOf('req_tot');
-  if (total < 0) return out;
-  for (const line of lines.slice(1)) {
-    const f = line.split(',');
-    if (f[sv] !== 'BACKEND' || f[px] === undefined) continue;
-    const n = Number(f[total]);
-    if (Number.isFinite(n) && f[total] !== '') out.set(f[px], n);
+  for (const r of statRows(csv)) {
+    if (r.svname !== 'BACKEND' || r.pxname === undefined || !r.req_tot) continue;
+    const n = Number(r.req_tot);
+    if (Number.isFinite(n)) out.set(r.pxname, n);
   }
   return out;
 }
 
 /** `show stat` CSV -> the servers HAProxy routes to now (not MAINT, DRAIN or DOWN), by `backend/server`. */
 export function serversUp(csv: string): Set<string> {
-  const out = new Set<string>();
-  const lines = csv.split('\n');
-  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const px = header.indexOf('pxname');
-  const sv = header.indexOf('svname');
-  const status = header.indexOf('status');
-  for (const line of lines.slice(1)) {
-    const f = line.split(',');
-    if (f.length < header.length - 1 || f[sv] === 'FRONTEND' || f[sv] === 'BACKEND') continue;
-    // Servers here have no HAProxy check (the supervisor checks them): ready reads `no check`.
-    const st = f[status] ?? '';
-    if (st === 'no check' || st.startsWith('UP')) out.add(`${f[px]}/${f[sv]}`);
-  }
-  return out;
+  // Servers here have no HAProxy check (the supervisor checks them): ready reads `no check`.
+  const up = (st: string) => st === 'no check' || st.startsWith('UP');
+  return new Set(statRows(csv).filter((r) => isServer(r) && up(r.status ?? '')).map((r) => `${r.pxname}/${r.svname}`));
 }
 
 /** `show info` -> the worker process's pid. */
