@@ -86,3 +86,50 @@ export async function testDatabase(t: TestTap, prefix = 't'): Promise<TestDataba
     },
   };
 }
+
+export interface RotatableUser {
+  name: string;
+  /** Sets the user's password (on every host entry). */
+  setPassword: (password: string) => Promise<void>;
+  /** Writes the DB secret (the `db` key of the secrets file) with this user and `password`. */
+  writeSecret: (password: string) => Promise<void>;
+  /** The user's open connections, as the server sees them. */
+  connections: () => Promise<number[]>;
+  /** The server's admin connection the user was made with. */
+  admin: mysql.Connection;
+}
+
+/**
+ * A MySQL user of its own for a test that rotates the database password: created with `password`
+ * and `grant` on the test database, its DB secret written, dropped at teardown.
+ */
+export async function rotatableUser(t: TestTap, db: TestDatabase, prefix: string, grant: string, password: string): Promise<RotatableUser> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const hosts = ['127.0.0.1', 'localhost'];
+  const admin = await adminConnection();
+  t.teardown(async () => {
+    for (const host of hosts) await admin.query(`DROP USER IF EXISTS '${name}'@'${host}'`).catch(() => undefined);
+    await admin.end();
+  });
+  for (const host of hosts) {
+    await admin.query(`CREATE USER '${name}'@'${host}' IDENTIFIED BY ?`, [password]);
+    await admin.query(`GRANT ${grant} ON \`${db.name}\`.* TO '${name}'@'${host}'`);
+  }
+  const user: RotatableUser = {
+    name,
+    admin,
+    setPassword: async (p) => {
+      for (const host of hosts) await admin.query(`ALTER USER '${name}'@'${host}' IDENTIFIED BY ?`, [p]);
+    },
+    writeSecret: async (p) => {
+      const s = mysqlServer();
+      await db.setSecret('db', { engine: 'mysql', host: s.host, port: s.port, username: name, password: p, dbname: db.name });
+    },
+    connections: async () => {
+      const [rows] = await admin.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [name]);
+      return (rows as Array<{ id: number }>).map((r) => r.id);
+    },
+  };
+  await user.writeSecret(password);
+  return user;
+}

@@ -5,30 +5,12 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { RawReader } from '../../services/kit/raw-read.js';
 import { SecretSource } from '../../services/kit/secrets.js';
-import { adminConnection, mysqlServer, testDatabase } from '../helpers/mysql.js';
+import { rotatableUser, testDatabase } from '../helpers/mysql.js';
 
 const db = await testDatabase(t, 'rawread');
-const user = `sd_rr_${randomBytes(4).toString('hex')}`;
-const hosts = ['127.0.0.1', 'localhost'];
-const admin = await adminConnection();
-t.teardown(async () => {
-  for (const host of hosts) await admin.query(`DROP USER IF EXISTS '${user}'@'${host}'`).catch(() => undefined);
-  await admin.end();
-});
-const setPassword = async (password: string) => {
-  for (const host of hosts) await admin.query(`ALTER USER '${user}'@'${host}' IDENTIFIED BY ?`, [password]);
-};
-const writeSecret = async (password: string) => {
-  const s = mysqlServer();
-  await db.setSecret('db', { engine: 'mysql', host: s.host, port: s.port, username: user, password, dbname: db.name });
-};
-
 const first = randomBytes(12).toString('base64url');
-for (const host of hosts) {
-  await admin.query(`CREATE USER '${user}'@'${host}' IDENTIFIED BY ?`, [first]);
-  await admin.query(`GRANT SELECT ON \`${db.name}\`.* TO '${user}'@'${host}'`);
-}
-await writeSecret(first);
+const user = await rotatableUser(t, db, 'sd_rr', 'SELECT', first);
+const { setPassword, writeSecret } = user;
 await db.sql.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))');
 await db.sql.query("INSERT INTO items VALUES (1, 'one'), (2, 'two')");
 
@@ -43,8 +25,7 @@ for (const poolMax of [1, 3]) {
     const second = randomBytes(12).toString('base64url');
     await setPassword(second);
     await writeSecret(second);
-    const [rows] = await admin.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [user]);
-    for (const { id } of rows as Array<{ id: number }>) await admin.query(`KILL CONNECTION ${Number(id)}`);
+    for (const id of await user.connections()) await user.admin.query(`KILL CONNECTION ${Number(id)}`);
 
     const reads = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => reader.rows<{ name: string }>('SELECT name FROM items WHERE id = ?', [(i % 2) + 1])));
     const failures = reads.filter((r) => r.status === 'rejected').map((r) => String((r).reason));

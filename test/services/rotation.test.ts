@@ -3,38 +3,18 @@
 // succeed without a restart, on connections opened with the new password.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { adminConnection, mysqlServer, testDatabase } from '../helpers/mysql.js';
+import { rotatableUser, testDatabase } from '../helpers/mysql.js';
 import { runCommand, serviceEnv, spawnService, waitUntil } from '../helpers/processes.js';
 import { client } from '../helpers/http.js';
 import { signToken } from '../helpers/tokens.js';
 
 const db = await testDatabase(t, 'rotate');
-const user = `sd_rot_${randomBytes(4).toString('hex')}`;
-const hosts = ['127.0.0.1', 'localhost'];
-const admin = await adminConnection();
-t.teardown(async () => {
-  for (const host of hosts) await admin.query(`DROP USER IF EXISTS '${user}'@'${host}'`).catch(() => undefined);
-  await admin.end();
-});
-const setPassword = async (password: string) => {
-  for (const host of hosts) await admin.query(`ALTER USER '${user}'@'${host}' IDENTIFIED BY ?`, [password]);
-};
-const writeSecret = async (password: string) => {
-  const s = mysqlServer();
-  await db.setSecret('db', { engine: 'mysql', host: s.host, port: s.port, username: user, password, dbname: db.name });
-};
-/** The service user's open connections, as the server sees them. */
-const connectionsOf = async (): Promise<number[]> => {
-  const [rows] = await admin.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [user]);
-  return (rows as Array<{ id: number }>).map((r) => r.id);
-};
-
 const first = randomBytes(12).toString('base64url');
-for (const host of hosts) {
-  await admin.query(`CREATE USER '${user}'@'${host}' IDENTIFIED BY ?`, [first]);
-  await admin.query(`GRANT ALL PRIVILEGES ON \`${db.name}\`.* TO '${user}'@'${host}'`);
-}
-await writeSecret(first);
+const user = await rotatableUser(t, db, 'sd_rot', 'ALL PRIVILEGES', first);
+const { setPassword, writeSecret } = user;
+/** The service user's open connections, as the server sees them. */
+const connectionsOf = () => user.connections();
+const admin = user.admin;
 const seeded = await runCommand('services/catalog/seed.js', ['--count', '20'], { DB_SECRET: db.refs.db });
 if (seeded.code !== 0) throw new Error(`seed failed: ${seeded.stderr}`);
 
