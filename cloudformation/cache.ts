@@ -2,7 +2,7 @@
 // mode off) in the private-db subnets, encrypted at rest and in transit, AUTH token required. It
 // holds what every instance must see alike (login throttling counters). With replicas it is
 // Multi-AZ with automatic failover; without, one node. The token is the shared secret `redis-auth`,
-// resolved by CloudFormation from a dynamic reference by version id (never in the template). Its
+// resolved by CloudFormation from a dynamic reference (never in the template). Its
 // security group admits nothing by itself: each service stack that declares the cache adds ingress
 // on the port from its own instances (CacheIngress), as DatabaseIngress does for MySQL, so the
 // cache is open only to those instances and no stack takes the other's outputs both ways.
@@ -31,12 +31,6 @@ export function renderCache(inv: Environment): RenderedStack {
   const vpcId = t.param('VpcId', VPC_ID, NETWORK.VpcId);
   const subnets = t.param('PrivateDbSubnetIds', subnetList('Private-db subnets (network stack output PrivateDbSubnetIds)'), NETWORK.PrivateDbSubnetIds);
   t.param('RedisAuthSecretArn', secretArn('Secrets Manager secret with the cache AUTH token {authToken} (created by the playbook)'), { from: 'secret', secret: CACHE_AUTH_SECRET });
-  t.param('RedisAuthVersionId', {
-    Type: 'String',
-    Description: 'The version of the cache AUTH token secret the group uses (its AWSCURRENT version): a new version updates the token',
-    AllowedPattern: '^[A-Za-z0-9-]{32,64}$',
-    ConstraintDescription: 'a Secrets Manager version id',
-  }, { from: 'secret-version', secret: CACHE_AUTH_SECRET, stage: 'current' });
 
   t.resource('CacheSubnetGroup', {
     Type: 'AWS::ElastiCache::SubnetGroup',
@@ -66,7 +60,10 @@ export function renderCache(inv: Environment): RenderedStack {
       Port: CACHE_PORT,
       AtRestEncryptionEnabled: true,
       TransitEncryptionEnabled: true,
-      AuthToken: sub(`{{resolve:secretsmanager:\${RedisAuthSecretArn}:SecretString:authToken::\${RedisAuthVersionId}}}`),
+      // The secret's current value when CloudFormation creates the group (or replaces it); the
+      // reference never changes, so an update never sends a token: rotations go through ElastiCache's
+      // ROTATE and SET (playbooks/lib/modules/cache-token-rotation.ts), which CloudFormation lacks.
+      AuthToken: sub('{{resolve:secretsmanager:${RedisAuthSecretArn}:SecretString:authToken}}'),
       AutoMinorVersionUpgrade: true,
       Tags: t.tags(),
     },

@@ -28,12 +28,11 @@ export interface SharedSecret {
    * 'key-set': the value is a set (current, next, previous); a rotation stages the new value as
    * `next` (every reader accepts it), waits until every service has re-read the secret, promotes
    * it (the old one stays `previous` for its grace), and drops a previous past its grace.
+   * 'cache-token': a server's AUTH token; the server accepts the new token beside the old one,
+   * the secret then holds it, and once every client re-read it the server accepts it only
+   * (playbooks/lib/modules/cache-token-rotation.ts).
    */
-  readonly rotation?: 'staged' | 'key-set';
-  /**
-   * Why `-e rotate=<name>` is refused: a value that cannot change yet without failing requests.
-   */
-  readonly rotationRefused?: string;
+  readonly rotation?: 'staged' | 'key-set' | 'cache-token';
   /**
    * 'aws': kept by the aws target only (the local shop has no CloudFront, no load balancer and no
    * ElastiCache: its Redis takes no token), so the local fleet passes no reference to it.
@@ -82,10 +81,9 @@ export const SHARED_SECRETS: Readonly<Record<SharedSecretName, SharedSecret>> = 
     holds: 'the cache AUTH token {authToken}',
     description: 'AUTH token of the ElastiCache replication group (the shared cache); users presents it',
     generate: { kind: 'random-token', key: 'authToken' },
-    // A new token reaches ElastiCache through the stack at once, before users has re-read it; a
-    // rotation without failed logins needs ElastiCache's ROTATE strategy (both tokens accepted for
-    // a while), which CloudFormation does not offer.
-    rotationRefused: 'the cache AUTH token cannot rotate without failed requests yet (it needs ElastiCache\'s ROTATE strategy, which CloudFormation does not offer)',
+    // CloudFormation sets it when it creates the group; a rotation goes through ElastiCache's own
+    // update strategies (ROTATE, then SET), which CloudFormation does not offer.
+    rotation: 'cache-token',
     only: 'aws',
   },
 };

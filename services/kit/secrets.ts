@@ -62,6 +62,7 @@ export class SecretSource<T extends object = Record<string, unknown>> {
   private readonly minRefreshIntervalMs: number;
   private readonly maxAgeMs: number;
   private secretsManager: SecretsManagerLike | undefined;
+  private readonly listeners: Array<(value: T) => void> = [];
 
   constructor(ref: string | SecretRef, opts: SecretSourceOptions = {}) {
     this.ref = typeof ref === 'string' ? parseSecretRef(ref) : ref;
@@ -82,6 +83,11 @@ export class SecretSource<T extends object = Record<string, unknown>> {
     return this.cached;
   }
 
+  /** Told every value fetched from then on (a holder of a connection re-authenticates with it). */
+  onFetched(listener: (value: T) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** The cached value without fetching (undefined before the first fetch). */
   peek(): T | undefined {
     return this.cached;
@@ -98,6 +104,7 @@ export class SecretSource<T extends object = Record<string, unknown>> {
       .then((value) => {
         this.cached = value;
         this.fetchedAt = Date.now();
+        for (const l of this.listeners) l(value);
         return value;
       })
       .finally(() => {

@@ -54,11 +54,14 @@ export interface SharedStoreStatus {
 const COMMAND_TIMEOUT_MS = 1000;
 /** How long start-up waits for the store before it starts with per-instance limits. */
 const START_WAIT_MS = 3000;
+/** How often the AUTH token's source is asked for its value (it fetches when its refresh is due). */
+const TOKEN_TICK_MS = 500;
 
 export class SharedStore {
   private current: SharedStoreState = 'connecting';
   private lastError: string | undefined;
   private closing = false;
+  private tokenTicker: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly client: Redis,
@@ -100,11 +103,18 @@ export class SharedStore {
     const client = new Redis(cfg.url, options);
     const store = new SharedStore(client, cfg.keyPrefix, log, where);
     if (auth) {
-      // A rotated auth token: the next reconnection uses the new one.
+      // A rotated auth token: every value read from then on is the one the next (re)connection
+      // presents. The rotation adds the new token to the server before it reaches the secret and
+      // drops the old one only after every instance had time to re-read it (SECRETS_REFRESH_SECONDS),
+      // so the source is read on a short tick (answered from its cache until its refresh is due).
+      auth.onFetched((v) => {
+        const token = (v as { authToken?: unknown }).authToken;
+        if (typeof token === 'string' && token !== '') client.options.password = token;
+      });
+      store.tokenTicker = setInterval(() => void auth.get().catch(() => undefined), TOKEN_TICK_MS);
+      store.tokenTicker.unref();
       client.on('error', (err: Error) => {
-        if (/WRONGPASS|NOAUTH|invalid password/i.test(err.message)) {
-          void auth.refresh().then((v) => (client.options.password = String((v as { authToken?: unknown }).authToken)), () => undefined);
-        }
+        if (/WRONGPASS|NOAUTH|invalid password/i.test(err.message)) void auth.refresh().catch(() => undefined);
       });
     }
     client.connect().catch(() => undefined);
@@ -131,6 +141,7 @@ export class SharedStore {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.tokenTicker);
     this.client.removeAllListeners('error');
     this.client.on('error', () => undefined);
     await this.client.quit().catch(() => this.client.disconnect());

@@ -36,6 +36,7 @@ import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetWebACLCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeReplicationGroupsCommand, ElastiCacheClient, ModifyReplicationGroupCommand } from '@aws-sdk/client-elasticache';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
 
@@ -629,6 +630,54 @@ export class FakeLambda {
       const answer = (this.answers.length > 1 ? this.answers.shift() : this.answers[0]) ?? { payload: { check, services: services.map((service) => ({ service, status: 'ok', did: [] })) } };
       return { StatusCode: 200, ...(answer.functionError ? { FunctionError: answer.functionError } : {}), Payload: Buffer.from(JSON.stringify(answer.payload)) };
     });
+  }
+
+  restore(): void {
+    this.mock.restore();
+  }
+}
+
+/**
+ * ElastiCache replication groups as far as AUTH tokens go: ROTATE adds a token beside the newest
+ * one in use (two at most), SET keeps only the new one; a modification leaves the group
+ * 'modifying' for `modifyingDescribes` describes. A group exists once seeded with its first token.
+ */
+export class FakeElastiCache {
+  readonly mock = mockClient(ElastiCacheClient);
+  readonly groups = new Map<string, { status: string; tokens: string[]; describesLeft: number }>();
+  /** Every modification, "<STRATEGY> <group>", in order. */
+  readonly modifications: string[] = [];
+  modifyingDescribes = 2;
+  /** Called with each modification before it applies (tests record order or throw a fault). */
+  onModify: ((groupId: string, strategy: string) => void) | undefined;
+
+  constructor() {
+    this.mock.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId?: string }) => {
+      const g = this.groups.get(i.ReplicationGroupId ?? '');
+      if (!g) throw awsError('ReplicationGroupNotFoundFault', `ReplicationGroup ${i.ReplicationGroupId} not found.`);
+      if (g.status === 'modifying' && g.describesLeft-- <= 0) g.status = 'available';
+      return { ReplicationGroups: [{ ReplicationGroupId: i.ReplicationGroupId, Status: g.status }] };
+    });
+    this.mock.on(ModifyReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string; AuthToken?: string; AuthTokenUpdateStrategy?: string; ApplyImmediately?: boolean }) => {
+      const g = this.groups.get(i.ReplicationGroupId);
+      if (!g) throw awsError('ReplicationGroupNotFoundFault', `ReplicationGroup ${i.ReplicationGroupId} not found.`);
+      if (g.status !== 'available') throw awsError('InvalidReplicationGroupStateFault', `Replication group ${i.ReplicationGroupId} is not in available state.`);
+      const strategy = i.AuthTokenUpdateStrategy ?? 'ROTATE';
+      this.onModify?.(i.ReplicationGroupId, strategy);
+      this.modifications.push(`${strategy}${i.ApplyImmediately ? '' : ' (maintenance window)'} ${i.ReplicationGroupId}`);
+      g.tokens = strategy === 'SET' ? [i.AuthToken!] : [g.tokens[g.tokens.length - 1]!, i.AuthToken!];
+      g.status = 'modifying';
+      g.describesLeft = this.modifyingDescribes;
+      return { ReplicationGroup: { ReplicationGroupId: i.ReplicationGroupId, Status: 'modifying' } };
+    });
+  }
+
+  seed(groupId: string, token: string): void {
+    this.groups.set(groupId, { status: 'available', tokens: [token], describesLeft: 0 });
+  }
+
+  accepts(groupId: string, token: string): boolean {
+    return this.groups.get(groupId)?.tokens.includes(token) ?? false;
   }
 
   restore(): void {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { runPlaybook, type PlaybookName } from '../../playbooks/lib/main.js';
 import type { Environment } from '../../environment/index.js';
 import type { StackSource } from '../../playbooks/lib/stack-source.js';
-import { FakeCloudFormation, FakeCloudFront, FakeEc2, FakeElbv2, FakeLambda, FakePreflight, FakeS3, FakeSecrets, FakeSsm, FakeSts } from './fake-aws.js';
+import { FakeCloudFormation, FakeCloudFront, FakeEc2, FakeElastiCache, FakeElbv2, FakeLambda, FakePreflight, FakeS3, FakeSecrets, FakeSsm, FakeSts } from './fake-aws.js';
 import { capturedOutput, FAST_RETRY } from './support.js';
 import { artifactRoot } from '../fixtures/aws-play.js';
 import { rm } from 'node:fs/promises';
@@ -20,6 +20,7 @@ export interface World {
   /** What only the preflight reads (EC2, Service Quotas, IAM, ACM, WAF). */
   preflight: FakePreflight;
   lambda: FakeLambda;
+  elasticache: FakeElastiCache;
   ssm: FakeSsm;
   restore(): void;
   /** Every mutating call across the fakes, "Service:Command target". */
@@ -28,7 +29,7 @@ export interface World {
 
 export function world(): World {
   const ec2 = new FakeEc2();
-  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2, sts: new FakeSts(), preflight: new FakePreflight(ec2.mock, false), lambda: new FakeLambda(), ssm: new FakeSsm() };
+  const w = { cfn: new FakeCloudFormation(), s3: new FakeS3(), secrets: new FakeSecrets(), cloudfront: new FakeCloudFront(), elbv2: new FakeElbv2(), ec2, sts: new FakeSts(), preflight: new FakePreflight(ec2.mock, false), lambda: new FakeLambda(), elasticache: new FakeElastiCache(), ssm: new FakeSsm() };
   const names = (mock: { calls(): Array<{ args: unknown[] }> }, svc: string) =>
     mock.calls().map((c) => {
       const cmd = c.args[0] as { constructor: { name: string }; input: Record<string, string | undefined> };
@@ -39,8 +40,8 @@ export function world(): World {
     ...w,
     restore: () => Object.values(w).forEach((f) => f.restore()),
     mutations: () =>
-      [...names(w.cfn.mock, 'cfn'), ...names(w.s3.mock, 's3'), ...names(w.secrets.mock, 'secrets'), ...names(w.cloudfront.mock, 'cloudfront')].filter((c) =>
-        /:(Create|Delete|Execute|Update|Put|Continue|Detect|Rotate)/.test(c),
+      [...names(w.cfn.mock, 'cfn'), ...names(w.s3.mock, 's3'), ...names(w.secrets.mock, 'secrets'), ...names(w.cloudfront.mock, 'cloudfront'), ...names(w.elasticache.mock, 'elasticache')].filter((c) =>
+        /:(Create|Delete|Execute|Update|Put|Continue|Detect|Rotate|Modify)/.test(c),
       ),
   };
 }

@@ -15,12 +15,12 @@ const local = (overrides: Record<string, string> = {}) =>
   parseEnvironment(readFileSync(fileURLToPath(new URL('../../playbooks/inventories/local.yaml', import.meta.url)), 'utf8'), 'local.yaml', { overrides });
 
 t.test('what the names mean', (t) => {
-  t.same(planRotation(['service-credential', 'jwt', 'database'], 'local', SERVICES), { keySets: ['jwt', 'service-credential'], staged: [], databases: SERVICES, notApplicable: [] });
+  t.same(planRotation(['service-credential', 'jwt', 'database'], 'local', SERVICES), { keySets: ['jwt', 'service-credential'], staged: [], cacheTokens: [], databases: SERVICES, notApplicable: [] });
   t.same(planRotation(['db-orders', 'db-orders'], 'local', SERVICES).databases, ['orders']);
   const here = planRotation(['origin-header', 'jwt-public'], 'local', SERVICES);
   t.same(here.notApplicable.map((n) => n.why), ['origin-header does not apply to the local target (it exists on aws only)', 'jwt-public follows jwt: rotate jwt']);
   t.same(planRotation(['origin-header'], 'aws', SERVICES).staged, ['origin-header']);
-  t.throws(() => planRotation(['redis-auth'], 'aws', SERVICES), { name: 'RefusedError', message: /-e rotate=redis-auth: the cache AUTH token cannot rotate without failed requests yet/ }, 'the cache token is refused, not rotated with failures');
+  t.same(planRotation(['redis-auth'], 'aws', SERVICES).cacheTokens, ['redis-auth'], 'the cache token rotates in its own steps (cache-token-rotation.test.ts)');
   t.throws(() => planRotation(['jwt', 'db-nope', 'pasword'], 'local', SERVICES), { name: 'RefusedError', message: /-e rotate=db-nope,pasword: no such secret to rotate; the local target rotates jwt, service-credential, jwt-public, database, db-users/ });
   t.end();
 });

@@ -6,6 +6,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -114,6 +115,10 @@ export class AwsClients {
     return this.once('lambda', () => new LambdaClient(this.config()));
   }
 
+  get elasticache(): ElastiCacheClient {
+    return this.once('elasticache', () => new ElastiCacheClient(this.config()));
+  }
+
   get ssm(): SSMClient {
     return this.once('ssm', () => new SSMClient(this.config()));
   }
@@ -129,7 +134,7 @@ export class AwsClients {
 
   /** Every client (tests check their endpoints). */
   all(): Array<{ config: { endpoint?: unknown } }> {
-    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.lambda, this.ssm, this.sts];
+    return [this.cloudformation, this.s3, this.secretsManager, this.elbv2, this.cloudfront, this.ec2, this.autoScaling, this.lambda, this.elasticache, this.ssm, this.sts];
   }
 
   /** The account the credentials belong to (names the artifacts bucket); also proves they work. */

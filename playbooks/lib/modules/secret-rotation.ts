@@ -32,6 +32,8 @@ export interface RotationPlan {
   keySets: KeySetName[];
   /** Secrets with a target-specific staged rotation (origin-header on AWS). */
   staged: SharedSecretName[];
+  /** Server AUTH tokens (redis-auth on AWS: cache-token-rotation.ts). */
+  cacheTokens: SharedSecretName[];
   /** Services whose database password rotates. */
   databases: string[];
   /** Names that do not apply to this target, with why. */
@@ -40,7 +42,7 @@ export interface RotationPlan {
 
 /** What `-e rotate=` names mean for a target; an unknown name is refused with the names there are. */
 export function planRotation(names: readonly string[], target: 'aws' | 'local', services: readonly string[] = SHOP_SERVICES.map((d) => d.name)): RotationPlan {
-  const plan: RotationPlan = { keySets: [], staged: [], databases: [], notApplicable: [] };
+  const plan: RotationPlan = { keySets: [], staged: [], cacheTokens: [], databases: [], notApplicable: [] };
   const unknown: string[] = [];
   for (const name of new Set(names)) {
     const shared = (SHARED_SECRETS as Record<string, (typeof SHARED_SECRETS)[SharedSecretName] | undefined>)[name];
@@ -48,11 +50,11 @@ export function planRotation(names: readonly string[], target: 'aws' | 'local', 
     else if (name.startsWith(DB_PREFIX) && services.includes(name.slice(DB_PREFIX.length))) {
       if (!plan.databases.includes(name.slice(DB_PREFIX.length))) plan.databases.push(name.slice(DB_PREFIX.length));
     } else if (!shared) unknown.push(name);
-    else if (shared.rotationRefused && (!shared.only || shared.only === target)) throw new RefusedError(`-e rotate=${name}: ${shared.rotationRefused}`);
     else if (shared.only && shared.only !== target) plan.notApplicable.push({ name, why: `${name} does not apply to the ${target} target (it exists on ${shared.only} only)` });
     else if (shared.generate.kind === 'derived' || shared.generate.kind === 'public-key-set') {
       plan.notApplicable.push({ name, why: `${name} follows ${shared.generate.from}: rotate ${shared.generate.from}` });
     } else if (shared.rotation === 'key-set') plan.keySets.push(name as KeySetName);
+    else if (shared.rotation === 'cache-token') plan.cacheTokens.push(name as SharedSecretName);
     else plan.staged.push(name as SharedSecretName);
   }
   if (unknown.length) {

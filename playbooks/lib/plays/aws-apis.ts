@@ -4,6 +4,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { type CloudFormationApi, SdkCloudFormation } from '../aws/cloudformation.js';
 import { type CloudFrontApi, SdkCloudFront } from '../aws/cloudfront.js';
 import { type Ec2Api, SdkEc2 } from '../aws/ec2.js';
+import { type ElastiCacheApi, SdkElastiCache } from '../aws/elasticache.js';
 import { type Elbv2Api, SdkElbv2 } from '../aws/elbv2.js';
 import { type LambdaApi, SdkLambda } from '../aws/lambda.js';
 import { type S3Api, SdkS3 } from '../aws/s3.js';
@@ -20,6 +21,7 @@ export interface AwsApis {
   elbv2: Elbv2Api;
   ec2: Ec2Api;
   lambda: LambdaApi;
+  elasticache: ElastiCacheApi;
   ssm: SsmApi;
   pollMs: number;
   checkCredentials(): Promise<void>;
@@ -40,6 +42,7 @@ export function awsApis(clients: AwsClients, play: Play): AwsApis {
     elbv2: new SdkElbv2(clients.elbv2, clients.retry, opts),
     ec2: new SdkEc2(clients.ec2, clients.retry, opts),
     lambda: new SdkLambda(clients.lambda, clients.retry, opts),
+    elasticache: new SdkElastiCache(clients.elasticache, clients.retry, opts),
     ssm: new SdkSsm(clients.ssm, clients.retry, opts),
     pollMs: clients.pollMs,
     checkCredentials: () => clients.checkCredentials(),

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  BOOTSTRAP, CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type Finding, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
+  BOOTSTRAP, CACHE, CLOUDFRONT_HOSTED_ZONE_ID, CLOUDFRONT_ORIGIN_PREFIX_LIST, deployWaves, LOAD_BALANCER, ORIGIN_HEADER_SECRET, STATIC_SITE, targetGroupArn, uploadsTemplate, type Finding, type OutputRef, type RegionalLookup, type RenderedStack, type SecretStage,
 } from '../../../cloudformation/index.js';
 import {
   artifactBucketName, settingsOf, SHARED_SECRETS, sharedSecretId, SHOP_SERVICES, type Environment, type ServiceCatalogue, type SharedSecret, type SharedSecretName,
@@ -23,6 +23,7 @@ import { credentialsTask } from '../modules/aws-credentials.js';
 import { artifactTask } from '../modules/artifact.js';
 import type { BootstrapReport } from '../bootstrap/bootstrap.js';
 import { ensureBucket } from '../modules/bucket.js';
+import { replicationGroupTokenServer, rotateCacheToken } from '../modules/cache-token-rotation.js';
 import { invokeBootstrap, serviceOutcome } from '../modules/database-bootstrap.js';
 import { ReviewLog, type StackDeps, deployStack, executeReviewedStack, readStackOutputs } from '../modules/cloudformation-stack.js';
 import { type Architecture, latestImageParameter, pinnedImage } from '../modules/pinned-image.js';
@@ -119,6 +120,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     return async () => JSON.stringify(await deriveSecretValue(g, JSON.parse(await apis.secrets.getValue(secretId(g.from))) as Record<string, unknown>));
   };
   const secretId = (name: SharedSecretName): string => sharedSecretId(inv, name);
+  const ownStages = (secret: SharedSecret): boolean => secret.rotation === 'key-set' || secret.rotation === 'cache-token';
   const secretTask = (secret: SharedSecret): TaskSpec => {
     const id = secretId(secret.name);
     const g = secret.generate;
@@ -128,8 +130,8 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
       run: (ctx) =>
         ensureSecret(
           {
-            // A key set rotates in its own stages after the waves (rotateKeySets); a plain secret here.
-            name: id, description: secret.description, generate: generator(secret), rotate: secret.rotation !== 'key-set' && (rotate.has(secret.name) || (isDerived(g) && rotate.has(g.from) && SHARED_SECRETS[g.from].rotation !== 'key-set')),
+            // A key set or a cache token rotates in its own stages after the waves; a plain secret here.
+            name: id, description: secret.description, generate: generator(secret), rotate: !ownStages(secret) && (rotate.has(secret.name) || (isDerived(g) && rotate.has(g.from) && !ownStages(SHARED_SECRETS[g.from]))),
             staged: secret.rotation === 'staged', tags, outputName: 'arn',
           },
           apis.secrets,
@@ -370,6 +372,39 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     }
   };
 
+  // --- the cache AUTH token: added beside the old one, put in the secret, then the only one ---------
+
+  /** -e rotate=redis-auth, after the waves (the group exists and the users instances run by then). */
+  const rotateCacheTokens = async (): Promise<void> => {
+    if (!rotation) return;
+    const timing = rotationTiming(inv);
+    for (const name of rotation.cacheTokens) {
+      const spec: TaskSpec = {
+        name: `rotate ${name}`,
+        tags: ['secrets', `secret-${name}`],
+        run: (ctx) => {
+          const groupId = output(CACHE.ReplicationGroupId);
+          if (!groupId && ctx.check) return Promise.resolve(changed(`would rotate ${secretId(name)} once the cache stack exists`));
+          if (!groupId) throw new RefusedError(`${secretId(name)}: the cache stack has no ReplicationGroupId output to rotate the token of`);
+          return rotateCacheToken(
+            { label: secretId(name), propagationMs: timing.propagationMs, ...(cfg.rotationWait ? { wait: cfg.rotationWait } : {}) },
+            {
+              read: async () => JSON.parse(await apis.secrets.getValue(secretId(name))) as Record<string, unknown>,
+              write: (value) => apis.secrets.putValue(secretId(name), JSON.stringify(value), randomUUID()),
+            },
+            replicationGroupTokenServer(apis.elasticache, groupId, { pollMs: apis.pollMs, signal: play.signal }),
+            ctx,
+          );
+        },
+      };
+      if (o.limit || o.executeReviewed || play.selected(spec) !== undefined) {
+        await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped('left for a full deploy (--limit, --tags or --execute-reviewed)')) });
+        continue;
+      }
+      await play.task(spec);
+    }
+  };
+
   // --- the origin header: a staged rotation finishes after the waves ----------------------------------
 
   /**
@@ -438,7 +473,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
           rotation = planRotation([...rotate], 'aws', Object.keys(inv.services));
           if (rotation.databases.length && o.limit) throw new RefusedError(`-e rotate=${DATABASE_ROTATION}: the database bootstrap rotates the passwords and does not run with --limit; deploy without it`);
           for (const n of rotation.notApplicable) play.print(`  ${n.why}`);
-          const what = [...rotation.keySets, ...rotation.staged, ...rotation.databases.map((s) => `db-${s} (by the database bootstrap)`)];
+          const what = [...rotation.keySets, ...rotation.cacheTokens, ...rotation.staged, ...rotation.databases.map((s) => `db-${s} (by the database bootstrap)`)];
           return Promise.resolve(ok(`rotating ${what.join(', ') || 'nothing'}`));
         },
       });
@@ -479,6 +514,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
     }
 
     await rotateKeySets();
+    await rotateCacheTokens();
     await finishOriginHeaderRotation(rendered);
     dnsRecordsNote();
 
