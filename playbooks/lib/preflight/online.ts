@@ -277,7 +277,8 @@ const ACTIONS_BY_TYPE: Record<string, string[]> = {
   'AWS::AutoScaling::AutoScalingGroup': ['autoscaling:CreateAutoScalingGroup'],
   'AWS::ElasticLoadBalancingV2::LoadBalancer': ['elasticloadbalancing:CreateLoadBalancer'],
   'AWS::RDS::DBInstance': ['rds:CreateDBInstance'],
-  'AWS::ElastiCache::ReplicationGroup': ['elasticache:CreateReplicationGroup', 'elasticache:CreateCacheSubnetGroup'],
+  // ModifyReplicationGroup: updates, and -e rotate=redis-auth (ROTATE, then SET).
+  'AWS::ElastiCache::ReplicationGroup': ['elasticache:CreateReplicationGroup', 'elasticache:CreateCacheSubnetGroup', 'elasticache:ModifyReplicationGroup'],
   'AWS::IAM::Role': ['iam:CreateRole', 'iam:PassRole'],
   'AWS::CloudFront::Distribution': ['cloudfront:CreateDistribution'],
   'AWS::S3::Bucket': ['s3:CreateBucket'],
