@@ -1,4 +1,5 @@
-// The local shop heals itself (issue 15): a SIGKILL of the supervisor under load does not take the
+// The local shop heals itself (issue 15): a SIGKILL of the supervisor under load (autocannon past
+// the gateway's cache, and the load harness's journeys beside it) does not take the
 // shop down (the gateway is its own process) and a keeper starts a new supervisor that takes the
 // fleet over; destroy then leaves no process of the shop; after another SIGKILL a redeploy
 // repairs the shop on the same URL (gatewayPort 0) with nothing left over, and destroy again
@@ -10,6 +11,8 @@ import { fleetState } from '../../localcloud/control-client.js';
 import { shopProcesses, type ShopRole } from '../../localcloud/shop-processes.js';
 import { expectExit, localShop, printedUrl } from '../helpers/local-shop.js';
 import { alive, waitFor } from '../local/fleet-harness.js';
+import { join } from 'node:path';
+import { besideProfile, failedEndpoints, runCli, runEndpoints } from '../loadtest/helpers.js';
 import type { LocalState } from '../../environment/index.js';
 
 t.setTimeout(420_000);
@@ -24,11 +27,13 @@ const parentOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 };
-const answers = (url: string) => fetch(new URL('/api/catalog/products?limit=1', url)).then((r) => r.status === 200, () => false);
+// `no-cache`: past the gateway's 1 s cache of public catalog reads, so a worker answers.
+const PAST_THE_CACHE = { 'cache-control': 'no-cache' };
+const answers = (url: string) => fetch(new URL('/api/catalog/products?limit=1', url), { headers: PAST_THE_CACHE }).then((r) => r.status === 200, () => false);
 
-/** A bounded load on the hot product listing; resolves with autocannon's result. */
+/** A bounded load on the product listing, answered by the workers; resolves with autocannon's result. */
 function load(url: string, seconds: number): Promise<autocannon.Result> {
-  return autocannon({ url: new URL('/api/catalog/products?limit=5', url).href, connections: 8, duration: seconds });
+  return autocannon({ url: new URL('/api/catalog/products?limit=5', url).href, headers: PAST_THE_CACHE, connections: 8, duration: seconds });
 }
 
 let url = '';
@@ -40,6 +45,9 @@ t.test('SIGKILL of the supervisor under load: the shop keeps answering on the sa
   url = printedUrl(r.stdout);
   const before = await shop.state();
   const oldWorkers = workerPids(before);
+  // The load harness beside it: every sale-day journey (logins, checkouts through orders,
+  // inventory and users), judged on 0% errors and no oversell.
+  const harness = runCli(['--profile', await besideProfile(shop.dir, { seconds: 30, rate: 2, maxErrorRate: '0%' }), '--target', 'local', '--state-dir', shop.dir, '--out', join(shop.dir, 'runs'), '--quiet'], { NODE_NO_WARNINGS: '1' });
   const running = load(url, 12);
   await waitFor('the load under way', () => answers(url));
   const victim = supervisorPid();
@@ -54,6 +62,10 @@ t.test('SIGKILL of the supervisor under load: the shop keeps answering on the sa
   const result = await running;
   t.equal(result.errors, 0, `no connection error under load (${result.requests.total} requests)`);
   t.equal(result.non2xx, 0, 'no failed request under load');
+  const run = await harness;
+  const endpoints = await runEndpoints(run);
+  t.equal(run.code, 0, `the harness beside kept 0% errors and no oversell\n${run.stdout.slice(-2500)}\n${run.stderr.slice(-800)}\n${failedEndpoints(endpoints).join('\n')}`);
+  t.same(failedEndpoints(endpoints), [], 'no harness request failed across the crash and the takeover');
   t.equal(healed.gatewayUrl, url, 'same URL');
   t.equal(shopProcesses(shop.dir, ['worker']).length, workerPids(healed).length, 'no orphaned worker: every worker of the shop is in the state');
   const status = await shop.playbook('status');

@@ -1,7 +1,9 @@
 // Rotation of every local secret under load, end to end: a private shop (services re-read their
 // secrets every second, tokens live 60 s), 60 s of autocannon traffic through the gateway that
 // browses, asks who am I and checks out (orders → inventory and orders → users with the service
-// credential, tokens verified by orders and users, every service on its database), while
+// credential, tokens verified by orders and users, every service on its database) and beside it
+// 60 s of the load harness (./loadtest/run.mjs: every sale-day journey, its own accounts signing
+// in, registering and buying, judged on 0% errors), while
 // `deploy -e rotate=jwt,service-credential,database` and then `-e rotate=database` run. Not one
 // request may fail. Afterwards only the new values verify: a token signed by the old key (not
 // expired) is refused once its grace has passed, the old service credential too, and the first
@@ -13,6 +15,8 @@ import mysql from 'mysql2/promise';
 import { TokenSigner } from '../../services/kit/auth.js';
 import { expectExit, localShop, printedUrl, recap } from '../helpers/local-shop.js';
 import { waitFor } from '../local/fleet-harness.js';
+import { join } from 'node:path';
+import { besideProfile, failedEndpoints, runCli, runEndpoints } from '../loadtest/helpers.js';
 
 t.setTimeout(400_000);
 
@@ -109,6 +113,12 @@ t.test('60 s of load while every secret rotates: no failed request, then only th
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   });
 
+  // The harness beside it: its own accounts (registered at its start), journeys through the gateway.
+  // Judged on errors only: the autocannon load buys the same products, so the harness's own sales
+  // cannot match the stock decrease (the autocannon checkouts are all 201s, counted above).
+  const harnessProfile = await besideProfile(shop.dir, { seconds: 60, rate: 2, maxErrorRate: '0%', othersBuy: true });
+  const harness = runCli(['--profile', harnessProfile, '--target', 'local', '--state-dir', shop.dir, '--out', join(shop.dir, 'runs'), '--quiet'], { NODE_NO_WARNINGS: '1' });
+
   // The rotations, while the load runs: every secret, then the database passwords once more (the
   // first credentials stop working only when their user's password changes, at the rotation after).
   await waitFor('the load to be under way', () => (statuses.get(200) ?? 0) > 20, 30_000);
@@ -131,6 +141,13 @@ t.test('60 s of load while every secret rotates: no failed request, then only th
   t.same(bad, [], 'no failed response during the rotations');
   t.equal(result.errors + result.timeouts, 0, 'no connection error or timeout');
   t.same(failures, [], 'no failed login');
+  const run = await harness;
+  const endpoints = await runEndpoints(run);
+  const answered = Object.values(endpoints).reduce((n, e) => n + Object.values(e.statuses).reduce((a, b) => a + b, 0), 0);
+  t.comment(`harness: ${answered} answers over ${Object.keys(endpoints).length} endpoints`);
+  t.equal(run.code, 0, `the harness beside kept 0% errors\n${run.stdout.slice(-2500)}\n${run.stderr.slice(-800)}\n${failedEndpoints(endpoints).join('\n')}`);
+  t.same(failedEndpoints(endpoints), [], 'no harness request failed during the rotations');
+  t.ok(answered > 100, `the harness ran (${answered} answers)`);
   t.notMatch(rotated.stdout + again.stdout, after['service-credential']!.token!, 'no value printed');
   t.notMatch(rotated.stdout + again.stdout, after['db-orders']!.password!, 'no password printed');
 

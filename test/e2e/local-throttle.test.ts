@@ -7,12 +7,10 @@
 import t from 'tap';
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { ROOT } from '../helpers/processes.js';
 import { expectExit, localShop, recap } from '../helpers/local-shop.js';
-import { runCli } from '../loadtest/helpers.js';
+import { besideProfile, failedEndpoints, runCli, runEndpoints } from '../loadtest/helpers.js';
 import { alive, waitFor } from '../local/fleet-harness.js';
 
 t.setTimeout(540_000);
@@ -47,15 +45,6 @@ function post(base: string, path: string, body: unknown, from: string, headers: 
   });
 }
 
-type Endpoints = Record<string, { errors: number; statuses: Record<string, number> }>;
-
-/** A harness run's answers by endpoint and status (from its result.json). */
-async function harnessEndpoints(stdout: string): Promise<Endpoints> {
-  const m = /^result: (.+result\.json)$/m.exec(stdout);
-  if (!m) return {};
-  return (JSON.parse(await readFile(m[1]!, 'utf8')) as { recording: { endpoints: Endpoints } }).recording.endpoints;
-}
-
 const ATTACKER = '127.0.0.2';
 const OTHER = '127.0.0.3';
 const PASSWORD = `plum-harbour-velvet-${randomBytes(4).toString('hex')}`;
@@ -81,13 +70,7 @@ t.test('50 failed logins from one client beside a harness load: the others still
   // The harness: the smoke profile, shorter and gentler (registration hashes passwords: on a shared
   // CI machine ten a second time out), judged on errors (a few timeouts on a loaded machine are
   // noise; a throttled harness would fail every login after the limit) and on never seeing a 429.
-  const profile = (await readFile(join(ROOT, 'loadtest/profiles/smoke.yaml'), 'utf8'))
-    .replace(/^timeout: .*$/m, 'timeout: 30s')
-    .replace('{ journey: register-user, each: user, rate: 10 }', '{ journey: register-user, each: user, rate: 2 }')
-    .replace(/phases:[\s\S]*?\n\n/, 'phases:\n  - { name: steady, duration: 20s, rate: 2 }\n\n')
-    .replace(/thresholds:[\s\S]*$/, 'thresholds:\n  - { metric: errorRate, max: 5% }\n  - { metric: oversell }\n');
-  const file = join(shop.dir, 'beside.yaml');
-  await writeFile(file, profile);
+  const file = await besideProfile(shop.dir, { seconds: 20, rate: 2, maxErrorRate: '5%' });
   const harness = runCli(['--profile', file, '--target', 'local', '--state-dir', shop.dir, '--out', join(shop.dir, 'runs'), '--quiet'], { NODE_NO_WARNINGS: '1' });
 
   for (let i = 0; i < 50; i++) {
@@ -103,8 +86,8 @@ t.test('50 failed logins from one client beside a harness load: the others still
   t.equal(mine.status, 200, 'the owner, from another client, logs in');
   t.type(mine.body.refreshToken, 'string');
   const run = await harness;
-  const endpoints = await harnessEndpoints(run.stdout);
-  const failures = Object.entries(endpoints).filter(([, e]) => e.errors > 0).map(([name, e]) => `${name}: ${JSON.stringify(e.statuses)}`).join('\n');
+  const endpoints = await runEndpoints(run);
+  const failures = failedEndpoints(endpoints).join('\n');
   t.equal(run.code, 0, `the harness load beside kept its thresholds\n${run.stdout.slice(-2500)}\n${run.stderr.slice(-800)}\n${failures}`);
   t.same(Object.entries(endpoints).filter(([, e]) => e.statuses['429']).map(([name]) => name), [], 'the harness (another client) was never throttled');
 

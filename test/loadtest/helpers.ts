@@ -1,6 +1,6 @@
 // Small servers and runners for the harness's tests: node:http servers on port 0 that stand in
 // for the shop, temporary profiles, and the harness run in-process or through ./loadtest/run.mjs.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,38 @@ export function resultDir(run: CliRun): string {
   const m = /^result: (.+)\/result\.json$/m.exec(run.stdout);
   if (!m) throw new Error(`no result line in:\n${run.stdout}\n${run.stderr}`);
   return m[1]!;
+}
+
+export type RunEndpoints = Record<string, { errors: number; statuses: Record<string, number> }>;
+
+/** A CLI run's answers by endpoint and status (from its result.json; {} when it wrote none). */
+export async function runEndpoints(run: CliRun): Promise<RunEndpoints> {
+  const m = /^result: (.+result\.json)$/m.exec(run.stdout);
+  if (!m) return {};
+  return (JSON.parse(await readFile(m[1]!, 'utf8')) as { recording: { endpoints: RunEndpoints } }).recording.endpoints;
+}
+
+/** The endpoints of a run that had errors, one line each with their statuses. */
+export function failedEndpoints(endpoints: RunEndpoints): string[] {
+  return Object.entries(endpoints).filter(([, e]) => e.errors > 0).map(([name, e]) => `${name}: ${JSON.stringify(e.statuses)}`);
+}
+
+/**
+ * The smoke profile as a gentle load to run beside an end-to-end test of the local target: every
+ * sale-day journey (browse, search, login and checkout, register and who-am-I) at `rate` journeys
+ * a second for `seconds`, judged on errors (`maxErrorRate`) and, unless another load buys the same
+ * products (`othersBuy`), oversell. Registration hashes passwords, so the rates stay low for a
+ * shared CI machine. Returns the profile file written in `dir`.
+ */
+export async function besideProfile(dir: string, opts: { seconds: number; rate: number; maxErrorRate: string; othersBuy?: boolean }): Promise<string> {
+  const profile = (await readFile(join(ROOT, 'loadtest/profiles/smoke.yaml'), 'utf8'))
+    .replace(/^timeout: .*$/m, 'timeout: 30s')
+    .replace('{ journey: register-user, each: user, rate: 10 }', '{ journey: register-user, each: user, rate: 2 }')
+    .replace(/phases:[\s\S]*?\n\n/, `phases:\n  - { name: steady, duration: ${opts.seconds}s, rate: ${opts.rate} }\n\n`)
+    .replace(/thresholds:[\s\S]*$/, `thresholds:\n  - { metric: errorRate, max: ${opts.maxErrorRate} }\n${opts.othersBuy ? '' : '  - { metric: oversell }\n'}`);
+  const file = join(dir, 'beside.yaml');
+  await writeFile(file, profile);
+  return file;
 }
 
 /** Polls until `check` holds (no fixed sleeps), failing after `timeoutMs`. */
