@@ -339,6 +339,13 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
 
   // --- key sets (jwt, service-credential): staged, promoted once every instance re-read them ------
 
+  /** A rotation runs in a full deploy only (not with --limit, --tags leaving it out or --execute-reviewed). */
+  const rotationTask = async (spec: TaskSpec): Promise<void> => {
+    if (o.limit || o.executeReviewed || play.selected(spec) !== undefined) {
+      await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped('left for a full deploy (--limit, --tags or --execute-reviewed)')) });
+    } else await play.task(spec);
+  };
+
   /** The key sets -e rotate= names, after the waves (the instances that must re-read them run by then). */
   const rotateKeySets = async (): Promise<void> => {
     if (!rotation) return;
@@ -364,11 +371,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
             ctx,
           ),
       };
-      if (o.limit || o.executeReviewed || play.selected(spec) !== undefined) {
-        await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped('left for a full deploy (--limit, --tags or --execute-reviewed)')) });
-        continue;
-      }
-      await play.task(spec);
+      await rotationTask(spec);
     }
   };
 
@@ -397,11 +400,7 @@ export async function awsDeploy(play: Play, cfg: AwsDeployConfig): Promise<void>
           );
         },
       };
-      if (o.limit || o.executeReviewed || play.selected(spec) !== undefined) {
-        await play.task({ name: spec.name, tags: ['always'], run: () => Promise.resolve(skipped('left for a full deploy (--limit, --tags or --execute-reviewed)')) });
-        continue;
-      }
-      await play.task(spec);
+      await rotationTask(spec);
     }
   };
 
